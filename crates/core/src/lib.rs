@@ -1,0 +1,9 @@
+//! cosign-core: the pure, synchronous heart of cosign-rs.
+//!
+//! Bytes and parsed types in, results out: no network, no filesystem, no clock (the current
+//! time, when a check needs it, is a parameter). Everything a registry, a bundle or a file hands
+//! us is treated as hostile until checked, and every failure is a typed error.
+#![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod pem;
