@@ -1,1 +1,206 @@
-//! test helpers
+//! Test helpers for cosign-rs: where the real peers are, a scratch directory per test, and
+//! running a program there with a clean environment.
+//!
+//! The peers (real cosign 2.5 and 3.1, skopeo, crane, ...) are installed by
+//! `scripts/install-peers.sh` into `.peers/` at the repository root (or `$COSIGN_RS_PEERS_DIR`).
+//! A test that needs one and does not find it fails, saying how to install it: interop tests
+//! are never skipped.
+#![forbid(unsafe_code)]
+
+use std::ffi::OsStr;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root (two levels above this crate).
+pub fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The folder holding the peers' `bin/`.
+pub fn peers_dir() -> PathBuf {
+    std::env::var_os("COSIGN_RS_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repository_root().join(".peers"))
+}
+
+/// The real programs the interop tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Cosign2,
+    Cosign3,
+    Skopeo,
+    Crane,
+    Oras,
+}
+
+impl Peer {
+    fn file_name(self) -> &'static str {
+        match self {
+            Self::Cosign2 => "cosign2",
+            Self::Cosign3 => "cosign3",
+            Self::Skopeo => "skopeo",
+            Self::Crane => "crane",
+            Self::Oras => "oras",
+        }
+    }
+
+    /// The peer's executable. Panics, naming the install command, if it is not installed.
+    pub fn path(self) -> PathBuf {
+        let path = peers_dir().join("bin").join(self.file_name());
+        assert!(
+            path.exists(),
+            "peer {} not found at {}: run `scripts/install-peers.sh` (or `scripts/test.sh`, which installs it)",
+            self.file_name(),
+            path.display()
+        );
+        path
+    }
+}
+
+/// The result of running a program: exit code and both outputs as text.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_bytes: Vec<u8>,
+}
+
+impl Run {
+    fn from_output(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout_bytes: output.stdout,
+        }
+    }
+
+    /// Asserts success, showing both outputs otherwise.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, Some(0), "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts a failure with this exit code, showing both outputs otherwise.
+    #[track_caller]
+    pub fn failure(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A scratch directory in which commands run, removed at the end of the test.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("cosign-rs-test-")
+            .tempdir()
+            .unwrap_or_else(|error| panic!("creating a scratch directory: {error}"));
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
+        path
+    }
+
+    pub fn read(&self, name: impl AsRef<Path>) -> Vec<u8> {
+        let path = self.join(name);
+        std::fs::read(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
+    }
+
+    /// A command for `program` running in this directory with an environment free of the
+    /// variables that change cosign's behaviour (`COSIGN_*`, `SIGSTORE_*`, `DOCKER_CONFIG`...).
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Invocation {
+        let mut command = Command::new(program);
+        command.current_dir(self.path());
+        for (name, _) in std::env::vars_os() {
+            let name_text = name.to_string_lossy();
+            if name_text.starts_with("COSIGN_") && name_text != "COSIGN_RS_PEERS_DIR"
+                || name_text.starts_with("SIGSTORE_")
+                || name_text.starts_with("TUF_")
+                || name_text == "DOCKER_CONFIG"
+                || name_text == "REGISTRY_AUTH_FILE"
+            {
+                command.env_remove(&name);
+            }
+        }
+        // Keep the peers' caches (TUF, docker config) inside the scratch directory.
+        command.env("HOME", self.path());
+        Invocation { command, stdin: None }
+    }
+}
+
+/// A command about to run, with what to feed its standard input.
+#[derive(Debug)]
+pub struct Invocation {
+    command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Invocation {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Pipes these bytes to standard input (closed after them). Without it, standard input is
+    /// an empty pipe, never the terminal or `/dev/null`.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self
+            .command
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {:?}: {error}", self.command.get_program()));
+        if let Some(mut pipe) = child.stdin.take() {
+            let bytes = self.stdin.take().unwrap_or_default();
+            // A program may exit without reading its input: ignore a broken pipe.
+            let _ = pipe.write_all(&bytes);
+        }
+        let output = child
+            .wait_with_output()
+            .unwrap_or_else(|error| panic!("waiting for {:?}: {error}", self.command.get_program()));
+        Run::from_output(output)
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand; each takes its parsed arguments and the resolved settings.
+
+pub mod completion;
+pub mod generate_key_pair;
+pub mod import_key_pair;
+pub mod public_key;
+pub mod version;

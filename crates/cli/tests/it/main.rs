@@ -1,0 +1,19 @@
+//! Integration tests of the `cosign` binary: its behaviour on its own, and against the real
+//! cosign 2.5 / 3.1 and OpenSSL (interop), each case run on both sides where cosign has one.
+
+mod interop_keys;
+mod keys;
+mod terminal;
+mod version;
+
+use cosign_testkit::{Invocation, Scratch};
+
+/// Our binary, in `scratch`.
+pub fn cosign(scratch: &Scratch) -> Invocation {
+    scratch.command(env!("CARGO_BIN_EXE_cosign"))
+}
+
+/// The two lines cosign prints for an error.
+pub fn cosign_error_lines(message: &str) -> String {
+    format!("Error: {message}\nerror during command execution: {message}\n")
+}
