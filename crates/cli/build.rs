@@ -18,7 +18,8 @@ fn main() {
         Some(_) => "dirty",
         None => "unknown",
     };
-    let build_date = run("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]).unwrap_or_else(|| "unknown".to_owned());
+    let build_date =
+        run("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]).unwrap_or_else(|| "unknown".to_owned());
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let rustc_version = run(&rustc, &["--version"]).unwrap_or_else(|| "rustc".to_owned());
     println!("cargo:rustc-env=COSIGN_RS_GIT_COMMIT={commit}");

@@ -30,7 +30,13 @@ pub struct GlobalArgs {
     pub output_file: Option<PathBuf>,
 
     /// timeout for commands (Go duration: 30s, 3m0s, 1h)
-    #[arg(short = 't', long, global = true, default_value = "3m0s", value_name = "DURATION")]
+    #[arg(
+        short = 't',
+        long,
+        global = true,
+        default_value = "3m0s",
+        value_name = "DURATION"
+    )]
     pub timeout: String,
 
     /// log debug output
@@ -70,7 +76,12 @@ pub struct GenerateKeyPairArgs {
     pub kms: Option<String>,
 
     /// name used for generated .pub and .key files
-    #[arg(long, env = "COSIGN_OUTPUT_KEY_PREFIX", default_value = "cosign", value_name = "PREFIX")]
+    #[arg(
+        long,
+        env = "COSIGN_OUTPUT_KEY_PREFIX",
+        default_value = "cosign",
+        value_name = "PREFIX"
+    )]
     pub output_key_prefix: String,
 
     /// where to store the key pair instead of files: k8s://NAMESPACE/NAME, github://OWNER/PROJECT,
@@ -82,7 +93,13 @@ pub struct GenerateKeyPairArgs {
 #[derive(Debug, Args)]
 pub struct ImportKeyPairArgs {
     /// import key pair to use for signing
-    #[arg(short = 'k', long, env = "COSIGN_KEY", value_name = "FILE", required = true)]
+    #[arg(
+        short = 'k',
+        long,
+        env = "COSIGN_KEY",
+        value_name = "FILE",
+        required = true
+    )]
     pub key: PathBuf,
 
     /// name used for outputted key pairs

@@ -31,7 +31,9 @@ pub fn load_key_reference(reference: &str) -> Result<Vec<u8>, CliError> {
                 &format!("keys stored in {scheme}://"),
                 "export the key to a file and pass its path to --key",
             )),
-            _ => Err(CliError::new(format!("loading URL: unrecognized scheme: {scheme}://"))),
+            _ => Err(CliError::new(format!(
+                "loading URL: unrecognized scheme: {scheme}://"
+            ))),
         };
     }
     if reference.starts_with("pkcs11:") {
@@ -63,7 +65,10 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// The file names of a key pair with this prefix: `<prefix>.key`, `<prefix>.pub`.
 pub fn key_pair_paths(prefix: &str) -> (PathBuf, PathBuf) {
-    (PathBuf::from(format!("{prefix}.key")), PathBuf::from(format!("{prefix}.pub")))
+    (
+        PathBuf::from(format!("{prefix}.key")),
+        PathBuf::from(format!("{prefix}.pub")),
+    )
 }
 
 /// Whether to ask before replacing an existing private key file.
@@ -75,25 +80,40 @@ pub enum Overwrite {
 
 /// Writes `<prefix>.key` (mode 0600) and `<prefix>.pub` (mode 0644) as cosign does, warning
 /// and asking first if the private key file exists.
-pub fn write_key_pair(prefix: &str, pair: &KeyPairPem, overwrite: Overwrite) -> Result<(), CliError> {
+pub fn write_key_pair(
+    prefix: &str,
+    pair: &KeyPairPem,
+    overwrite: Overwrite,
+) -> Result<(), CliError> {
     let (private_path, public_path) = key_pair_paths(prefix);
     match std::fs::symlink_metadata(&private_path) {
         Ok(_) => {
-            console::warn(format_args!("File {} already exists. Overwrite?", private_path.display()));
+            console::warn(format_args!(
+                "File {} already exists. Overwrite?",
+                private_path.display()
+            ));
             if overwrite == Overwrite::Ask {
                 console::confirm_continue()?;
             }
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => {
-            return Err(io_error("stat", &private_path, &error)
-                .context(format!("failed checking if {} exists", private_path.display())))
+            return Err(io_error("stat", &private_path, &error).context(format!(
+                "failed checking if {} exists",
+                private_path.display()
+            )))
         }
     }
     write_file(&private_path, pair.private_key.as_bytes(), 0o600)?;
-    console::info(format_args!("Private key written to {}", private_path.display()));
+    console::info(format_args!(
+        "Private key written to {}",
+        private_path.display()
+    ));
     write_file(&public_path, pair.public_key.as_bytes(), 0o644)?;
-    console::info(format_args!("Public key written to {}", public_path.display()));
+    console::info(format_args!(
+        "Public key written to {}",
+        public_path.display()
+    ));
     Ok(())
 }
 

@@ -38,7 +38,10 @@ fn main() -> std::process::ExitCode {
 fn run(cli: &Cli) -> Result<(), CliError> {
     let settings = GlobalSettings::resolve(&cli.global)?;
     console::set_verbose(settings.verbose);
-    console::debug(format_args!("timeout for network operations: {:?}", settings.timeout));
+    console::debug(format_args!(
+        "timeout for network operations: {:?}",
+        settings.timeout
+    ));
     let mut console = Console::new(cli.global.output_file.as_deref())?;
     match &cli.command {
         Command::GenerateKeyPair(args) => commands::generate_key_pair::run(args),
@@ -108,7 +111,10 @@ fn clap_error(error: &clap::Error) -> std::process::ExitCode {
         });
     let message = match (error.kind(), invalid) {
         (ErrorKind::UnknownArgument, Some(argument)) if argument.starts_with('-') => {
-            format!("unknown flag: {}", argument.split('=').next().unwrap_or(&argument))
+            format!(
+                "unknown flag: {}",
+                argument.split('=').next().unwrap_or(&argument)
+            )
         }
         (ErrorKind::InvalidSubcommand, Some(command)) => {
             format!("unknown command {command:?} for \"cosign\"")

@@ -63,7 +63,8 @@ pub fn read_password(confirmation: Confirmation) -> Result<Password, CliError> {
 fn is_character_device(stdin: &io::Stdin) -> bool {
     rustix::fs::fstat(stdin)
         .map(|stat| {
-            rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::CharacterDevice
+            rustix::fs::FileType::from_raw_mode(stat.st_mode)
+                == rustix::fs::FileType::CharacterDevice
         })
         .unwrap_or(false)
 }
@@ -91,7 +92,9 @@ fn prompt_hidden(prompt: &str) -> Result<Password, CliError> {
         .map_err(|error| CliError::new(format!("reading password: {error}")))?;
     let mut hidden = saved.clone();
     hidden.local_modes.remove(rustix::termios::LocalModes::ECHO);
-    hidden.local_modes.insert(rustix::termios::LocalModes::ICANON);
+    hidden
+        .local_modes
+        .insert(rustix::termios::LocalModes::ICANON);
     rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Flush, &hidden)
         .map_err(|error| CliError::new(format!("reading password: {error}")))?;
     let line = read_line_unbuffered();

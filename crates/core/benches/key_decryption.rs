@@ -1,6 +1,8 @@
 //! Opening a cosign key file: scrypt (N=65536, r=8, p=1) dominates. `scripts/bench.sh` runs this
 //! beside OpenSSL's scrypt with the same parameters and prints the ratio.
 
+#![allow(clippy::expect_used)]
+
 use cosign_core::keys::{decrypt_private_key, encrypt_private_key, Password, PrivateKey};
 use criterion::{criterion_group, criterion_main, Criterion};
 

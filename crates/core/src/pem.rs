@@ -92,7 +92,10 @@ fn skip_headers(body: &str) -> &str {
         let Some(newline) = rest.find('\n') else {
             return rest;
         };
-        let line = rest.get(..newline).unwrap_or_default().trim_end_matches('\r');
+        let line = rest
+            .get(..newline)
+            .unwrap_or_default()
+            .trim_end_matches('\r');
         if line.contains(':') {
             saw_header = true;
             rest = rest.get(newline + 1..).unwrap_or_default();
@@ -155,7 +158,10 @@ mod tests {
     #[test]
     fn accepts_crlf_line_endings() {
         let text = "-----BEGIN X-----\r\nAAEC\r\n-----END X-----\r\n";
-        assert_eq!(decode_first(text.as_bytes()).map(|b| b.contents), Some(vec![0, 1, 2]));
+        assert_eq!(
+            decode_first(text.as_bytes()).map(|b| b.contents),
+            Some(vec![0, 1, 2])
+        );
     }
 
     #[test]
@@ -169,7 +175,11 @@ mod tests {
 
     #[test]
     fn skips_a_bad_block_and_finds_the_next() {
-        let text = "-----BEGIN A-----\n!!\n-----END A-----\n-----BEGIN B-----\nAAEC\n-----END B-----\n";
-        assert_eq!(decode_first(text.as_bytes()).map(|b| b.label), Some("B".to_owned()));
+        let text =
+            "-----BEGIN A-----\n!!\n-----END A-----\n-----BEGIN B-----\nAAEC\n-----END B-----\n";
+        assert_eq!(
+            decode_first(text.as_bytes()).map(|b| b.label),
+            Some("B".to_owned())
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! A test that needs one and does not find it fails, saying how to install it: interop tests
 //! are never skipped.
 #![forbid(unsafe_code)]
+// Test support: failing loudly, with the reason, is what a helper should do.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use std::ffi::OsStr;
 use std::io::Write as _;
@@ -84,14 +86,26 @@ impl Run {
     /// Asserts success, showing both outputs otherwise.
     #[track_caller]
     pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     /// Asserts a failure with this exit code, showing both outputs otherwise.
     #[track_caller]
     pub fn failure(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 }
@@ -127,7 +141,8 @@ impl Scratch {
 
     pub fn write(&self, name: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.join(name);
-        std::fs::write(&path, contents).unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
         path
     }
 
@@ -154,7 +169,10 @@ impl Scratch {
         }
         // Keep the peers' caches (TUF, docker config) inside the scratch directory.
         command.env("HOME", self.path());
-        Invocation { command, stdin: None }
+        Invocation {
+            command,
+            stdin: None,
+        }
     }
 }
 
@@ -188,7 +206,10 @@ impl Invocation {
     }
 
     pub fn run(mut self) -> Run {
-        self.command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = self
             .command
             .spawn()
@@ -198,9 +219,9 @@ impl Invocation {
             // A program may exit without reading its input: ignore a broken pipe.
             let _ = pipe.write_all(&bytes);
         }
-        let output = child
-            .wait_with_output()
-            .unwrap_or_else(|error| panic!("waiting for {:?}: {error}", self.command.get_program()));
+        let output = child.wait_with_output().unwrap_or_else(|error| {
+            panic!("waiting for {:?}: {error}", self.command.get_program())
+        });
         Run::from_output(output)
     }
 }

@@ -17,7 +17,9 @@ pub fn run(args: &GenerateKeyPairArgs) -> Result<(), CliError> {
     }
     if let Some(store) = &args.secret_store {
         let Some((provider, _)) = store.split_once("://") else {
-            return Err(CliError::new("could not parse scheme, use <scheme>://<ref> format"));
+            return Err(CliError::new(
+                "could not parse scheme, use <scheme>://<ref> format",
+            ));
         };
         return match provider {
             "k8s" | "github" | "gitlab" => Err(CliError::not_supported(

@@ -13,6 +13,10 @@ pub fn run(args: &ImportKeyPairArgs) -> Result<(), CliError> {
     let key = import_private_key(&pem)?;
     let password = read_password(Confirmation::Twice)?;
     let pair = KeyPairPem::new(&key, &password, &mut rand_core::OsRng)?;
-    let overwrite = if args.yes { Overwrite::Allow } else { Overwrite::Ask };
+    let overwrite = if args.yes {
+        Overwrite::Allow
+    } else {
+        Overwrite::Ask
+    };
     write_key_pair(&args.output_key_prefix, &pair, overwrite)
 }

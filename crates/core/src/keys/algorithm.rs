@@ -126,18 +126,38 @@ mod tests {
     #[test]
     fn flag_names_round_trip() {
         for algorithm in SigningAlgorithm::ALL {
-            assert_eq!(algorithm.flag_name().parse::<SigningAlgorithm>(), Ok(algorithm));
+            assert_eq!(
+                algorithm.flag_name().parse::<SigningAlgorithm>(),
+                Ok(algorithm)
+            );
         }
-        assert!("ecdsa-sha2-256-nistp999".parse::<SigningAlgorithm>().is_err());
+        assert!("ecdsa-sha2-256-nistp999"
+            .parse::<SigningAlgorithm>()
+            .is_err());
     }
 
     #[test]
     fn hashes_follow_cosign() {
-        assert_eq!(SigningAlgorithm::EcdsaP384Sha384.hash(), Some(HashAlgorithm::Sha384));
-        assert_eq!(SigningAlgorithm::EcdsaP521Sha512.hash(), Some(HashAlgorithm::Sha512));
-        assert_eq!(SigningAlgorithm::RsaPkcs1v15_4096Sha256.hash(), Some(HashAlgorithm::Sha256));
-        assert_eq!(SigningAlgorithm::Ed25519Prehashed.hash(), Some(HashAlgorithm::Sha512));
+        assert_eq!(
+            SigningAlgorithm::EcdsaP384Sha384.hash(),
+            Some(HashAlgorithm::Sha384)
+        );
+        assert_eq!(
+            SigningAlgorithm::EcdsaP521Sha512.hash(),
+            Some(HashAlgorithm::Sha512)
+        );
+        assert_eq!(
+            SigningAlgorithm::RsaPkcs1v15_4096Sha256.hash(),
+            Some(HashAlgorithm::Sha256)
+        );
+        assert_eq!(
+            SigningAlgorithm::Ed25519Prehashed.hash(),
+            Some(HashAlgorithm::Sha512)
+        );
         assert_eq!(SigningAlgorithm::Ed25519.hash(), None);
-        assert_eq!(HashAlgorithm::Sha384.digest(b"").len(), HashAlgorithm::Sha384.output_len());
+        assert_eq!(
+            HashAlgorithm::Sha384.digest(b"").len(),
+            HashAlgorithm::Sha384.output_len()
+        );
     }
 }

@@ -34,11 +34,23 @@ pub struct ScryptParameters {
 
 impl ScryptParameters {
     /// What cosign writes (go-securesystemslib "Standard").
-    pub const STANDARD: Self = Self { n: 65536, r: 8, p: 1 };
+    pub const STANDARD: Self = Self {
+        n: 65536,
+        r: 8,
+        p: 1,
+    };
     /// What older cosign wrote ("Legacy").
-    pub const LEGACY: Self = Self { n: 32768, r: 8, p: 1 };
+    pub const LEGACY: Self = Self {
+        n: 32768,
+        r: 8,
+        p: 1,
+    };
     /// OWASP's recommendation, also accepted by cosign.
-    pub const OWASP: Self = Self { n: 131072, r: 8, p: 1 };
+    pub const OWASP: Self = Self {
+        n: 131072,
+        r: 8,
+        p: 1,
+    };
 
     /// Whether cosign would accept these parameters when decrypting. Anything else is refused
     /// before scrypt runs: a tampered N could otherwise make us spend minutes or gigabytes.
@@ -190,7 +202,10 @@ fn open_with_policy(
             .map_err(|_| KeyError::IncorrectNonceSize {
                 length: envelope.cipher.nonce.len(),
             })?;
-    let key = envelope.kdf.params.derive_key(password, &envelope.kdf.salt)?;
+    let key = envelope
+        .kdf
+        .params
+        .derive_key(password, &envelope.kdf.salt)?;
     let cipher = XSalsa20Poly1305::new(key.as_ref().into());
     cipher
         .decrypt(&nonce.into(), envelope.ciphertext.as_slice())
@@ -211,8 +226,14 @@ mod tests {
 
     #[test]
     fn writes_go_field_order_and_standard_parameters() {
-        let json = seal(b"x", &Password::new(b"pw".to_vec()), ScryptParameters::STANDARD, [1; 32], [2; 24])
-            .expect("seals");
+        let json = seal(
+            b"x",
+            &Password::new(b"pw".to_vec()),
+            ScryptParameters::STANDARD,
+            [1; 32],
+            [2; 24],
+        )
+        .expect("seals");
         let text = String::from_utf8(json.clone()).expect("utf-8");
         assert!(text.starts_with(
             r#"{"kdf":{"name":"scrypt","params":{"N":65536,"r":8,"p":1},"salt":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="},"cipher":{"name":"nacl/secretbox","nonce":"AgICAgICAgICAgICAgICAgICAgICAgIC"},"ciphertext":""#
@@ -225,10 +246,26 @@ mod tests {
     fn refuses_parameters_cosign_does_not_accept_before_deriving() {
         // N = 2^40 would take hours and terabytes: it must be refused at once.
         for params in [
-            ScryptParameters { n: 1 << 40, r: 8, p: 1 },
-            ScryptParameters { n: 65536, r: 16, p: 1 },
-            ScryptParameters { n: 65536, r: 8, p: 2 },
-            ScryptParameters { n: 16384, r: 8, p: 1 },
+            ScryptParameters {
+                n: 1 << 40,
+                r: 8,
+                p: 1,
+            },
+            ScryptParameters {
+                n: 65536,
+                r: 16,
+                p: 1,
+            },
+            ScryptParameters {
+                n: 65536,
+                r: 8,
+                p: 2,
+            },
+            ScryptParameters {
+                n: 16384,
+                r: 8,
+                p: 1,
+            },
         ] {
             let json = format!(
                 r#"{{"kdf":{{"name":"scrypt","params":{{"N":{},"r":{},"p":{}}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#,
@@ -236,7 +273,9 @@ mod tests {
             );
             let started = std::time::Instant::now();
             let error = open(json.as_bytes(), &Password::default()).expect_err("refused");
-            assert!(matches!(error, KeyError::UnsupportedScryptParameters { found } if found == params));
+            assert!(
+                matches!(error, KeyError::UnsupportedScryptParameters { found } if found == params)
+            );
             assert!(started.elapsed() < std::time::Duration::from_secs(1));
         }
     }
@@ -248,15 +287,32 @@ mod tests {
         )
         .expect("utf-8");
         let kdf = base.replace(r#""name":"scrypt""#, r#""name":"argon2""#);
-        assert!(matches!(open(kdf.as_bytes(), &Password::default()), Err(KeyError::UnknownKdf { name }) if name == "argon2"));
+        assert!(
+            matches!(open(kdf.as_bytes(), &Password::default()), Err(KeyError::UnknownKdf { name }) if name == "argon2")
+        );
         let cipher = base.replace(r#""name":"nacl/secretbox""#, r#""name":"aes""#);
-        assert!(matches!(open(cipher.as_bytes(), &Password::default()), Err(KeyError::UnknownCipher { .. })));
+        assert!(matches!(
+            open(cipher.as_bytes(), &Password::default()),
+            Err(KeyError::UnknownCipher { .. })
+        ));
         let nonce = base.replace("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AAAA");
-        assert!(matches!(cheap_open(nonce.as_bytes(), &Password::default()), Err(KeyError::IncorrectNonceSize { length: 3 })));
-        assert!(matches!(open(b"{not json", &Password::default()), Err(KeyError::MalformedEnvelope { .. })));
-        assert!(matches!(open(br#"{"kdf":{}}"#, &Password::default()), Err(KeyError::MalformedEnvelope { .. })));
+        assert!(matches!(
+            cheap_open(nonce.as_bytes(), &Password::default()),
+            Err(KeyError::IncorrectNonceSize { length: 3 })
+        ));
+        assert!(matches!(
+            open(b"{not json", &Password::default()),
+            Err(KeyError::MalformedEnvelope { .. })
+        ));
+        assert!(matches!(
+            open(br#"{"kdf":{}}"#, &Password::default()),
+            Err(KeyError::MalformedEnvelope { .. })
+        ));
         let huge = vec![b' '; ENVELOPE_SIZE_LIMIT + 1];
-        assert!(matches!(open(&huge, &Password::default()), Err(KeyError::TooLarge { .. })));
+        assert!(matches!(
+            open(&huge, &Password::default()),
+            Err(KeyError::TooLarge { .. })
+        ));
     }
 
     proptest! {

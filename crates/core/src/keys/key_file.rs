@@ -57,7 +57,10 @@ pub fn encrypt_private_key(
             reason: error.to_string(),
         })?;
     let envelope = encrypted::seal(&pkcs8, password, ScryptParameters::STANDARD, salt, nonce)?;
-    Ok(Zeroizing::new(pem::encode(SIGSTORE_PRIVATE_KEY_LABEL, &envelope)))
+    Ok(Zeroizing::new(pem::encode(
+        SIGSTORE_PRIVATE_KEY_LABEL,
+        &envelope,
+    )))
 }
 
 /// The two files of a key pair, ready to write.

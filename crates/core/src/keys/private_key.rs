@@ -79,7 +79,11 @@ impl PrivateKey {
     }
 
     /// Signs `message` with `algorithm`, which must suit the key. ECDSA signatures are ASN.1 DER.
-    pub fn sign_with(&self, algorithm: SigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+    pub fn sign_with(
+        &self,
+        algorithm: SigningAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
         let mismatch = || KeyError::AlgorithmMismatch {
             algorithm,
             key_type: self.key_type(),
@@ -94,11 +98,11 @@ impl PrivateKey {
                 Ok(signature.to_der().as_bytes().to_vec())
             }
             (Self::EcdsaP521(key), SigningAlgorithm::EcdsaP521Sha512) => {
-                let signature: p521::ecdsa::Signature = key.try_sign(message).map_err(|error| {
-                    KeyError::SigningFailed {
-                        reason: error.to_string(),
-                    }
-                })?;
+                let signature: p521::ecdsa::Signature =
+                    key.try_sign(message)
+                        .map_err(|error| KeyError::SigningFailed {
+                            reason: error.to_string(),
+                        })?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
             (Self::Ed25519(key), SigningAlgorithm::Ed25519Prehashed) => {
@@ -109,7 +113,9 @@ impl PrivateKey {
                         reason: error.to_string(),
                     })
             }
-            (Self::Ed25519(key), SigningAlgorithm::Ed25519) => Ok(key.sign(message).to_bytes().to_vec()),
+            (Self::Ed25519(key), SigningAlgorithm::Ed25519) => {
+                Ok(key.sign(message).to_bytes().to_vec())
+            }
             (Self::Rsa(key), algorithm) if key.algorithm() == Some(algorithm) => key.sign(message),
             _ => Err(mismatch()),
         }
@@ -138,9 +144,10 @@ impl PrivateKey {
                     .algorithm
                     .parameters_oid()
                     .map_err(|_| KeyError::MissingCurve)?;
-                let curve = Curve::from_oid(curve_oid).ok_or_else(|| KeyError::UnsupportedCurve {
-                    oid: curve_oid.to_string(),
-                })?;
+                let curve =
+                    Curve::from_oid(curve_oid).ok_or_else(|| KeyError::UnsupportedCurve {
+                        oid: curve_oid.to_string(),
+                    })?;
                 let sec1 = sec1::EcPrivateKey::from_der(info.private_key)
                     .map_err(|source| KeyError::ParsePrivateKey { source })?;
                 if let Some(named) = sec1.parameters.and_then(|p| p.named_curve()) {
@@ -170,8 +177,8 @@ impl PrivateKey {
 
     /// Parses a SEC1 `ECPrivateKey` (PEM `EC PRIVATE KEY`), which must name its curve.
     pub fn from_sec1_der(der: &[u8]) -> Result<Self, KeyError> {
-        let sec1 =
-            sec1::EcPrivateKey::from_der(der).map_err(|source| KeyError::ParseEcPrivateKey { source })?;
+        let sec1 = sec1::EcPrivateKey::from_der(der)
+            .map_err(|source| KeyError::ParseEcPrivateKey { source })?;
         let curve_oid = sec1
             .parameters
             .and_then(|p| p.named_curve())
@@ -188,7 +195,9 @@ impl PrivateKey {
     }
 
     fn from_ec_scalar(curve: Curve, scalar: &[u8]) -> Result<Self, KeyError> {
-        let invalid = || KeyError::InvalidEcKey { curve: curve.name() };
+        let invalid = || KeyError::InvalidEcKey {
+            curve: curve.name(),
+        };
         match curve {
             Curve::P256 => p256::ecdsa::SigningKey::from_slice(scalar)
                 .map(Self::EcdsaP256)
@@ -210,20 +219,36 @@ impl PrivateKey {
         let (algorithm_oid, curve, private_key) = match self {
             Self::EcdsaP256(key) => {
                 let point = key.verifying_key().to_encoded_point(false);
-                (oids::EC_PUBLIC_KEY, Some(Curve::P256), ec_private_key(&key.to_bytes(), point.as_bytes())?)
+                (
+                    oids::EC_PUBLIC_KEY,
+                    Some(Curve::P256),
+                    ec_private_key(&key.to_bytes(), point.as_bytes())?,
+                )
             }
             Self::EcdsaP384(key) => {
                 let point = key.verifying_key().to_encoded_point(false);
-                (oids::EC_PUBLIC_KEY, Some(Curve::P384), ec_private_key(&key.to_bytes(), point.as_bytes())?)
+                (
+                    oids::EC_PUBLIC_KEY,
+                    Some(Curve::P384),
+                    ec_private_key(&key.to_bytes(), point.as_bytes())?,
+                )
             }
             Self::EcdsaP521(key) => {
                 let point = p521_verifying_key(key).to_encoded_point(false);
-                (oids::EC_PUBLIC_KEY, Some(Curve::P521), ec_private_key(&key.to_bytes(), point.as_bytes())?)
+                (
+                    oids::EC_PUBLIC_KEY,
+                    Some(Curve::P521),
+                    ec_private_key(&key.to_bytes(), point.as_bytes())?,
+                )
             }
             Self::Ed25519(key) => {
                 let seed = Zeroizing::new(key.to_bytes());
                 let octets = OctetStringRef::new(seed.as_slice()).map_err(encode_error)?;
-                (oids::ED25519, None, Zeroizing::new(octets.to_der().map_err(encode_error)?))
+                (
+                    oids::ED25519,
+                    None,
+                    Zeroizing::new(octets.to_der().map_err(encode_error)?),
+                )
             }
             Self::Rsa(key) => (oids::RSA_ENCRYPTION, None, key.pkcs1.clone()),
         };

@@ -34,9 +34,10 @@ pub struct RsaPublicKey {
 
 impl RsaPublicKey {
     pub(crate) fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
-        let key = rsa::RsaPublicKey::from_pkcs1_der(der).map_err(|error| KeyError::ParsePublicKey {
-            reason: error.to_string(),
-        })?;
+        let key =
+            rsa::RsaPublicKey::from_pkcs1_der(der).map_err(|error| KeyError::ParsePublicKey {
+                reason: error.to_string(),
+            })?;
         Self::checked(key)
     }
 
@@ -98,14 +99,19 @@ impl PublicKey {
     /// Parses a PKIX `SubjectPublicKeyInfo`.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
         let parse_error = |reason: String| KeyError::ParsePublicKey { reason };
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| parse_error(e.to_string()))?;
+        let info =
+            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| parse_error(e.to_string()))?;
         let point = info.subject_public_key.raw_bytes();
         match info.algorithm.oid {
             oids::EC_PUBLIC_KEY => {
-                let curve_oid = info.algorithm.parameters_oid().map_err(|_| KeyError::MissingCurve)?;
-                let curve = Curve::from_oid(curve_oid).ok_or_else(|| KeyError::UnsupportedCurve {
-                    oid: curve_oid.to_string(),
-                })?;
+                let curve_oid = info
+                    .algorithm
+                    .parameters_oid()
+                    .map_err(|_| KeyError::MissingCurve)?;
+                let curve =
+                    Curve::from_oid(curve_oid).ok_or_else(|| KeyError::UnsupportedCurve {
+                        oid: curve_oid.to_string(),
+                    })?;
                 let invalid = || parse_error(format!("invalid {} public key", curve.name()));
                 match curve {
                     Curve::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
@@ -148,11 +154,13 @@ impl PublicKey {
                         parameters: Some(der::asn1::AnyRef::from(&oids::SECP521R1)),
                     },
                     subject_public_key: der::asn1::BitStringRef::from_bytes(point.as_bytes())
-                        .map_err(|e| KeyError::ParsePublicKey { reason: e.to_string() })?,
+                        .map_err(|e| KeyError::ParsePublicKey {
+                            reason: e.to_string(),
+                        })?,
                 };
-                return info
-                    .to_der()
-                    .map_err(|e| KeyError::ParsePublicKey { reason: e.to_string() });
+                return info.to_der().map_err(|e| KeyError::ParsePublicKey {
+                    reason: e.to_string(),
+                });
             }
             Self::Ed25519(key) => key.to_public_key_der(),
             Self::Rsa(key) => {
@@ -161,12 +169,16 @@ impl PublicKey {
                     .key
                     .to_public_key_der()
                     .map(|document| document.as_bytes().to_vec())
-                    .map_err(|e| KeyError::ParsePublicKey { reason: e.to_string() });
+                    .map_err(|e| KeyError::ParsePublicKey {
+                        reason: e.to_string(),
+                    });
             }
         };
         document
             .map(|document| document.as_bytes().to_vec())
-            .map_err(|e| KeyError::ParsePublicKey { reason: e.to_string() })
+            .map_err(|e| KeyError::ParsePublicKey {
+                reason: e.to_string(),
+            })
     }
 
     /// The `PUBLIC KEY` PEM, as in `cosign.pub`.
@@ -198,8 +210,12 @@ impl PublicKey {
             (Self::Ed25519(key), SigningAlgorithm::Ed25519Prehashed) => {
                 let signature = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| KeyError::InvalidEd25519Signature)?;
-                key.verify_prehashed_strict(sha2::Sha512::new().chain_update(message), None, &signature)
-                    .map_err(|_| KeyError::InvalidEd25519Signature)
+                key.verify_prehashed_strict(
+                    sha2::Sha512::new().chain_update(message),
+                    None,
+                    &signature,
+                )
+                .map_err(|_| KeyError::InvalidEd25519Signature)
             }
             (Self::Ed25519(_), _) => Err(KeyError::AlgorithmMismatch {
                 algorithm,
