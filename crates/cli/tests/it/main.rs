@@ -1,7 +1,12 @@
 //! Integration tests of the `cosign` binary: its behaviour on its own, and against the real
 //! cosign 2.5 / 3.1 and OpenSSL (interop), each case run on both sides where cosign has one.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod interop_keys;
 mod keys;
