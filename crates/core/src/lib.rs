@@ -5,5 +5,11 @@
 //! us is treated as hostile until checked, and every failure is a typed error.
 #![forbid(unsafe_code)]
 
+pub mod digest;
+pub mod go_json;
 pub mod keys;
+pub mod legacy_signature;
+pub mod manifest;
 pub mod pem;
+pub mod reference;
+pub mod simple_signing;
