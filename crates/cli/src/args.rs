@@ -62,6 +62,15 @@ pub enum Command {
     )]
     PublicKey(PublicKeyArgs),
 
+    /// Sign the supplied container image.
+    Sign(SignArgs),
+
+    /// Verify a signature on the supplied container image
+    Verify(VerifyArgs),
+
+    /// Display supply chain security related artifacts for an image such as signatures, SBOMs and attestations
+    Tree(TreeArgs),
+
     /// Prints the version
     Version(VersionArgs),
 
@@ -134,6 +143,186 @@ pub struct PublicKeyArgs {
     /// security key slot to use for generated key (authentication|signature|card-authentication|key-management)
     #[arg(long, env = "COSIGN_SLOT", value_name = "SLOT")]
     pub slot: Option<String>,
+}
+
+/// Registry access flags, shared by every command that talks to a registry.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// whether to allow insecure connections to registries (e.g., with expired or self-signed TLS certificates). Don't use this for anything but testing
+    #[arg(long, env = "COSIGN_ALLOW_INSECURE_REGISTRY")]
+    pub allow_insecure_registry: bool,
+
+    /// whether to allow using HTTP protocol while connecting to registries. Don't use this for anything but testing
+    #[arg(long, env = "COSIGN_ALLOW_HTTP_REGISTRY")]
+    pub allow_http_registry: bool,
+
+    /// registry basic auth username
+    #[arg(long, env = "COSIGN_REGISTRY_USERNAME", value_name = "USER")]
+    pub registry_username: Option<String>,
+
+    /// registry basic auth password
+    #[arg(long, env = "COSIGN_REGISTRY_PASSWORD", value_name = "PASSWORD")]
+    pub registry_password: Option<String>,
+
+    /// registry bearer auth token
+    #[arg(long, env = "COSIGN_REGISTRY_TOKEN", value_name = "TOKEN")]
+    pub registry_token: Option<String>,
+
+    /// whether to use the kubernetes keychain instead of the default keychain (supports workload identity).
+    #[arg(long, env = "COSIGN_K8S_KEYCHAIN")]
+    pub k8s_keychain: bool,
+
+    /// path to the X.509 CA certificate file in PEM format to be used for the connection to the registry
+    #[arg(long, env = "COSIGN_REGISTRY_CACERT", value_name = "FILE")]
+    pub registry_cacert: Option<String>,
+
+    /// optional prefix to use for the attachment tag
+    #[arg(long, env = "COSIGN_ATTACHMENT_TAG_PREFIX", value_name = "PREFIX")]
+    pub attachment_tag_prefix: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// path to the private key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// extra key=value pairs to sign
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+
+    /// if a multi-arch image is specified, additionally sign each discrete image
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// whether to upload the signature
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub upload: bool,
+
+    /// write the signature to FILE
+    #[arg(long, value_name = "FILE")]
+    pub output_signature: Option<std::path::PathBuf>,
+
+    /// write the signed payload to FILE
+    #[arg(long, value_name = "FILE")]
+    pub output_payload: Option<std::path::PathBuf>,
+
+    /// path to a payload file to use rather than generating one
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<std::path::PathBuf>,
+
+    /// skip confirmation prompts for non-destructive operations
+    #[arg(short = 'y', long, env = "COSIGN_YES")]
+    pub yes: bool,
+
+    /// whether or not to upload to the tlog
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// whether to use a TUF-provided signing config for the service URLs
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub use_signing_config: bool,
+
+    /// expect the signature/attestation to be packaged in a Sigstore bundle
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// path to a signing config file
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<String>,
+
+    /// path to the X.509 certificate in PEM format to include in the OCI Signature
+    #[arg(long, alias = "cert", value_name = "FILE")]
+    pub certificate: Option<String>,
+
+    /// identity token for keyless signing
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the images to sign
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// path to the public key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// output format for the signing image information (json|text)
+    #[arg(short = 'o', long, value_enum, default_value = "json")]
+    pub output: OutputFormat,
+
+    /// extra key=value pairs to verify
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+
+    /// whether to check the claims found
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub check_claims: bool,
+
+    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// the amount of maximum workers for parallel executions
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_workers: usize,
+
+    /// expect the signature/attestation to be packaged in a Sigstore bundle
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// only allow offline verification
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub offline: bool,
+
+    /// the certificate identity to expect (keyless)
+    #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
+    pub certificate_identity: Option<String>,
+
+    /// the certificate identity regular expression to expect (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// the OIDC issuer to expect (keyless)
+    #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// path to a trusted root file
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<String>,
+
+    /// path to a local image layout (not supported yet)
+    #[arg(long, value_name = "DIR")]
+    pub local_image: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the images to verify
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 #[derive(Debug, Args)]

@@ -3,13 +3,17 @@
 
 use cosign_core::keys::KeyError;
 
-/// cosign's exit codes (`cmd/cosign/errors/exit_codes.go`). The verification codes (10 no
-/// signatures, 11 tag not found, 12 no matching signatures, 13 no certificate) arrive with
-/// `verify`.
+/// cosign's exit codes (`cmd/cosign/errors/exit_codes.go`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Any other failure.
     Failure = 1,
+    /// Verification found no signature at all.
+    NoSignatures = 10,
+    /// The image tag does not exist.
+    TagNotFound = 11,
+    /// Signatures exist but none verifies.
+    NoMatchingSignatures = 12,
 }
 
 #[derive(Debug)]
@@ -36,6 +40,11 @@ impl CliError {
     /// A flag or argument cosign accepts whose function cosign-rs does not offer (yet).
     pub fn not_supported(what: &str, instead: &str) -> Self {
         Self::new(format!("{what} is not supported by cosign-rs")).with_hint(instead)
+    }
+
+    pub fn with_exit_code(mut self, exit_code: ExitCode) -> Self {
+        self.exit_code = exit_code;
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -9,6 +9,7 @@ mod console;
 mod error;
 mod key_files;
 mod password;
+mod registry_access;
 mod settings;
 
 use std::ffi::OsString;
@@ -47,9 +48,43 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::GenerateKeyPair(args) => commands::generate_key_pair::run(args),
         Command::ImportKeyPair(args) => commands::import_key_pair::run(args),
         Command::PublicKey(args) => commands::public_key::run(args, &mut console),
+        Command::Sign(args) => block_on(&settings, commands::sign::run(args, &settings)),
+        Command::Verify(args) => block_on(
+            &settings,
+            commands::verify::run(args, &settings, &mut console),
+        ),
+        Command::Tree(args) => block_on(
+            &settings,
+            commands::tree::run(args, &settings, &mut console),
+        ),
         Command::Version(args) => commands::version::run(args, &mut console),
         Command::Completion(args) => commands::completion::run(args, &mut console),
     }
+}
+
+/// Runs a network command on a runtime, within cosign's `--timeout`.
+fn block_on(
+    settings: &GlobalSettings,
+    work: impl std::future::Future<Output = Result<(), CliError>>,
+) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let timeout = settings.timeout;
+    runtime.block_on(async move {
+        if timeout.is_zero() {
+            return work.await;
+        }
+        match tokio::time::timeout(timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(CliError::new(format!(
+                "context deadline exceeded (--timeout {timeout:?})"
+            ))
+            .with_hint("raise it with --timeout, e.g. --timeout 10m")),
+        }
+    })
 }
 
 /// cosign rewrites Go-style flags before parsing, with a warning: `--o` becomes `-o`, and a

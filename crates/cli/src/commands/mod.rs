@@ -4,4 +4,7 @@ pub mod completion;
 pub mod generate_key_pair;
 pub mod import_key_pair;
 pub mod public_key;
+pub mod sign;
+pub mod tree;
+pub mod verify;
 pub mod version;

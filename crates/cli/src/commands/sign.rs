@@ -1,0 +1,213 @@
+//! `cosign sign --key`: signs images in the legacy format (a `sha256-<hex>.sig` signature
+//! image), appending to existing signatures without losing concurrent signers' work. The key
+//! is decrypted once, whatever the number of images.
+
+use std::collections::BTreeMap;
+
+use cosign_core::digest::Digest;
+use cosign_core::keys::{decrypt_private_key, PrivateKey};
+use cosign_core::legacy_signature::{self, ManifestFlavor};
+use cosign_core::manifest::{media_types, ImageIndex};
+use cosign_core::reference::{ImageReference, Target};
+use cosign_core::simple_signing;
+use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
+use cosign_oci::{Access, RegistryClient};
+
+use crate::args::SignArgs;
+use crate::console;
+use crate::error::CliError;
+use crate::key_files::{load_key_reference, write_file};
+use crate::password::{read_password, Confirmation};
+use crate::registry_access;
+use crate::settings::GlobalSettings;
+
+const TAG_REFERENCE_MESSAGE: &str = "uses a tag, not a digest, to identify the image to sign.
+    This can lead you to sign a different image than the intended one. Please use a
+    digest (example.com/ubuntu@sha256:abc123...) rather than tag
+    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to
+    images by tag will be removed in a future release.
+";
+
+pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliError> {
+    warn_deprecated_flags();
+    let Some(key_reference) = &args.key else {
+        return Err(CliError::not_supported(
+            "keyless signing (no --key)",
+            "sign with a key: `cosign generate-key-pair`, then `cosign sign --key cosign.key ...`",
+        ));
+    };
+    if args.certificate.is_some() || args.identity_token.is_some() {
+        return Err(CliError::not_supported(
+            "signing with certificates or identity tokens",
+            "sign with --key only",
+        ));
+    }
+    if args.new_bundle_format == Some(true) {
+        return Err(CliError::not_supported(
+            "--new-bundle-format=true (Sigstore bundles as OCI referrers)",
+            "sign in the legacy format: pass --new-bundle-format=false",
+        ));
+    }
+    if args.tlog_upload {
+        return Err(CliError::new(
+            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
+        )
+        .with_hint("to sign with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+    }
+    if args.signing_config.is_some() {
+        return Err(CliError::not_supported(
+            "--signing-config",
+            "sign with --key and --tlog-upload=false",
+        ));
+    }
+    let annotations = registry_access::parse_annotations(&args.annotations)?;
+    let references = args
+        .images
+        .iter()
+        .map(|image| registry_access::parse_reference(image))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // One decryption, whatever the number of images.
+    let key_file = load_key_reference(key_reference)?;
+    let password = read_password(Confirmation::Once)?;
+    let key = decrypt_private_key(&key_file, &password)
+        .map_err(|error| CliError::from(error).context("signing: getting signer: reading key"))?;
+    let payload_override = match &args.payload {
+        Some(path) => Some(
+            std::fs::read(path).map_err(|error| crate::error::io_error("open", path, &error))?,
+        ),
+        None => None,
+    };
+
+    let client = registry_access::client(&args.registry, settings)?;
+    for reference in &references {
+        if let Target::Tag(_) = reference.target() {
+            console::warn(format_args!(
+                "Image reference {reference} {TAG_REFERENCE_MESSAGE}"
+            ));
+        }
+        let digests = resolve_targets(&client, reference, args.recursive).await?;
+        for digest in digests {
+            sign_one(
+                &client,
+                reference,
+                &digest,
+                &key,
+                &annotations,
+                payload_override.as_deref(),
+                args,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// cobra prints a warning for each deprecated flag that is used; cosign 3 deprecates these.
+fn warn_deprecated_flags() {
+    const DEPRECATED: [(&str, &str); 4] = [
+        ("--tlog-upload", "prefer using a --signing-config file with no transparency log services"),
+        ("--new-bundle-format", "this will be the only supported format in future versions"),
+        ("--output-signature", "please use --bundle to provide the output bundle location, which will include the signature"),
+        ("--payload", "payload will always be generated automatically in future versions"),
+    ];
+    let given: Vec<String> = std::env::args().collect();
+    for (flag, message) in DEPRECATED {
+        if given
+            .iter()
+            .any(|argument| argument == flag || argument.starts_with(&format!("{flag}=")))
+        {
+            console::info(format_args!(
+                "Flag {} has been deprecated, {message}",
+                flag.trim_start_matches('-')
+            ));
+        }
+    }
+}
+
+/// The digests to sign for a reference: its own, and with `-r` each manifest of an index.
+async fn resolve_targets(
+    client: &RegistryClient,
+    reference: &ImageReference,
+    recursive: bool,
+) -> Result<Vec<Digest>, CliError> {
+    let manifest = signatures::fetch_manifest(client, reference, Access::Push)
+        .await
+        .map_err(|error| resolve_error(reference, error))?;
+    let mut digests = vec![manifest.digest.clone()];
+    if recursive && media_types::is_index(&manifest.media_type) {
+        let index =
+            ImageIndex::parse(&manifest.bytes).map_err(|error| CliError::new(error.to_string()))?;
+        digests.extend(index.manifests.into_iter().map(|entry| entry.digest));
+    }
+    Ok(digests)
+}
+
+fn resolve_error(reference: &ImageReference, error: ResolveError) -> CliError {
+    match error {
+        ResolveError::TagNotFound { source } => {
+            CliError::new(format!("signing [{reference}]: accessing entity: {source}"))
+        }
+        ResolveError::Registry { source } => {
+            CliError::new(format!("signing [{reference}]: accessing entity: {source}"))
+        }
+    }
+}
+
+async fn sign_one(
+    client: &RegistryClient,
+    reference: &ImageReference,
+    digest: &Digest,
+    key: &PrivateKey,
+    annotations: &BTreeMap<String, String>,
+    payload_override: Option<&[u8]>,
+    args: &SignArgs,
+) -> Result<(), CliError> {
+    let payload = match payload_override {
+        Some(bytes) => bytes.to_vec(),
+        None => simple_signing::payload(&reference.repository().to_string(), digest, annotations),
+    };
+    let signature = key.sign(&payload)?;
+    if let Some(path) = &args.output_signature {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&signature);
+        write_file(path, encoded.as_bytes(), 0o644)?;
+    }
+    if let Some(path) = &args.output_payload {
+        write_file(path, &payload, 0o644)?;
+    }
+    if !args.upload {
+        return Ok(());
+    }
+    let repository = registry_access::signature_repository(reference.repository())?;
+    console::info(format_args!("Pushing signature to: {repository}"));
+    let layer = legacy_signature::signature_layer(&payload, &signature);
+    let public_key = key.public_key();
+    let flavor = if std::env::var("COSIGN_DOCKER_MEDIA_TYPES")
+        .is_ok_and(|value| value == "1" || value == "true")
+    {
+        ManifestFlavor::Docker
+    } else {
+        ManifestFlavor::Oci
+    };
+    let is_duplicate = |candidate: &cosign_core::manifest::Descriptor| {
+        legacy_signature::is_same_signature(candidate, &layer, &payload, &public_key)
+    };
+    let outcome = signatures::append_legacy_signature(
+        client,
+        &repository,
+        digest,
+        &payload,
+        &layer,
+        flavor,
+        &is_duplicate,
+    )
+    .await
+    .map_err(|error| CliError::new(format!("signing [{reference}]: {error}")))?;
+    if outcome == AppendOutcome::AlreadyPresent {
+        console::debug(format_args!(
+            "{reference}: the same signature is already there"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Turning the registry flags and environment into a client, and references into repositories.
+
+use std::collections::BTreeMap;
+
+use cosign_core::reference::{ImageReference, Repository};
+use cosign_oci::auth::{Credentials, DockerConfigKeychain, Layered};
+use cosign_oci::{ClientOptions, RegistryClient};
+
+use crate::args::RegistryArgs;
+use crate::error::CliError;
+use crate::settings::GlobalSettings;
+
+/// A registry client for these flags: credentials from the flags first, then docker's and
+/// podman's files.
+pub fn client(args: &RegistryArgs, settings: &GlobalSettings) -> Result<RegistryClient, CliError> {
+    if args.k8s_keychain {
+        return Err(CliError::not_supported(
+            "--k8s-keychain",
+            "log in with `docker login` (or set --registry-username/--registry-password) instead",
+        ));
+    }
+    if args.registry_cacert.is_some() {
+        return Err(CliError::not_supported(
+            "--registry-cacert",
+            "add the CA to the system trust store, or pass --allow-insecure-registry for tests",
+        ));
+    }
+    if args.attachment_tag_prefix.is_some() {
+        return Err(CliError::not_supported(
+            "--attachment-tag-prefix",
+            "drop the flag",
+        ));
+    }
+    let first = match (
+        &args.registry_token,
+        &args.registry_username,
+        &args.registry_password,
+    ) {
+        (Some(token), _, _) => Some(Credentials::RegistryToken(token.clone())),
+        (None, Some(username), password) => Some(Credentials::Basic {
+            username: username.clone(),
+            password: password.clone().unwrap_or_default(),
+        }),
+        (None, None, Some(_)) => {
+            return Err(CliError::usage(
+                "--registry-password needs --registry-username",
+            ));
+        }
+        (None, None, None) => None,
+    };
+    let keychain = DockerConfigKeychain::from_environment(&|name| std::env::var(name).ok());
+    let options = ClientOptions {
+        allow_insecure_registry: args.allow_insecure_registry,
+        allow_http_registry: args.allow_http_registry,
+        user_agent: format!(
+            "cosign-rs/{} ({}; {})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ),
+        verbose: settings.verbose,
+        ..ClientOptions::default()
+    };
+    RegistryClient::new(
+        options,
+        Box::new(Layered {
+            first,
+            fallback: Box::new(keychain),
+        }),
+    )
+    .map_err(|error| CliError::new(error.to_string()))
+}
+
+pub fn parse_reference(value: &str) -> Result<ImageReference, CliError> {
+    value
+        .parse::<ImageReference>()
+        .map_err(|error| CliError::new(error.to_string()))
+}
+
+/// Where signatures of images in `repository` live: there, or in `COSIGN_REPOSITORY`.
+pub fn signature_repository(repository: &Repository) -> Result<Repository, CliError> {
+    match std::env::var("COSIGN_REPOSITORY") {
+        Ok(value) if !value.is_empty() => Repository::parse(&value)
+            .map_err(|error| CliError::new(format!("parsing COSIGN_REPOSITORY: {error}"))),
+        _ => Ok(repository.clone()),
+    }
+}
+
+/// `-a key=value` flags (each may hold several, comma-separated, as cobra's string slices do).
+pub fn parse_annotations(values: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    let mut annotations = BTreeMap::new();
+    for value in values.iter().flat_map(|value| value.split(',')) {
+        let (key, content) = value
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("unable to parse annotation: {value}")))?;
+        annotations.insert(key.to_owned(), content.to_owned());
+    }
+    Ok(annotations)
+}

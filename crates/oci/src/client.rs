@@ -1,0 +1,869 @@
+//! The registry client: one per process, reusing connections and tokens per registry.
+//!
+//! - The scheme is decided once per registry by pinging `/v2/`: HTTPS, or, where allowed
+//!   (`--allow-http-registry`, `--allow-insecure-registry`, and always for loopback, `localhost`,
+//!   `*.local` and private addresses, as cosign does), HTTPS and HTTP raced, first answer wins.
+//! - Authentication follows the ping's challenge: anonymous, Basic, or Bearer with one token per
+//!   repository and access, fetched once and reused.
+//! - 429 and 5xx answers and dropped connections are retried with backoff, honouring
+//!   `Retry-After`, a bounded number of times.
+//! - Every body is read with a size cap; content asked for by digest is hashed and checked.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use cosign_core::digest::{Digest, Sha256Hasher};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+    WWW_AUTHENTICATE,
+};
+use reqwest::{Method, StatusCode};
+use tokio::sync::Mutex;
+
+use crate::auth::{parse_challenge, Challenge, CredentialSource, Credentials, TokenResponse};
+use crate::error::{parse_error_body, RegistryError};
+
+/// What requests may do, which decides the bearer token scope asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    Push,
+}
+
+/// How the client talks to registries.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// `--allow-insecure-registry`: accept any TLS certificate and allow plain HTTP.
+    pub allow_insecure_registry: bool,
+    /// `--allow-http-registry`: allow plain HTTP.
+    pub allow_http_registry: bool,
+    pub user_agent: String,
+    /// Attempts for a request that meets 429, 5xx or a dropped connection.
+    pub max_attempts: u32,
+    /// The longest wait between attempts, whatever `Retry-After` says.
+    pub max_retry_delay: Duration,
+    /// Logs each request on stderr (`-d`).
+    pub verbose: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            allow_insecure_registry: false,
+            allow_http_registry: false,
+            user_agent: format!("cosign-rs/{}", env!("CARGO_PKG_VERSION")),
+            max_attempts: 4,
+            max_retry_delay: Duration::from_secs(10),
+            verbose: false,
+        }
+    }
+}
+
+/// What we learned about a registry from its ping.
+#[derive(Debug)]
+struct Endpoint {
+    base: String,
+    challenge: Option<Challenge>,
+    /// Bearer tokens by scope.
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+/// A response whose body has been read (within a cap).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Fetched {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+#[derive(Debug)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    options: ClientOptions,
+    credentials: Box<dyn CredentialSource>,
+    endpoints: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<Endpoint>>>>>,
+    requests: std::sync::atomic::AtomicUsize,
+}
+
+/// A body to send: bytes (cheap to clone for retries) and their content type.
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub bytes: bytes::Bytes,
+    pub content_type: String,
+}
+
+fn install_crypto_provider() {
+    // Installing twice is harmless (the second returns an error we ignore).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl RegistryClient {
+    pub fn new(
+        options: ClientOptions,
+        credentials: Box<dyn CredentialSource>,
+    ) -> Result<Self, RegistryError> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .danger_accept_invalid_certs(options.allow_insecure_registry)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(16)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|error| RegistryError::Transport {
+                method: "INIT".to_owned(),
+                url: String::new(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            options,
+            credentials,
+            endpoints: Mutex::new(HashMap::new()),
+            requests: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// How many HTTP requests were sent (for `-d` and the benchmarks).
+    pub fn request_count(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn debug(&self, message: std::fmt::Arguments<'_>) {
+        if self.options.verbose {
+            eprintln!("DEBUG: {message}");
+        }
+    }
+
+    /// Whether plain HTTP may be used for `registry`: by flag, or because the host is local.
+    fn http_allowed(&self, registry: &str) -> bool {
+        self.options.allow_http_registry
+            || self.options.allow_insecure_registry
+            || is_local_host(registry)
+    }
+
+    async fn endpoint(&self, registry: &str) -> Result<Arc<Endpoint>, RegistryError> {
+        let cell = {
+            let mut endpoints = self.endpoints.lock().await;
+            endpoints.entry(registry.to_owned()).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.ping(registry)).await.cloned()
+    }
+
+    /// `GET /v2/` over HTTPS (and HTTP where allowed, raced): the first scheme to give a
+    /// registry's answer (200 or 401) wins.
+    async fn ping(&self, registry: &str) -> Result<Arc<Endpoint>, RegistryError> {
+        let https = format!("https://{registry}");
+        let http = format!("http://{registry}");
+        let attempt = |base: String| async move {
+            let url = format!("{base}/v2/");
+            self.count_request("GET", &url);
+            let response = self.http.get(&url).send().await;
+            match response {
+                Ok(response)
+                    if response.status() == StatusCode::OK
+                        || response.status() == StatusCode::UNAUTHORIZED =>
+                {
+                    let challenge = response
+                        .headers()
+                        .get(WWW_AUTHENTICATE)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(parse_challenge);
+                    Ok(Endpoint {
+                        base,
+                        challenge,
+                        tokens: Mutex::new(HashMap::new()),
+                    })
+                }
+                Ok(response) => Err(format!(
+                    "GET {url}: unexpected status code {}",
+                    response.status().as_u16()
+                )),
+                Err(error) => Err(format!("GET {url}: {}", describe_reqwest_error(&error))),
+            }
+        };
+        let result = if self.http_allowed(registry) {
+            let https_attempt = Box::pin(attempt(https));
+            let http_attempt = Box::pin(attempt(http));
+            match futures::future::select(https_attempt, http_attempt).await {
+                futures::future::Either::Left((Ok(endpoint), _))
+                | futures::future::Either::Right((Ok(endpoint), _)) => Ok(endpoint),
+                futures::future::Either::Left((Err(first), other))
+                | futures::future::Either::Right((Err(first), other)) => {
+                    other.await.map_err(|second| format!("{first}; {second}"))
+                }
+            }
+        } else {
+            attempt(https).await.map_err(|error| {
+                format!(
+                    "{error} (for a registry served over plain HTTP, pass --allow-http-registry)"
+                )
+            })
+        };
+        let endpoint = result.map_err(|reason| RegistryError::Unreachable {
+            registry: registry.to_owned(),
+            reason,
+        })?;
+        self.debug(format_args!(
+            "registry {registry}: {} ({:?})",
+            endpoint.base, endpoint.challenge
+        ));
+        Ok(Arc::new(endpoint))
+    }
+
+    fn count_request(&self, method: &str, url: &str) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.debug(format_args!("--> {method} {url}"));
+    }
+
+    /// The `Authorization` header for a request to `repository` with `access`, fetching a
+    /// bearer token the first time a scope is needed.
+    async fn authorization(
+        &self,
+        registry: &str,
+        endpoint: &Endpoint,
+        repository: &str,
+        access: Access,
+        refresh: bool,
+    ) -> Result<Option<HeaderValue>, RegistryError> {
+        let credentials = self.credentials.credentials(registry);
+        if let Some(Credentials::RegistryToken(token)) = &credentials {
+            return header_value(&format!("Bearer {token}"), registry).map(Some);
+        }
+        match &endpoint.challenge {
+            None => Ok(None),
+            Some(Challenge::Basic) => match &credentials {
+                Some(Credentials::Basic { username, password }) => {
+                    let encoded = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{password}"));
+                    header_value(&format!("Basic {encoded}"), registry).map(Some)
+                }
+                _ => Ok(None),
+            },
+            Some(Challenge::Bearer { realm, service }) => {
+                let actions = match access {
+                    Access::Pull => "pull",
+                    Access::Push => "pull,push",
+                };
+                let scope = format!("repository:{repository}:{actions}");
+                let mut tokens = endpoint.tokens.lock().await;
+                if refresh {
+                    tokens.remove(&scope);
+                }
+                if let Some(token) = tokens.get(&scope) {
+                    return header_value(&format!("Bearer {token}"), registry).map(Some);
+                }
+                let token = self
+                    .fetch_token(
+                        registry,
+                        realm,
+                        service.as_deref(),
+                        &scope,
+                        credentials.as_ref(),
+                    )
+                    .await?;
+                let value = header_value(&format!("Bearer {token}"), registry)?;
+                tokens.insert(scope, token);
+                Ok(Some(value))
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        registry: &str,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        credentials: Option<&Credentials>,
+    ) -> Result<String, RegistryError> {
+        let auth_error = |reason: String| RegistryError::Authentication {
+            registry: registry.to_owned(),
+            reason,
+        };
+        let mut url = url::Url::parse(realm)
+            .map_err(|error| auth_error(format!("bad token realm {realm:?}: {error}")))?;
+        let request = match credentials {
+            Some(Credentials::IdentityToken { token, .. }) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token".to_owned()),
+                    ("refresh_token", token.clone()),
+                    ("scope", scope.to_owned()),
+                    ("client_id", "cosign".to_owned()),
+                ];
+                if let Some(service) = service {
+                    form.push(("service", service.to_owned()));
+                }
+                let encoded = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(form)
+                    .finish();
+                self.http
+                    .post(url.clone())
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(encoded)
+            }
+            other => {
+                {
+                    let mut query = url.query_pairs_mut();
+                    if let Some(service) = service {
+                        query.append_pair("service", service);
+                    }
+                    query.append_pair("scope", scope);
+                }
+                let request = self.http.get(url.clone());
+                match other {
+                    Some(Credentials::Basic { username, password }) => {
+                        request.basic_auth(username, Some(password))
+                    }
+                    _ => request,
+                }
+            }
+        };
+        self.count_request("GET", url.as_str());
+        let response = request
+            .send()
+            .await
+            .map_err(|error| auth_error(format!("{url}: {}", describe_reqwest_error(&error))))?;
+        let status = response.status();
+        let body = read_capped(response, 1024 * 1024, url.as_str()).await?;
+        if !status.is_success() {
+            return Err(auth_error(format!(
+                "token endpoint {url} answered {}: {}",
+                status.as_u16(),
+                String::from_utf8_lossy(&body).trim()
+            )));
+        }
+        let parsed: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|error| auth_error(format!("token endpoint {url}: {error}")))?;
+        parsed
+            .token
+            .filter(|t| !t.is_empty())
+            .or(parsed.access_token)
+            .ok_or_else(|| auth_error(format!("token endpoint {url} returned no token")))
+    }
+
+    /// Sends a request to `path` (below the registry's base URL, or an absolute URL from a
+    /// `Location` header) and reads the answer's body up to `limit` bytes. Retries on 429, 5xx
+    /// and dropped connections; refreshes the token once on 401. Error statuses are returned as
+    /// [`RegistryError::Status`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send(
+        &self,
+        registry: &str,
+        repository: &str,
+        access: Access,
+        method: Method,
+        path_or_url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+        limit: usize,
+    ) -> Result<Fetched, RegistryError> {
+        let endpoint = self.endpoint(registry).await?;
+        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", endpoint.base)
+        };
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let authorization = self
+                .authorization(registry, &endpoint, repository, access, false)
+                .await?;
+            let mut request = self.http.request(method.clone(), &url);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            if let Some(value) = &authorization {
+                request = request.header(AUTHORIZATION, value.clone());
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, body.content_type.as_str())
+                    .body(body.bytes.clone());
+            }
+            self.count_request(method.as_str(), &url);
+            let outcome = request.send().await;
+            let response = match outcome {
+                Ok(response) => response,
+                Err(error) => {
+                    let reason = describe_reqwest_error(&error);
+                    if attempt < self.options.max_attempts {
+                        let delay = self.backoff(attempt, None);
+                        self.debug(format_args!(
+                            "<-- {method} {url}: {reason}; retrying in {delay:?}"
+                        ));
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(RegistryError::Transport {
+                        method: method.to_string(),
+                        url,
+                        reason,
+                    });
+                }
+            };
+            let status = response.status();
+            self.debug(format_args!("<-- {} {method} {url}", status.as_u16()));
+            if status == StatusCode::UNAUTHORIZED
+                && !refreshed
+                && matches!(endpoint.challenge, Some(Challenge::Bearer { .. }))
+            {
+                // The token expired or lacks the scope: get a new one, once.
+                refreshed = true;
+                attempt = 0;
+                let _ = self
+                    .authorization(registry, &endpoint, repository, access, true)
+                    .await?;
+                continue;
+            }
+            if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error())
+                && attempt < self.options.max_attempts
+            {
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(parse_retry_after);
+                let delay = self.backoff(attempt, retry_after);
+                self.debug(format_args!(
+                    "<-- {} {method} {url}: retrying in {delay:?}",
+                    status.as_u16()
+                ));
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            let headers = response.headers().clone();
+            if !status.is_success() {
+                let body = read_capped(response, 64 * 1024, &url)
+                    .await
+                    .unwrap_or_default();
+                return Err(RegistryError::Status {
+                    method: method.to_string(),
+                    url,
+                    status: status.as_u16(),
+                    errors: parse_error_body(&body),
+                    body: String::from_utf8_lossy(&body).chars().take(512).collect(),
+                });
+            }
+            let body = if method == Method::HEAD {
+                Vec::new()
+            } else {
+                read_capped(response, limit, &url).await?
+            };
+            return Ok(Fetched {
+                status: status.as_u16(),
+                headers,
+                body,
+            });
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exponential = Duration::from_millis(100u64.saturating_mul(1 << attempt.min(10)));
+        retry_after
+            .unwrap_or(exponential)
+            .min(self.options.max_retry_delay)
+    }
+
+    /// Fetches a manifest (by tag or digest) with its exact bytes. `None` if it does not exist.
+    pub async fn get_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+        access: Access,
+    ) -> Result<Option<Manifest>, RegistryError> {
+        let accept = cosign_core::manifest::media_types::ACCEPT_MANIFESTS.join(",");
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        let fetched = match self
+            .send(
+                registry,
+                repository,
+                access,
+                Method::GET,
+                &path,
+                &[(ACCEPT.as_str(), accept.as_str())],
+                None,
+                cosign_core::manifest::MANIFEST_SIZE_LIMIT,
+            )
+            .await
+        {
+            Ok(fetched) => fetched,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let digest = Digest::sha256(&fetched.body);
+        if let Ok(expected) = reference.parse::<Digest>() {
+            if !expected.matches(&fetched.body) {
+                return Err(RegistryError::DigestMismatch {
+                    url: path,
+                    expected,
+                    actual: digest,
+                });
+            }
+        }
+        let media_type = fetched
+            .header(CONTENT_TYPE.as_str())
+            .map(|value| value.split(';').next().unwrap_or(value).trim().to_owned())
+            .filter(|value| {
+                !value.is_empty() && value != "application/json" && value != "text/plain"
+            })
+            .or_else(|| cosign_core::manifest::sniff_media_type(&fetched.body))
+            .unwrap_or_else(|| cosign_core::manifest::media_types::OCI_MANIFEST.to_owned());
+        Ok(Some(Manifest {
+            digest,
+            media_type,
+            bytes: fetched.body,
+        }))
+    }
+
+    /// `HEAD` on a manifest: its digest as the registry reports it, media type and size.
+    /// `None` if it does not exist. The digest is the registry's word: callers that need
+    /// certainty fetch the bytes.
+    pub async fn head_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+        access: Access,
+    ) -> Result<Option<ManifestHead>, RegistryError> {
+        let accept = cosign_core::manifest::media_types::ACCEPT_MANIFESTS.join(",");
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        match self
+            .send(
+                registry,
+                repository,
+                access,
+                Method::HEAD,
+                &path,
+                &[(ACCEPT.as_str(), accept.as_str())],
+                None,
+                0,
+            )
+            .await
+        {
+            Ok(fetched) => {
+                let digest = fetched
+                    .header("docker-content-digest")
+                    .and_then(|value| value.parse::<Digest>().ok());
+                let media_type = fetched
+                    .header(CONTENT_TYPE.as_str())
+                    .map(|value| value.split(';').next().unwrap_or(value).trim().to_owned());
+                let size = fetched
+                    .header("content-length")
+                    .and_then(|value| value.parse::<u64>().ok());
+                Ok(Some(ManifestHead {
+                    digest,
+                    media_type,
+                    size,
+                }))
+            }
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Pushes a manifest under a tag or its digest.
+    pub async fn put_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+        bytes: Vec<u8>,
+        media_type: &str,
+    ) -> Result<(), RegistryError> {
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        self.send(
+            registry,
+            repository,
+            Access::Push,
+            Method::PUT,
+            &path,
+            &[],
+            Some(Body {
+                bytes: bytes.into(),
+                content_type: media_type.to_owned(),
+            }),
+            64 * 1024,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Fetches a blob of at most `limit` bytes and checks it hashes to `digest`.
+    pub async fn get_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &Digest,
+        limit: usize,
+        access: Access,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let fetched = self
+            .send(
+                registry,
+                repository,
+                access,
+                Method::GET,
+                &path,
+                &[],
+                None,
+                limit,
+            )
+            .await?;
+        if !digest.matches(&fetched.body) {
+            let mut hasher = Sha256Hasher::default();
+            hasher.update(&fetched.body);
+            return Err(RegistryError::DigestMismatch {
+                url: path,
+                expected: digest.clone(),
+                actual: hasher.finish(),
+            });
+        }
+        Ok(fetched.body)
+    }
+
+    pub async fn blob_exists(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        match self
+            .send(
+                registry,
+                repository,
+                Access::Push,
+                Method::HEAD,
+                &path,
+                &[],
+                None,
+                0,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_not_found() => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Uploads a blob unless the registry has it: `HEAD`, then `POST` and a monolithic `PUT`.
+    pub async fn upload_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, RegistryError> {
+        let digest = Digest::sha256(bytes);
+        if self.blob_exists(registry, repository, &digest).await? {
+            return Ok(digest);
+        }
+        let start = self
+            .send(
+                registry,
+                repository,
+                Access::Push,
+                Method::POST,
+                &format!("/v2/{repository}/blobs/uploads/"),
+                &[],
+                Some(Body {
+                    bytes: bytes::Bytes::new(),
+                    content_type: "application/octet-stream".to_owned(),
+                }),
+                64 * 1024,
+            )
+            .await?;
+        let location = start
+            .header(LOCATION.as_str())
+            .ok_or_else(|| RegistryError::Protocol {
+                url: format!("/v2/{repository}/blobs/uploads/"),
+                reason: "upload started without a Location header".to_owned(),
+            })?;
+        let endpoint = self.endpoint(registry).await?;
+        let mut url = resolve_location(&endpoint.base, location)?;
+        url.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        self.send(
+            registry,
+            repository,
+            Access::Push,
+            Method::PUT,
+            url.as_str(),
+            &[],
+            Some(Body {
+                bytes: bytes::Bytes::copy_from_slice(bytes),
+                content_type: "application/octet-stream".to_owned(),
+            }),
+            64 * 1024,
+        )
+        .await?;
+        Ok(digest)
+    }
+}
+
+/// A manifest with its exact bytes, the digest of those bytes and its media type.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManifestHead {
+    pub digest: Option<Digest>,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+fn header_value(value: &str, registry: &str) -> Result<HeaderValue, RegistryError> {
+    HeaderValue::from_str(value).map_err(|_| RegistryError::Authentication {
+        registry: registry.to_owned(),
+        reason: "credentials contain characters not allowed in an HTTP header".to_owned(),
+    })
+}
+
+fn resolve_location(base: &str, location: &str) -> Result<url::Url, RegistryError> {
+    let base_url = url::Url::parse(base).map_err(|error| RegistryError::Url {
+        url: base.to_owned(),
+        reason: error.to_string(),
+    })?;
+    base_url.join(location).map_err(|error| RegistryError::Url {
+        url: location.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// Reads a response body, failing as soon as it passes `limit` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    url: &str,
+) -> Result<Vec<u8>, RegistryError> {
+    if let Some(length) = response.content_length() {
+        if length > limit as u64 {
+            return Err(RegistryError::TooLarge {
+                url: url.to_owned(),
+                limit,
+            });
+        }
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(RegistryError::TooLarge {
+                        url: url.to_owned(),
+                        limit,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(error) => {
+                return Err(RegistryError::Transport {
+                    method: "GET".to_owned(),
+                    url: url.to_owned(),
+                    reason: describe_reqwest_error(&error),
+                })
+            }
+        }
+    }
+}
+
+fn describe_reqwest_error(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// Hosts cosign talks plain HTTP to without being asked: loopback, `localhost`, `*.local`, and
+/// private (RFC 1918) addresses.
+pub fn is_local_host(registry: &str) -> bool {
+    let host = if let Some(bracketed) = registry.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or(bracketed)
+    } else {
+        registry.rsplit_once(':').map_or(registry, |(host, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                host
+            } else {
+                registry
+            }
+        })
+    };
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_hosts_are_recognized() {
+        for local in [
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "10.1.2.3",
+            "192.168.0.1:80",
+            "registry.local:5000",
+        ] {
+            assert!(is_local_host(local), "{local}");
+        }
+        for remote in [
+            "ghcr.io",
+            "index.docker.io",
+            "8.8.8.8:443",
+            "example.com:5000",
+        ] {
+            assert!(!is_local_host(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT").is_some());
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

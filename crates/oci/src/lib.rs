@@ -1,0 +1,11 @@
+//! cosign-oci: talking to OCI registries (auth, manifests, blobs, uploads) and where cosign
+//! keeps signatures in them.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod signatures;
+
+pub use client::{Access, ClientOptions, RegistryClient};
+pub use error::RegistryError;
