@@ -225,3 +225,143 @@ impl Invocation {
         Run::from_output(output)
     }
 }
+
+/// A real CNCF distribution registry (Debian's `docker-registry`, the lab's `registry:2`)
+/// serving on a free loopback port from a scratch directory; stopped when dropped.
+#[derive(Debug)]
+pub struct Distribution {
+    child: std::process::Child,
+    address: String,
+    _storage: tempfile::TempDir,
+}
+
+impl Distribution {
+    pub fn start() -> Self {
+        let program = which("docker-registry").unwrap_or_else(|| {
+            panic!("docker-registry not found on PATH: run `scripts/install-peers.sh` (or `scripts/test.sh`, which installs it)")
+        });
+        let storage = tempfile::Builder::new()
+            .prefix("cosign-rs-registry-")
+            .tempdir()
+            .expect("registry storage");
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"{address}\", secret: test}}\n",
+                storage.path().join("data").display()
+            ),
+        )
+        .expect("registry config");
+        let child = Command::new(program)
+            .args(["serve", &config.to_string_lossy()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting docker-registry");
+        let registry = Self {
+            child,
+            address,
+            _storage: storage,
+        };
+        registry.wait_until_ready();
+        registry
+    }
+
+    fn wait_until_ready(&self) {
+        use std::io::Read as _;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
+                let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
+                if stream.write_all(request.as_bytes()).is_ok() {
+                    let mut answer = String::new();
+                    let _ = stream.read_to_string(&mut answer);
+                    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "docker-registry did not answer on {} within 20 s",
+            self.address
+        );
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Pushes a new single-layer image of random content with crane and returns
+    /// `(reference by tag, digest)`.
+    pub fn push_random_image(
+        &self,
+        scratch: &Scratch,
+        repository_and_tag: &str,
+    ) -> (String, String) {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = format!(
+            "{:?}-{}-{}-{repository_and_tag}\n",
+            std::time::SystemTime::now(),
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let content = unique.repeat(16);
+        let name = format!("layer-{}", repository_and_tag.replace(['/', ':'], "-"));
+        scratch.write(&name, &content);
+        scratch
+            .command("tar")
+            .args(["cf", &format!("{name}.tar"), &name])
+            .run()
+            .success();
+        let reference = format!("{}/{repository_and_tag}", self.address);
+        scratch
+            .command(Peer::Crane.path())
+            .args([
+                "append",
+                "-f",
+                &format!("{name}.tar"),
+                "-t",
+                &reference,
+                "--insecure",
+            ])
+            .run()
+            .success();
+        let digest = scratch
+            .command(Peer::Crane.path())
+            .args(["digest", &reference, "--insecure"])
+            .run()
+            .success()
+            .stdout
+            .trim()
+            .to_owned();
+        (reference, digest)
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|candidate| candidate.is_file())
+}
