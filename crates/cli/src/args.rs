@@ -71,6 +71,9 @@ pub enum Command {
     /// Display supply chain security related artifacts for an image such as signatures, SBOMs and attestations
     Tree(TreeArgs),
 
+    /// Outputs the located cosign image reference. This is the location where cosign stores the specified artifact type.
+    Triangulate(TriangulateArgs),
+
     /// Prints the version
     Version(VersionArgs),
 
@@ -317,6 +320,28 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct TreeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AttachmentType {
+    Signature,
+    Attestation,
+    Sbom,
+    Digest,
+}
+
+#[derive(Debug, Args)]
+pub struct TriangulateArgs {
+    /// related attachment to triangulate (attestation|sbom|signature|digest)
+    #[arg(long = "type", value_enum, default_value = "signature")]
+    pub kind: AttachmentType,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 

@@ -57,6 +57,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             &settings,
             commands::tree::run(args, &settings, &mut console),
         ),
+        Command::Triangulate(args) => block_on(
+            &settings,
+            commands::triangulate::run(args, &settings, &mut console),
+        ),
         Command::Version(args) => commands::version::run(args, &mut console),
         Command::Completion(args) => commands::completion::run(args, &mut console),
     }

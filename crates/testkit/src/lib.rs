@@ -9,6 +9,8 @@
 // Test support: failing loudly, with the reason, is what a helper should do.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod fake_registry;
+
 use std::ffi::OsStr;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -6,5 +6,6 @@ pub mod import_key_pair;
 pub mod public_key;
 pub mod sign;
 pub mod tree;
+pub mod triangulate;
 pub mod verify;
 pub mod version;

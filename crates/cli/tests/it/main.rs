@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod faults;
 mod interop_images;
 mod interop_keys;
 mod keys;

@@ -1,0 +1,376 @@
+//! A misbehaving registry (testkit's fake): throttling, server errors, dropped connections,
+//! huge or hostile content, authentication. Each is a success after bounded retries or a
+//! clear error with cosign's exit code, never a panic or unbounded memory.
+
+use cosign_testkit::fake_registry::{FakeRegistry, Fault, Rule};
+use cosign_testkit::Scratch;
+
+use crate::cosign;
+
+struct Setup {
+    registry: FakeRegistry,
+    scratch: Scratch,
+    image: String,
+    digest: String,
+}
+
+/// A fake registry holding one image signed by `cosign.key`.
+fn signed_image() -> Setup {
+    let registry = FakeRegistry::start();
+    let scratch = Scratch::new();
+    cosign(&scratch)
+        .args(["generate-key-pair"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let digest = registry.put_image("lab/app", "v1", b"layer content");
+    let image = format!("{}/lab/app:v1", registry.address());
+    cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    registry.clear_log();
+    Setup {
+        registry,
+        scratch,
+        image,
+        digest,
+    }
+}
+
+fn verify(setup: &Setup, extra: &[&str]) -> cosign_testkit::Run {
+    cosign(&setup.scratch)
+        .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
+        .args(extra)
+        .args([&setup.image])
+        .run()
+}
+
+fn sig_tag(digest: &str) -> String {
+    format!("{}.sig", digest.replace(':', "-"))
+}
+
+#[test]
+fn verify_by_tag_takes_three_requests_after_the_ping() {
+    let setup = signed_image();
+    verify(&setup, &[]).success();
+    let log = setup.registry.log();
+    assert_eq!(
+        log,
+        vec![
+            "GET /v2/".to_owned(),
+            "HEAD /v2/lab/app/manifests/v1".to_owned(),
+            format!("GET /v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
+            log.get(3).cloned().unwrap_or_default(),
+        ],
+        "{log:#?}"
+    );
+    assert!(
+        log.get(3)
+            .is_some_and(|line| line.starts_with("GET /v2/lab/app/blobs/sha256:")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn throttling_with_retry_after_is_waited_out() {
+    let setup = signed_image();
+    setup.registry.add_rule(Rule {
+        method: Some("HEAD".to_owned()),
+        path_contains: "/manifests/v1".to_owned(),
+        times: Some(2),
+        fault: Fault::Status {
+            status: 429,
+            retry_after: Some("1".to_owned()),
+        },
+    });
+    verify(&setup, &[]).success();
+    let heads = setup
+        .registry
+        .log()
+        .iter()
+        .filter(|line| line.starts_with("HEAD"))
+        .count();
+    assert_eq!(heads, 3, "two throttled attempts, then the answer");
+}
+
+#[test]
+fn server_errors_and_dropped_connections_are_retried() {
+    let setup = signed_image();
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: ".sig".to_owned(),
+        times: Some(2),
+        fault: Fault::Status {
+            status: 503,
+            retry_after: None,
+        },
+    });
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: "/blobs/".to_owned(),
+        times: Some(1),
+        fault: Fault::Drop,
+    });
+    verify(&setup, &[]).success();
+}
+
+#[test]
+fn a_registry_that_keeps_failing_is_a_registry_error_not_unsigned() {
+    let setup = signed_image();
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: ".sig".to_owned(),
+        times: None,
+        fault: Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+    });
+    let run = verify(&setup, &[]).failure(1);
+    assert!(
+        run.stderr.contains("unexpected status code 500") || run.stderr.contains("injected 500"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("no signatures found"));
+    let attempts = setup
+        .registry
+        .log()
+        .iter()
+        .filter(|line| line.contains(".sig"))
+        .count();
+    assert_eq!(attempts, 4, "bounded retries");
+}
+
+#[test]
+fn a_huge_payload_is_cut_off_at_the_size_its_layer_declares() {
+    for declare_length in [true, false] {
+        let setup = signed_image();
+        setup.registry.add_rule(Rule {
+            method: Some("GET".to_owned()),
+            path_contains: "/blobs/".to_owned(),
+            times: None,
+            fault: Fault::Huge {
+                length: 4 << 30,
+                declare_length,
+            },
+        });
+        let run = verify(&setup, &[]).failure(12);
+        assert!(
+            run.stderr.contains("response larger than"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_manifest_with_100000_layers_is_refused_before_parsing() {
+    let setup = signed_image();
+    let layer = r#"{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":1,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","annotations":{"dev.cosignproject.cosign/signature":"AA=="}}"#;
+    let layers = vec![layer; 100_000].join(",");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}},"layers":[{layers}]}}"#
+    );
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: ".sig".to_owned(),
+        times: None,
+        fault: Fault::Serve {
+            content_type: "application/vnd.oci.image.manifest.v1+json".to_owned(),
+            bytes: manifest.into_bytes(),
+        },
+    });
+    let run = verify(&setup, &[]).failure(1);
+    assert!(
+        run.stderr.contains("response larger than 4194304 bytes"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_manifest_with_more_layers_than_cosign_reads_is_refused() {
+    let setup = signed_image();
+    let layer = r#"{"mediaType":"m","size":1,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}"#;
+    let layers = vec![layer; 1001].join(",");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"config":{{"mediaType":"m","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}},"layers":[{layers}]}}"#
+    );
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: ".sig".to_owned(),
+        times: None,
+        fault: Fault::Serve {
+            content_type: "application/vnd.oci.image.manifest.v1+json".to_owned(),
+            bytes: manifest.into_bytes(),
+        },
+    });
+    let run = verify(&setup, &[]).failure(1);
+    assert!(
+        run.stderr
+            .contains("1001 layers, over the 1000-layer limit"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_signature_for_another_digest_is_rejected() {
+    let setup = signed_image();
+    // Move this image's signatures under another image's signature tag.
+    let other = setup.registry.put_image("lab/app", "v2", b"other content");
+    let signatures = cosign(&setup.scratch)
+        .args(["triangulate", &setup.image])
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        signatures.trim().ends_with(&sig_tag(&setup.digest)),
+        "{signatures}"
+    );
+    let manifest = fetch(
+        &setup.registry,
+        &format!("/v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
+    );
+    setup.registry.put_manifest(
+        "lab/app",
+        Some(&sig_tag(&other)),
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+    );
+    let run = cosign(&setup.scratch)
+        .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
+        .args([format!("{}/lab/app:v2", setup.registry.address())])
+        .run()
+        .failure(12);
+    assert!(
+        run.stderr.contains(&format!(
+            "no matching signatures: invalid or missing digest in claim: {}",
+            setup.digest
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A plain HTTP GET on the fake (to read back what was pushed).
+fn fetch(registry: &FakeRegistry, path: &str) -> Vec<u8> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(registry.address()).expect("connect");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\n\r\n").expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read");
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("headers")
+        + 4;
+    answer.split_off(split)
+}
+
+#[test]
+fn bearer_tokens_from_flags_and_docker_config() {
+    let setup = signed_image();
+    setup.registry.require_bearer("alice", "s3cret");
+    // Anonymous: refused by the token endpoint, a clear authentication error.
+    let run = verify(&setup, &[]).failure(1);
+    assert!(run.stderr.contains("authenticating to"), "{}", run.stderr);
+    // Flags.
+    verify(
+        &setup,
+        &[
+            "--registry-username",
+            "alice",
+            "--registry-password",
+            "s3cret",
+        ],
+    )
+    .success();
+    let wrong = verify(
+        &setup,
+        &[
+            "--registry-username",
+            "alice",
+            "--registry-password",
+            "nope",
+        ],
+    )
+    .failure(1);
+    assert!(wrong.stderr.contains("bad credentials"), "{}", wrong.stderr);
+    // docker's config.json.
+    let config_dir = setup.scratch.join("docker");
+    std::fs::create_dir_all(&config_dir).expect("mkdir");
+    std::fs::write(
+        config_dir.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
+            setup.registry.address()
+        ),
+    )
+    .expect("config");
+    setup.registry.clear_log();
+    cosign(&setup.scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &setup.image,
+        ])
+        .env("DOCKER_CONFIG", &config_dir)
+        .run()
+        .success();
+    let tokens = setup
+        .registry
+        .log()
+        .iter()
+        .filter(|line| line.starts_with("GET /token"))
+        .count();
+    assert_eq!(
+        tokens,
+        1,
+        "one token for the whole verification: {:#?}",
+        setup.registry.log()
+    );
+}
+
+#[test]
+fn a_registry_that_is_not_there_is_a_clear_error() {
+    let scratch = Scratch::new();
+    cosign(&scratch)
+        .args(["generate-key-pair"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let run = cosign(&scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &format!("127.0.0.1:{port}/x:y"),
+        ])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr
+            .contains(&format!("GET http://127.0.0.1:{port}/v2/")),
+        "{}",
+        run.stderr
+    );
+}
