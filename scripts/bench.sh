@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
-# A benchmark, not a test: nothing here fails on a slow figure. Usage: scripts/bench.sh [runs]
+# A benchmark, not a test: nothing here fails on a slow figure.
+# Usage: scripts/bench.sh [runs] [keys|verify|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runs=${1:-15}
+sections=${2:-all}
 bash scripts/install-peers.sh >/dev/null
 peers=${COSIGN_RS_PEERS_DIR:-$root/.peers}/bin
 
@@ -14,7 +16,12 @@ cargo build --release -q -p cosign
 ours=$root/target/release/cosign
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # Median wall time in milliseconds of running "$@" $runs times.
 median_ms() {
@@ -29,6 +36,9 @@ median_ms() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
+want() { [ "$sections" = all ] || [ "$sections" = "$1" ]; }
+
+if want keys; then
 echo
 echo "== key decryption: scrypt N=65536 r=8 p=1 (criterion, in process) vs OpenSSL's scrypt"
 cargo bench -q -p cosign-core --bench key_decryption -- --noplot >/dev/null 2>&1
@@ -62,3 +72,80 @@ for name in ours cosign2 cosign3; do
   printf '  %-8s %8.1f ms\n' "$name" "$ms"
 done
 printf '  ratio cosign-rs / cosign 3.1: %s, / cosign 2.5: %s\n' "$(ratio "$gen_ours" "$gen_cosign3")" "$(ratio "$gen_ours" "$gen_cosign2")"
+fi
+
+if want verify; then
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+registry_port=$(free_port)
+proxy_port=$(free_port)
+mkdir -p "$work/registry"
+cat > "$work/registry/config.yml" <<CONF
+version: 0.1
+log: {level: info, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $work/registry/data}}
+http: {addr: "127.0.0.1:$registry_port", secret: bench}
+CONF
+docker-registry serve "$work/registry/config.yml" > "$work/registry/access.log" 2>&1 &
+pids+=($!)
+python3 scripts/latency_proxy.py "$proxy_port" "127.0.0.1:$registry_port" 25 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$registry_port/v2/" >/dev/null && break; sleep 0.1; done
+
+images=30
+echo
+echo "== verify: $images images on distribution 2.8, signed by cosign-rs (legacy .sig)"
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix bench >/dev/null 2>&1)
+direct_refs=()
+proxied_refs=()
+for i in $(seq "$images"); do
+  head -c 2048 /dev/urandom > "$work/layer"
+  tar cf "$work/layer.tar" -C "$work" layer
+  "$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$registry_port/bench/app$i:v1" --insecure >/dev/null 2>&1
+  direct_refs+=("127.0.0.1:$registry_port/bench/app$i:v1")
+  proxied_refs+=("127.0.0.1:$proxy_port/bench/app$i:v1")
+done
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" sign --key bench.key --tlog-upload=false -y "${direct_refs[@]}" >/dev/null 2>&1)
+
+verify_with() {
+  local name=$1; shift
+  case $name in
+    ours) "$ours" verify --key "$work/bench.pub" --insecure-ignore-tlog "$@" ;;
+    *) "$peers/$name" verify --key "$work/bench.pub" --insecure-ignore-tlog --allow-http-registry "$@" ;;
+  esac
+}
+
+echo "  (a) requests per 'verify IMAGE:TAG' (registry access log, after the run)"
+for name in ours cosign2 cosign3; do
+  before=$(grep -cE '"(GET|HEAD|PUT|POST|PATCH|DELETE) /v2' "$work/registry/access.log" || true)
+  verify_with "$name" "${direct_refs[0]}" >/dev/null 2>&1
+  sleep 0.2
+  after=$(grep -cE '"(GET|HEAD|PUT|POST|PATCH|DELETE) /v2' "$work/registry/access.log" || true)
+  printf '      %-8s %d requests\n' "$name" $((after - before))
+done
+
+echo "  (b) wall time through a proxy adding 25 ms each way, median of $runs"
+for name in ours cosign2 cosign3; do
+  ms=$(median_ms verify_with "$name" "${proxied_refs[0]}")
+  eval "one_$name=$ms"
+  printf '      one image:   %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.5x)\n' "$(ratio "$one_ours" "$one_cosign3")"
+for name in ours cosign3; do
+  ms=$(runs=3 median_ms verify_with "$name" "${proxied_refs[@]}")
+  eval "many_$name=$ms"
+  printf '      %d images:   %-8s %8.1f ms (one call)\n' "$images" "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.2x)\n' "$(ratio "$many_ours" "$many_cosign3")"
+
+echo "  (c) peak RSS of one verify (no proxy)"
+for name in ours cosign2 cosign3; do
+  case $name in
+    ours) /usr/bin/time -f '%M' -o "$work/rss" "$ours" verify --key "$work/bench.pub" --insecure-ignore-tlog "${direct_refs[0]}" >/dev/null 2>&1 ;;
+    *) /usr/bin/time -f '%M' -o "$work/rss" "$peers/$name" verify --key "$work/bench.pub" --insecure-ignore-tlog --allow-http-registry "${direct_refs[0]}" >/dev/null 2>&1 ;;
+  esac
+  kb=$(tail -1 "$work/rss")
+  eval "rss_$name=$kb"
+  printf '      %-8s %8.1f MiB\n' "$name" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target: ours <= 20 MiB)\n' "$(ratio "$rss_ours" "$rss_cosign3")"
+fi
