@@ -71,6 +71,17 @@ pub enum Command {
     /// Display supply chain security related artifacts for an image such as signatures, SBOMs and attestations
     Tree(TreeArgs),
 
+    /// Remove all signatures from an image.
+    Clean(CleanArgs),
+
+    /// Provides utilities for downloading artifacts and attached artifacts in a registry
+    #[command(subcommand)]
+    Download(DownloadCommand),
+
+    /// Provides utilities for attaching artifacts to other artifacts in a registry
+    #[command(subcommand)]
+    Attach(AttachCommand),
+
     /// Outputs the located cosign image reference. This is the location where cosign stores the specified artifact type.
     Triangulate(TriangulateArgs),
 
@@ -334,6 +345,89 @@ pub enum AttachmentType {
     Attestation,
     Sbom,
     Digest,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CleanType {
+    Signature,
+    Attestation,
+    Referrer,
+    Sbom,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// a type of clean: <signature|attestation|referrer|sbom|all> (sbom is deprecated)
+    #[arg(long = "type", value_enum, default_value = "all")]
+    pub kind: CleanType,
+
+    /// do not prompt for confirmation
+    #[arg(short = 'f', long, env = "COSIGN_FORCE")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DownloadCommand {
+    /// Download signatures from the supplied container image
+    Signature(DownloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttachCommand {
+    /// Attach signatures to the supplied container image
+    Signature(AttachSignatureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttachSignatureArgs {
+    /// path to the signature, or {-} for stdin
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<String>,
+
+    /// path to the payload covered by the signature
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<std::path::PathBuf>,
+
+    /// path to the X.509 certificate in PEM format to include in the OCI Signature
+    #[arg(long, alias = "cert", value_name = "FILE")]
+    pub certificate: Option<std::path::PathBuf>,
+
+    /// path to a list of CA X.509 certificates in PEM format to include in the OCI Signature
+    #[arg(long, alias = "cert-chain", value_name = "FILE")]
+    pub certificate_chain: Option<std::path::PathBuf>,
+
+    /// path to the Rekor response (not supported yet)
+    #[arg(long, value_name = "FILE")]
+    pub rekor_response: Option<std::path::PathBuf>,
+
+    /// path to an RFC 3161 timestamp response (not supported yet)
+    #[arg(long, value_name = "FILE")]
+    pub tsr: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 #[derive(Debug, Args)]

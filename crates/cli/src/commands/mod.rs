@@ -1,6 +1,9 @@
 //! One module per subcommand; each takes its parsed arguments and the resolved settings.
 
+pub mod attach_signature;
+pub mod clean;
 pub mod completion;
+pub mod download_signature;
 pub mod generate_key_pair;
 pub mod import_key_pair;
 pub mod public_key;

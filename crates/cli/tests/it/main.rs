@@ -9,6 +9,7 @@
 )]
 
 mod faults;
+mod interop_attachments;
 mod interop_images;
 mod interop_keys;
 mod keys;
