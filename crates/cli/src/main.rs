@@ -58,9 +58,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             commands::tree::run(args, &settings, &mut console),
         ),
         Command::Clean(args) => block_on(&settings, commands::clean::run(args, &settings)),
-        Command::Download(args::DownloadCommand::Signature(args)) => {
-            block_on(&settings, commands::download_signature::run(args, &settings, &mut console))
-        }
+        Command::Download(args::DownloadCommand::Signature(args)) => block_on(
+            &settings,
+            commands::download_signature::run(args, &settings, &mut console),
+        ),
         Command::Attach(args::AttachCommand::Signature(args)) => {
             block_on(&settings, commands::attach_signature::run(args, &settings))
         }

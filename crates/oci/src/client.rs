@@ -602,11 +602,25 @@ impl RegistryClient {
     }
 
     /// Deletes a manifest by tag or digest.
-    pub async fn delete_manifest(&self, registry: &str, repository: &str, reference: &str) -> Result<(), RegistryError> {
+    pub async fn delete_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(), RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
-        self.send(registry, repository, Access::Push, Method::DELETE, &path, &[], None, 64 * 1024)
-            .await
-            .map(|_| ())
+        self.send(
+            registry,
+            repository,
+            Access::Push,
+            Method::DELETE,
+            &path,
+            &[],
+            None,
+            64 * 1024,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Fetches a blob of at most `limit` bytes and checks it hashes to `digest`.

@@ -7,7 +7,12 @@
 //! are never skipped.
 #![forbid(unsafe_code)]
 // Test support: failing loudly, with the reason, is what a helper should do.
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
 
 pub mod fake_registry;
 

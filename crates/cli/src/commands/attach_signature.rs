@@ -19,7 +19,11 @@ use crate::settings::GlobalSettings;
 const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    if args.certificate.is_some() || args.certificate_chain.is_some() || args.rekor_response.is_some() || args.tsr.is_some() {
+    if args.certificate.is_some()
+        || args.certificate_chain.is_some()
+        || args.rekor_response.is_some()
+        || args.tsr.is_some()
+    {
         return Err(CliError::not_supported(
             "attaching certificates, Rekor responses or timestamps",
             "attach the payload and signature only",
@@ -30,11 +34,17 @@ pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Resul
     let digest = signatures::resolve_digest(&client, &reference, Access::Push)
         .await
         .map_err(|error| match error {
-            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => CliError::new(source.to_string()),
+            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
+                CliError::new(source.to_string())
+            }
         })?;
     let payload = match &args.payload {
         Some(path) => read_limited(path)?,
-        None => simple_signing::payload(&reference.repository().to_string(), &digest, &Default::default()),
+        None => simple_signing::payload(
+            &reference.repository().to_string(),
+            &digest,
+            &Default::default(),
+        ),
     };
     let encoded = match args.signature.as_deref() {
         Some("-") => {
@@ -43,7 +53,9 @@ pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Resul
                 .lock()
                 .take(FILE_LIMIT)
                 .read_to_end(&mut bytes)
-                .map_err(|error| CliError::new(format!("reading signature from standard input: {error}")))?;
+                .map_err(|error| {
+                    CliError::new(format!("reading signature from standard input: {error}"))
+                })?;
             bytes
         }
         Some(path) => read_limited(std::path::Path::new(path))?,
@@ -58,10 +70,20 @@ pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Resul
         .map_err(|error| CliError::new(format!("signature is not base64: {error}")))?;
     let layer = legacy_signature::signature_layer(&payload, &signature);
     let repository = registry_access::signature_repository(reference.repository())?;
-    let same = |candidate: &Descriptor| candidate.digest == layer.digest && candidate.annotations == layer.annotations;
-    signatures::append_legacy_signature(&client, &repository, &digest, &payload, &layer, ManifestFlavor::Oci, &same)
-        .await
-        .map_err(|error| CliError::new(error.to_string()))?;
+    let same = |candidate: &Descriptor| {
+        candidate.digest == layer.digest && candidate.annotations == layer.annotations
+    };
+    signatures::append_legacy_signature(
+        &client,
+        &repository,
+        &digest,
+        &payload,
+        &layer,
+        ManifestFlavor::Oci,
+        &same,
+    )
+    .await
+    .map_err(|error| CliError::new(error.to_string()))?;
     Ok(())
 }
 
@@ -72,7 +94,10 @@ fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
         .read_to_end(&mut bytes)
         .map_err(|error| io_error("read", path, &error))?;
     if bytes.len() as u64 > FILE_LIMIT {
-        return Err(CliError::new(format!("{}: larger than {FILE_LIMIT} bytes", path.display())));
+        return Err(CliError::new(format!(
+            "{}: larger than {FILE_LIMIT} bytes",
+            path.display()
+        )));
     }
     Ok(bytes)
 }

@@ -46,16 +46,26 @@ pub async fn run(args: &CleanArgs, settings: &GlobalSettings) -> Result<(), CliE
 
 /// Deletes a tag's manifest: by tag, or, where the registry refuses that (distribution answers
 /// 400 or 405), by its digest. `false` if there was nothing to delete.
-async fn delete(client: &RegistryClient, repository: &cosign_core::reference::Repository, tag: &str) -> Result<bool, RegistryError> {
+async fn delete(
+    client: &RegistryClient,
+    repository: &cosign_core::reference::Repository,
+    tag: &str,
+) -> Result<bool, RegistryError> {
     let (registry, path) = (repository.registry(), repository.path());
     match client.delete_manifest(registry, path, tag).await {
         Ok(()) => Ok(true),
         Err(error) if error.is_not_found() => Ok(false),
         Err(error) if matches!(error.status(), Some(400 | 405)) => {
-            let Some(manifest) = client.get_manifest(registry, path, tag, Access::Push).await? else {
+            let Some(manifest) = client
+                .get_manifest(registry, path, tag, Access::Push)
+                .await?
+            else {
                 return Ok(false);
             };
-            match client.delete_manifest(registry, path, &manifest.digest.to_string()).await {
+            match client
+                .delete_manifest(registry, path, &manifest.digest.to_string())
+                .await
+            {
                 Ok(()) => Ok(true),
                 Err(error) if error.is_not_found() => Ok(false),
                 Err(error) => Err(error),
@@ -65,13 +75,14 @@ async fn delete(client: &RegistryClient, repository: &cosign_core::reference::Re
     }
 }
 
-
 fn prompt(kind: CleanType) -> &'static str {
     match kind {
         CleanType::Signature => "this will remove all signatures from the image",
         CleanType::Sbom => "this will remove all SBOMs from the image",
         CleanType::Attestation => "this will remove all attestations from the image",
-        CleanType::Referrer => "this will remove all referrer attestations and/or signatures from the image",
+        CleanType::Referrer => {
+            "this will remove all referrer attestations and/or signatures from the image"
+        }
         CleanType::All => "this will remove all signatures, SBOMs and attestations from the image",
     }
 }

@@ -2,7 +2,9 @@
 //! cosign's `SignedPayload` shape.
 
 use base64::Engine as _;
-use cosign_core::legacy_signature::{BUNDLE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION};
+use cosign_core::legacy_signature::{
+    BUNDLE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
+};
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::Access;
 
@@ -12,21 +14,28 @@ use crate::error::CliError;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
-pub async fn run(args: &DownloadArgs, settings: &GlobalSettings, console: &mut Console) -> Result<(), CliError> {
+pub async fn run(
+    args: &DownloadArgs,
+    settings: &GlobalSettings,
+    console: &mut Console,
+) -> Result<(), CliError> {
     let reference = registry_access::parse_reference(&args.image)?;
     let client = registry_access::client(&args.registry, settings)?;
     let digest = signatures::resolve_digest(&client, &reference, Access::Pull)
         .await
         .map_err(|error| match error {
-            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => CliError::new(source.to_string()),
+            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
+                CliError::new(source.to_string())
+            }
         })?;
     let repository = registry_access::signature_repository(reference.repository())?;
-    let manifest = signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull)
-        .await
-        .map_err(|error| CliError::new(error.to_string()))?
-        .map(|(_, manifest)| manifest)
-        .filter(|manifest| !manifest.layers.is_empty())
-        .ok_or_else(|| CliError::new(format!("{}: no signatures associated", args.image)))?;
+    let manifest =
+        signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull)
+            .await
+            .map_err(|error| CliError::new(error.to_string()))?
+            .map(|(_, manifest)| manifest)
+            .filter(|manifest| !manifest.layers.is_empty())
+            .ok_or_else(|| CliError::new(format!("{}: no signatures associated", args.image)))?;
     let payloads = signatures::fetch_payloads(&client, &repository, &manifest.layers).await;
     let mut out = String::new();
     for (layer, payload) in manifest.layers.iter().zip(payloads) {

@@ -12,6 +12,7 @@ use cosign_core::reference::{ImageReference, Target};
 use cosign_core::simple_signing;
 use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
 use cosign_oci::{Access, RegistryClient};
+use futures::StreamExt as _;
 
 use crate::args::SignArgs;
 use crate::console;
@@ -80,28 +81,45 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
     };
 
     let client = registry_access::client(&args.registry, settings)?;
-    for reference in &references {
-        if let Target::Tag(_) = reference.target() {
-            console::warn(format_args!(
-                "Image reference {reference} {TAG_REFERENCE_MESSAGE}"
-            ));
+    // Several images at once; each one's messages are printed together, in the order given.
+    let mut results = futures::stream::iter(references.iter().map(|reference| {
+        let (client, key, annotations) = (&client, &key, &annotations);
+        let payload = payload_override.as_deref();
+        async move {
+            let mut messages = Vec::new();
+            if let Target::Tag(_) = reference.target() {
+                messages.push(format!(
+                    "WARNING: Image reference {reference} {TAG_REFERENCE_MESSAGE}"
+                ));
+            }
+            let digests = resolve_targets(client, reference, args.recursive).await?;
+            for digest in digests {
+                sign_one(
+                    client,
+                    reference,
+                    &digest,
+                    key,
+                    annotations,
+                    payload,
+                    args,
+                    &mut messages,
+                )
+                .await?;
+            }
+            Ok::<_, CliError>(messages)
         }
-        let digests = resolve_targets(&client, reference, args.recursive).await?;
-        for digest in digests {
-            sign_one(
-                &client,
-                reference,
-                &digest,
-                &key,
-                &annotations,
-                payload_override.as_deref(),
-                args,
-            )
-            .await?;
+    }))
+    .buffered(CONCURRENT_IMAGES);
+    while let Some(result) = results.next().await {
+        for message in result? {
+            console::info(message);
         }
     }
     Ok(())
 }
+
+/// How many images are signed at once.
+const CONCURRENT_IMAGES: usize = 8;
 
 /// cobra prints a warning for each deprecated flag that is used; cosign 3 deprecates these.
 fn warn_deprecated_flags() {
@@ -117,10 +135,7 @@ fn warn_deprecated_flags() {
             .iter()
             .any(|argument| argument == flag || argument.starts_with(&format!("{flag}=")))
         {
-            console::info(format_args!(
-                "Flag {} has been deprecated, {message}",
-                flag.trim_start_matches('-')
-            ));
+            console::info(format_args!("Flag {flag} has been deprecated, {message}"));
         }
     }
 }
@@ -154,6 +169,7 @@ fn resolve_error(reference: &ImageReference, error: ResolveError) -> CliError {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn sign_one(
     client: &RegistryClient,
     reference: &ImageReference,
@@ -162,6 +178,7 @@ async fn sign_one(
     annotations: &BTreeMap<String, String>,
     payload_override: Option<&[u8]>,
     args: &SignArgs,
+    messages: &mut Vec<String>,
 ) -> Result<(), CliError> {
     let payload = match payload_override {
         Some(bytes) => bytes.to_vec(),
@@ -180,7 +197,11 @@ async fn sign_one(
         return Ok(());
     }
     let repository = registry_access::signature_repository(reference.repository())?;
-    console::info(format_args!("Pushing signature to: {repository}"));
+    // cosign 3 shows a spinner on a terminal, and this line otherwise.
+    if !rustix::termios::isatty(std::io::stderr()) {
+        messages.push("Signing artifact...".to_owned());
+    }
+    messages.push(format!("Pushing signature to: {repository}"));
     let layer = legacy_signature::signature_layer(&payload, &signature);
     let public_key = key.public_key();
     let flavor = if std::env::var("COSIGN_DOCKER_MEDIA_TYPES")

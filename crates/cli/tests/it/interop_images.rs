@@ -162,6 +162,42 @@ fn what_we_sign_real_cosign_and_skopeo_verify() {
 }
 
 #[test]
+fn sign_prints_what_cosign_3_prints() {
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    keys(&scratch, "cosign");
+    let (image, _) = registry.push_random_image(&scratch, "lab/messages:v1");
+    let args = [
+        "sign",
+        "--key",
+        "cosign.key",
+        "--tlog-upload=false",
+        "--use-signing-config=false",
+        "--new-bundle-format=false",
+        "-y",
+    ];
+    let theirs = scratch
+        .command(Peer::Cosign3.path())
+        .args(args)
+        .args(["--allow-http-registry", &image])
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .run()
+        .success();
+    cosign(&scratch)
+        .args(["clean", "-f", &image])
+        .run()
+        .success();
+    let ours = cosign(&scratch)
+        .args(args)
+        .args([&image])
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .run()
+        .success();
+    assert_eq!(ours.stderr, theirs.stderr);
+    assert_eq!(ours.stdout, theirs.stdout);
+}
+
+#[test]
 fn what_real_cosign_and_skopeo_sign_we_verify() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
