@@ -244,6 +244,16 @@ pub struct Distribution {
 
 impl Distribution {
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// The same, serving HTTPS with a self-signed certificate for 127.0.0.1 (for
+    /// `--allow-insecure-registry`).
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
         let program = which("docker-registry").unwrap_or_else(|| {
             panic!("docker-registry not found on PATH: run `scripts/install-peers.sh` (or `scripts/test.sh`, which installs it)")
         });
@@ -254,10 +264,50 @@ impl Distribution {
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
+        let tls_config = if tls {
+            let (certificate, key) = (
+                storage.path().join("tls.crt"),
+                storage.path().join("tls.key"),
+            );
+            let status = Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                    "-nodes",
+                    "-days",
+                    "1",
+                ])
+                .args([
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                ])
+                .arg("-keyout")
+                .arg(&key)
+                .arg("-out")
+                .arg(&certificate)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("running openssl");
+            assert!(status.success(), "openssl could not make a certificate");
+            format!(
+                ", tls: {{certificate: {}, key: {}}}",
+                certificate.display(),
+                key.display()
+            )
+        } else {
+            String::new()
+        };
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"{address}\", secret: test}}\n",
+                "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"{address}\", secret: test{tls_config}}}\n",
                 storage.path().join("data").display()
             ),
         )
@@ -273,14 +323,27 @@ impl Distribution {
             address,
             _storage: storage,
         };
-        registry.wait_until_ready();
+        registry.wait_until_ready(tls);
         registry
     }
 
-    fn wait_until_ready(&self) {
+    fn wait_until_ready(&self, tls: bool) {
         use std::io::Read as _;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while std::time::Instant::now() < deadline {
+            if tls {
+                // Plain HTTP to a TLS port gets a 400: enough to know it listens.
+                if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
+                    let _ = stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+                    let mut answer = String::new();
+                    let _ = stream.read_to_string(&mut answer);
+                    if answer.starts_with("HTTP/1.0 400") {
+                        return;
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                continue;
+            }
             if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
                 let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
                 if stream.write_all(request.as_bytes()).is_ok() {

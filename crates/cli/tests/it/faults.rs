@@ -374,3 +374,116 @@ fn a_registry_that_is_not_there_is_a_clear_error() {
         run.stderr
     );
 }
+
+#[test]
+fn a_self_signed_registry_needs_allow_insecure_registry() {
+    let registry = cosign_testkit::Distribution::start_tls();
+    let scratch = Scratch::new();
+    cosign(&scratch)
+        .args(["generate-key-pair"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    // crane pushes over TLS without verification.
+    let (image, _) = registry.push_random_image(&scratch, "lab/tls:v1");
+    let refused = cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .failure(1);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("GET https://{}/v2/", registry.address())),
+        "{}",
+        refused.stderr
+    );
+    cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            "--allow-insecure-registry",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    cosign(&scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            "--allow-insecure-registry",
+            &image,
+        ])
+        .run()
+        .success();
+    scratch
+        .command(cosign_testkit::Peer::Cosign3.path())
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            "--allow-insecure-registry",
+            &image,
+        ])
+        .run()
+        .success();
+}
+
+#[test]
+fn credential_helpers_from_docker_config_are_asked() {
+    let setup = signed_image();
+    setup.registry.require_bearer("helper-user", "helper-pass");
+    let bin = setup.scratch.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let helper = bin.join("docker-credential-testhelper");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\necho \"$server\" > \"$(dirname \"$0\")/asked\"\nprintf '{\"Username\":\"helper-user\",\"Secret\":\"helper-pass\"}'\n",
+    )
+    .expect("helper");
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config_dir = setup.scratch.join("docker");
+    std::fs::create_dir_all(&config_dir).expect("mkdir");
+    std::fs::write(
+        config_dir.join("config.json"),
+        format!(
+            r#"{{"credHelpers":{{"{}":"testhelper"}}}}"#,
+            setup.registry.address()
+        ),
+    )
+    .expect("config");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cosign(&setup.scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &setup.image,
+        ])
+        .env("DOCKER_CONFIG", &config_dir)
+        .env("PATH", path)
+        .run()
+        .success();
+    let asked = std::fs::read_to_string(bin.join("asked")).expect("the helper was asked");
+    assert_eq!(asked.trim(), setup.registry.address());
+}
