@@ -683,16 +683,24 @@ impl RegistryClient {
         }
     }
 
-    /// Uploads a blob unless the registry has it: `HEAD`, then `POST` and a monolithic `PUT`.
-    pub async fn upload_blob(
+    /// Uploads a blob unless the registry has it: `HEAD`; then, if `mount_from` names a
+    /// repository of the same registry holding it, a cross-repository mount; else `POST` and a
+    /// monolithic `PUT`, or for blobs over `chunk_size` bytes `PATCH` chunks then a closing `PUT`.
+    pub async fn upload_blob_with(
         &self,
         registry: &str,
         repository: &str,
         bytes: &[u8],
+        mount_from: Option<&str>,
+        chunk_size: usize,
     ) -> Result<Digest, RegistryError> {
         let digest = Digest::sha256(bytes);
         if self.blob_exists(registry, repository, &digest).await? {
             return Ok(digest);
+        }
+        let mut start_path = format!("/v2/{repository}/blobs/uploads/");
+        if let Some(source) = mount_from.filter(|source| *source != repository) {
+            start_path = format!("{start_path}?mount={digest}&from={source}");
         }
         let start = self
             .send(
@@ -700,7 +708,7 @@ impl RegistryClient {
                 repository,
                 Access::Push,
                 Method::POST,
-                &format!("/v2/{repository}/blobs/uploads/"),
+                &start_path,
                 &[],
                 Some(Body {
                     bytes: bytes::Bytes::new(),
@@ -709,14 +717,46 @@ impl RegistryClient {
                 64 * 1024,
             )
             .await?;
+        if start.status == 201 {
+            // Mounted: the registry already had it.
+            return Ok(digest);
+        }
         let location = start
             .header(LOCATION.as_str())
             .ok_or_else(|| RegistryError::Protocol {
-                url: format!("/v2/{repository}/blobs/uploads/"),
+                url: start_path.clone(),
                 reason: "upload started without a Location header".to_owned(),
             })?;
         let endpoint = self.endpoint(registry).await?;
         let mut url = resolve_location(&endpoint.base, location)?;
+        let chunk_size = chunk_size.max(1);
+        let mut closing: &[u8] = bytes;
+        if bytes.len() > chunk_size {
+            let mut offset = 0usize;
+            for chunk in bytes.chunks(chunk_size) {
+                let range = format!("{offset}-{}", offset + chunk.len() - 1);
+                let answer = self
+                    .send(
+                        registry,
+                        repository,
+                        Access::Push,
+                        Method::PATCH,
+                        url.as_str(),
+                        &[("Content-Range", range.as_str())],
+                        Some(Body {
+                            bytes: bytes::Bytes::copy_from_slice(chunk),
+                            content_type: "application/octet-stream".to_owned(),
+                        }),
+                        64 * 1024,
+                    )
+                    .await?;
+                offset += chunk.len();
+                if let Some(next) = answer.header(LOCATION.as_str()) {
+                    url = resolve_location(&endpoint.base, next)?;
+                }
+            }
+            closing = &[];
+        }
         url.query_pairs_mut()
             .append_pair("digest", &digest.to_string());
         self.send(
@@ -727,7 +767,7 @@ impl RegistryClient {
             url.as_str(),
             &[],
             Some(Body {
-                bytes: bytes::Bytes::copy_from_slice(bytes),
+                bytes: bytes::Bytes::copy_from_slice(closing),
                 content_type: "application/octet-stream".to_owned(),
             }),
             64 * 1024,
@@ -735,7 +775,21 @@ impl RegistryClient {
         .await?;
         Ok(digest)
     }
+
+    /// Uploads a blob unless the registry has it (monolithic up to 32 MiB, chunked above).
+    pub async fn upload_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, RegistryError> {
+        self.upload_blob_with(registry, repository, bytes, None, UPLOAD_CHUNK_SIZE)
+            .await
+    }
 }
+
+/// Blobs larger than this are uploaded in chunks of this size.
+pub const UPLOAD_CHUNK_SIZE: usize = 32 * 1024 * 1024;
 
 /// A manifest with its exact bytes, the digest of those bytes and its media type.
 #[derive(Debug, Clone)]
