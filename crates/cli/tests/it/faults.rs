@@ -487,3 +487,72 @@ fn credential_helpers_from_docker_config_are_asked() {
     let asked = std::fs::read_to_string(bin.join("asked")).expect("the helper was asked");
     assert_eq!(asked.trim(), setup.registry.address());
 }
+
+#[test]
+fn a_tampered_payload_is_rejected() {
+    let setup = signed_image();
+    let sig_manifest = fetch(
+        &setup.registry,
+        &format!("/v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
+    );
+    let text = String::from_utf8(sig_manifest).expect("utf-8");
+    let payload_digest = text
+        .split("\"digest\":\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .expect("layer digest")
+        .to_owned();
+    let original = fetch(
+        &setup.registry,
+        &format!("/v2/lab/app/blobs/{payload_digest}"),
+    );
+    let tampered = String::from_utf8(original)
+        .expect("utf-8")
+        .replace("lab/app", "lab/xyz");
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: format!("/blobs/{payload_digest}"),
+        times: None,
+        fault: Fault::Serve {
+            content_type: "application/octet-stream".to_owned(),
+            bytes: tampered.into_bytes(),
+        },
+    });
+    let run = verify(&setup, &[]).failure(12);
+    assert!(
+        run.stderr.contains("content digest mismatch"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn check_claims_false_skips_the_digest_check_as_cosign_does() {
+    let setup = signed_image();
+    let other = setup.registry.put_image("lab/app", "v2", b"another image");
+    let manifest = fetch(
+        &setup.registry,
+        &format!("/v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
+    );
+    setup.registry.put_manifest(
+        "lab/app",
+        Some(&sig_tag(&other)),
+        "application/vnd.oci.image.manifest.v1+json",
+        &manifest,
+    );
+    let image = format!("{}/lab/app:v2", setup.registry.address());
+    let base = ["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"];
+    cosign(&setup.scratch)
+        .args(base)
+        .args([&image])
+        .run()
+        .failure(12);
+    let unchecked = cosign(&setup.scratch)
+        .args(base)
+        .args(["--check-claims=false", &image])
+        .run()
+        .success();
+    assert!(!unchecked
+        .stderr
+        .contains("The cosign claims were validated"));
+}
