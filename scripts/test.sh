@@ -21,5 +21,5 @@ echo "== tests"
 cargo test --workspace --locked
 
 echo "== demo (the README's main job)"
-bash scripts/demo.sh >/dev/null
+COSIGN_BIN=$root/target/debug/cosign bash scripts/demo.sh >/dev/null
 echo "demo: ok"

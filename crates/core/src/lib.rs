@@ -5,6 +5,7 @@
 //! us is treated as hostile until checked, and every failure is a typed error.
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod digest;
 pub mod go_json;
 pub mod keys;
