@@ -14,3 +14,6 @@ pub mod manifest;
 pub mod pem;
 pub mod reference;
 pub mod simple_signing;
+pub mod dsse;
+pub mod in_toto;
+pub mod bundle_verification;

@@ -1,0 +1,87 @@
+//! DSSE (Dead Simple Signing Envelope): the pre-authentication encoding that is what gets
+//! signed, signing an envelope, and verifying one against a key.
+//!
+//! Spec: "PAE(type, body) = "DSSEv1" + SP + LEN(type) + SP + type + SP + LEN(body) + SP + body",
+//! LEN as ASCII decimal, SP a space.
+
+use crate::bundle::{Envelope, EnvelopeSignature};
+use crate::keys::{KeyError, PrivateKey, PublicKey};
+
+/// The payload type of in-toto statements.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The bytes DSSE signs for `payload_type` and `payload`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Signs `payload` into an envelope with one signature.
+pub fn sign(key: &PrivateKey, payload_type: &str, payload: Vec<u8>) -> Result<Envelope, KeyError> {
+    let signature = key.sign(&pae(payload_type, &payload))?;
+    Ok(Envelope {
+        payload,
+        payload_type: payload_type.to_owned(),
+        signatures: vec![EnvelopeSignature { sig: signature, keyid: None }],
+    })
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// cosign 3's words for a wrong key.
+    #[error("could not verify envelope: accepted signatures do not match threshold, Found: 0, Expected 1")]
+    NoValidSignature,
+    #[error("envelope has no signatures")]
+    NoSignatures,
+}
+
+/// Verifies that at least one of the envelope's signatures is `key`'s over the PAE.
+pub fn verify(envelope: &Envelope, key: &PublicKey) -> Result<(), EnvelopeError> {
+    if envelope.signatures.is_empty() {
+        return Err(EnvelopeError::NoSignatures);
+    }
+    let message = pae(&envelope.payload_type, &envelope.payload);
+    if envelope
+        .signatures
+        .iter()
+        .any(|signature| key.verify(&message, &signature.sig).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(EnvelopeError::NoValidSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_is_the_spec_encoding() {
+        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec());
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    }
+
+    #[test]
+    fn signs_and_verifies_and_refuses_swaps() {
+        let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
+        let envelope = sign(&key, IN_TOTO_PAYLOAD_TYPE, b"{\"a\":1}".to_vec()).expect("signs");
+        verify(&envelope, &key.public_key()).expect("verifies");
+        let stranger = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng).public_key();
+        assert_eq!(verify(&envelope, &stranger), Err(EnvelopeError::NoValidSignature));
+        let mut swapped = envelope.clone();
+        swapped.payload = b"{\"a\":2}".to_vec();
+        assert_eq!(verify(&swapped, &key.public_key()), Err(EnvelopeError::NoValidSignature));
+        let mut retyped = envelope;
+        retyped.payload_type = "text/plain".to_owned();
+        assert_eq!(verify(&retyped, &key.public_key()), Err(EnvelopeError::NoValidSignature));
+    }
+}
