@@ -68,6 +68,12 @@ pub enum Command {
     /// Verify a signature on the supplied container image
     Verify(VerifyArgs),
 
+    /// Sign the supplied blob, outputting the base64-encoded signature to stdout.
+    SignBlob(SignBlobArgs),
+
+    /// Verify a signature on the supplied blob
+    VerifyBlob(VerifyBlobArgs),
+
     /// Display supply chain security related artifacts for an image such as signatures, SBOMs and attestations
     Tree(TreeArgs),
 
@@ -327,6 +333,96 @@ pub struct VerifyArgs {
     /// the images to verify
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignBlobArgs {
+    /// path to the private key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// write everything required to verify the blob to a FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<std::path::PathBuf>,
+
+    /// write the signature to FILE
+    #[arg(long, alias = "output", value_name = "FILE")]
+    pub output_signature: Option<std::path::PathBuf>,
+
+    /// write the certificate to FILE
+    #[arg(long, alias = "output-cert", value_name = "FILE")]
+    pub output_certificate: Option<std::path::PathBuf>,
+
+    /// whether to base64 encode the output
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub b64: bool,
+
+    /// signing algorithm to use for signing/hashing (allowed ecdsa-sha2-256-nistp256, ecdsa-sha2-384-nistp384, ecdsa-sha2-512-nistp521, rsa-sign-pkcs1-2048-sha256, rsa-sign-pkcs1-3072-sha256, rsa-sign-pkcs1-4096-sha256, ed25519, ed25519-ph)
+    #[arg(long, value_name = "ALGORITHM")]
+    pub signing_algorithm: Option<String>,
+
+    /// skip confirmation prompts for non-destructive operations
+    #[arg(short = 'y', long, env = "COSIGN_YES")]
+    pub yes: bool,
+
+    /// whether or not to upload to the tlog
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// whether to use a TUF-provided signing config for the service URLs
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub use_signing_config: bool,
+
+    /// output bundle in new format that contains all verification material
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// the blob to sign, or - for standard input
+    #[arg(value_name = "BLOB")]
+    pub blob: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBlobArgs {
+    /// path to the public key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// path to bundle FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<std::path::PathBuf>,
+
+    /// signature content or path
+    #[arg(long, value_name = "SIGNATURE")]
+    pub signature: Option<String>,
+
+    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// path to a trusted root file
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<String>,
+
+    /// path to the public certificate (keyless, not supported yet)
+    #[arg(long, alias = "cert", value_name = "FILE")]
+    pub certificate: Option<String>,
+
+    /// the certificate identity to expect (keyless)
+    #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
+    pub certificate_identity: Option<String>,
+
+    /// the OIDC issuer to expect (keyless)
+    #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// expect the signature to be packaged in a Sigstore bundle
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// the blob to verify, or - for standard input
+    #[arg(value_name = "BLOB")]
+    pub blob: String,
 }
 
 #[derive(Debug, Args)]

@@ -47,17 +47,21 @@ pub fn load_key_reference(reference: &str) -> Result<Vec<u8>, CliError> {
 
 /// Reads a key file, refusing anything larger than a key file can be.
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
+    read_limited_to(path, KEY_FILE_SIZE_LIMIT as u64)
+}
+
+/// Reads a whole file of at most `limit` bytes.
+pub fn read_limited_to(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
     use std::io::Read as _;
     let file = std::fs::File::open(path).map_err(|error| io_error("open", path, &error))?;
     let mut bytes = Vec::new();
-    file.take(KEY_FILE_SIZE_LIMIT as u64 + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| io_error("read", path, &error))?;
-    if bytes.len() > KEY_FILE_SIZE_LIMIT {
+    if bytes.len() as u64 > limit {
         return Err(CliError::new(format!(
-            "read {}: larger than {} bytes, not a key file",
-            path.display(),
-            KEY_FILE_SIZE_LIMIT
+            "read {}: larger than {limit} bytes",
+            path.display()
         )));
     }
     Ok(bytes)

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod blob;
 mod commands;
 mod console;
 mod error;
@@ -53,6 +54,8 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             &settings,
             commands::verify::run(args, &settings, &mut console),
         ),
+        Command::SignBlob(args) => commands::sign_blob::run(args, &mut console),
+        Command::VerifyBlob(args) => commands::verify_blob::run(args),
         Command::Tree(args) => block_on(
             &settings,
             commands::tree::run(args, &settings, &mut console),

@@ -16,7 +16,8 @@ use crate::in_toto::{Statement, StatementError};
 use crate::keys::{HashAlgorithm, KeyError, PublicKey, SigningAlgorithm};
 
 /// What was signed, as far as the verifier knows it: always its SHA-256, and the bytes where
-/// an algorithm needs them (pure Ed25519 signs the message itself).
+/// an algorithm needs them (Ed25519, and P-384/P-521 whose hash is not SHA-256); P-256 and RSA
+/// keys verify from the digest alone, so a blob of any size is hashed in constant memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Artifact<'a> {
     pub sha256: &'a Digest,
@@ -27,7 +28,10 @@ pub struct Artifact<'a> {
 #[derive(Debug, Clone)]
 pub enum VerifiedContent {
     Message,
-    Envelope { payload: Vec<u8>, statement: Option<Statement> },
+    Envelope {
+        payload: Vec<u8>,
+        statement: Option<Statement>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +60,7 @@ pub enum BundleVerificationError {
     PayloadType { payload_type: String },
     #[error("the bundle carries a certificate: verify it with --certificate-identity and --certificate-oidc-issuer, not --key")]
     CertificateMaterial,
-    #[error("pure Ed25519 signatures need the artifact itself, not only its digest")]
+    #[error("this key type needs the artifact itself, not only its digest")]
     NeedsArtifactBytes,
 }
 
@@ -67,7 +71,9 @@ pub fn verify_with_key(
     artifact: Option<Artifact<'_>>,
 ) -> Result<VerifiedContent, BundleVerificationError> {
     let material = &bundle.verification_material;
-    if material.public_key.is_none() && (material.certificate.is_some() || material.x509_certificate_chain.is_some()) {
+    if material.public_key.is_none()
+        && (material.certificate.is_some() || material.x509_certificate_chain.is_some())
+    {
         return Err(BundleVerificationError::CertificateMaterial);
     }
     if let Some(signature) = &bundle.message_signature {
@@ -84,7 +90,8 @@ pub fn verify_with_key(
                     })
                 }
             };
-            let matches = algorithm == artifact.sha256.algorithm() && crate::digest::hex_encode(&declared.digest) == artifact.sha256.hex();
+            let matches = algorithm == artifact.sha256.algorithm()
+                && crate::digest::hex_encode(&declared.digest) == artifact.sha256.hex();
             if !matches {
                 return Err(BundleVerificationError::MessageDigestMismatch {
                     in_bundle: crate::digest::hex_encode(&declared.digest),
@@ -94,23 +101,40 @@ pub fn verify_with_key(
         }
         return Ok(VerifiedContent::Message);
     }
-    let envelope = bundle.dsse_envelope.as_ref().ok_or(BundleVerificationError::NeedsArtifactBytes)?;
+    let envelope = bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or(BundleVerificationError::NeedsArtifactBytes)?;
     verify_envelope(envelope, key, artifact.map(|artifact| artifact.sha256))
 }
 
-fn verify_message(key: &PublicKey, artifact: Artifact<'_>, signature: &[u8]) -> Result<(), BundleVerificationError> {
+fn verify_message(
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+    signature: &[u8],
+) -> Result<(), BundleVerificationError> {
     let error = |source| BundleVerificationError::Message { source };
     match key {
         PublicKey::Ed25519(_) => {
-            let bytes = artifact.bytes.ok_or(BundleVerificationError::NeedsArtifactBytes)?;
+            let bytes = artifact
+                .bytes
+                .ok_or(BundleVerificationError::NeedsArtifactBytes)?;
             // cosign signs blobs with pure Ed25519 when there is no log, Ed25519ph otherwise.
             key.verify_with(SigningAlgorithm::Ed25519, bytes, signature)
                 .or_else(|_| key.verify_with(SigningAlgorithm::Ed25519Prehashed, bytes, signature))
                 .map_err(error)
         }
-        _ => {
+        _ if key.default_algorithm().hash() == Some(HashAlgorithm::Sha256) => {
             let digest = hex_bytes(artifact.sha256.hex());
-            key.verify_digest(&digest, HashAlgorithm::Sha256, signature).map_err(error)
+            key.verify_digest(&digest, HashAlgorithm::Sha256, signature)
+                .map_err(error)
+        }
+        // P-384 and P-521 sign SHA-384 and SHA-512 of the message: they need the bytes.
+        _ => {
+            let bytes = artifact
+                .bytes
+                .ok_or(BundleVerificationError::NeedsArtifactBytes)?;
+            key.verify(bytes, signature).map_err(error)
         }
     }
 }
@@ -128,9 +152,11 @@ pub fn verify_envelope(
         None
     };
     if let Some(digest) = subject {
-        let statement = statement.as_ref().ok_or_else(|| BundleVerificationError::PayloadType {
-            payload_type: envelope.payload_type.clone(),
-        })?;
+        let statement = statement
+            .as_ref()
+            .ok_or_else(|| BundleVerificationError::PayloadType {
+                payload_type: envelope.payload_type.clone(),
+            })?;
         if statement.subject_for(digest).is_none() {
             return Err(StatementError::NoMatchingSubject.into());
         }
@@ -159,12 +185,24 @@ mod tests {
         let blob = b"hello\n";
         let digest = Digest::sha256(blob);
         let signature = key.sign(blob).expect("signs");
-        let bundle = Bundle::for_message_signature(&key.public_key(), &digest, signature).expect("bundle");
-        let artifact = Artifact { sha256: &digest, bytes: Some(blob) };
+        let bundle =
+            Bundle::for_message_signature(&key.public_key(), &digest, signature).expect("bundle");
+        let artifact = Artifact {
+            sha256: &digest,
+            bytes: Some(blob),
+        };
         verify_with_key(&bundle, &key.public_key(), Some(artifact)).expect("verifies");
         // Another blob.
         let other = Digest::sha256(b"tampered\n");
-        let error = verify_with_key(&bundle, &key.public_key(), Some(Artifact { sha256: &other, bytes: None })).expect_err("tampered");
+        let error = verify_with_key(
+            &bundle,
+            &key.public_key(),
+            Some(Artifact {
+                sha256: &other,
+                bytes: None,
+            }),
+        )
+        .expect_err("tampered");
         assert_eq!(
             error.to_string(),
             "failed to verify signature: could not verify message: invalid signature when validating ASN.1 encoded signature"
@@ -190,9 +228,18 @@ mod tests {
         let statement = crate::in_toto::image_signature_statement(&image, &Default::default());
         let envelope = dsse::sign(&key, dsse::IN_TOTO_PAYLOAD_TYPE, statement).expect("signs");
         let bundle = Bundle::for_envelope(&key.public_key(), envelope.clone()).expect("bundle");
-        verify_with_key(&bundle, &key.public_key(), Some(Artifact { sha256: &image, bytes: None })).expect("verifies");
+        verify_with_key(
+            &bundle,
+            &key.public_key(),
+            Some(Artifact {
+                sha256: &image,
+                bytes: None,
+            }),
+        )
+        .expect("verifies");
         let other = Digest::sha256(b"another image");
-        let error = verify_envelope(&envelope, &key.public_key(), Some(&other)).expect_err("other subject");
+        let error =
+            verify_envelope(&envelope, &key.public_key(), Some(&other)).expect_err("other subject");
         assert_eq!(error.to_string(), "no matching subject digest found");
         let stranger = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng).public_key();
         let error = verify_envelope(&envelope, &stranger, Some(&image)).expect_err("wrong key");
@@ -204,13 +251,27 @@ mod tests {
 
     #[test]
     fn ed25519_blob_signatures_verify_pure_and_prehashed() {
-        let key = crate::keys::import_private_key(include_bytes!("keys/fixtures/ed25519.pkcs8.pem")).expect("key");
+        let key =
+            crate::keys::import_private_key(include_bytes!("keys/fixtures/ed25519.pkcs8.pem"))
+                .expect("key");
         let blob = b"blob";
         let digest = Digest::sha256(blob);
-        for algorithm in [SigningAlgorithm::Ed25519, SigningAlgorithm::Ed25519Prehashed] {
+        for algorithm in [
+            SigningAlgorithm::Ed25519,
+            SigningAlgorithm::Ed25519Prehashed,
+        ] {
             let signature = key.sign_with(algorithm, blob).expect("signs");
-            let bundle = Bundle::for_message_signature(&key.public_key(), &digest, signature).expect("bundle");
-            verify_with_key(&bundle, &key.public_key(), Some(Artifact { sha256: &digest, bytes: Some(blob) })).expect("verifies");
+            let bundle = Bundle::for_message_signature(&key.public_key(), &digest, signature)
+                .expect("bundle");
+            verify_with_key(
+                &bundle,
+                &key.public_key(),
+                Some(Artifact {
+                    sha256: &digest,
+                    bytes: Some(blob),
+                }),
+            )
+            .expect("verifies");
         }
     }
 }

@@ -30,7 +30,10 @@ pub fn sign(key: &PrivateKey, payload_type: &str, payload: Vec<u8>) -> Result<En
     Ok(Envelope {
         payload,
         payload_type: payload_type.to_owned(),
-        signatures: vec![EnvelopeSignature { sig: signature, keyid: None }],
+        signatures: vec![EnvelopeSignature {
+            sig: signature,
+            keyid: None,
+        }],
     })
 }
 
@@ -66,7 +69,10 @@ mod tests {
 
     #[test]
     fn pae_is_the_spec_encoding() {
-        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec());
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
         assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
     }
 
@@ -76,12 +82,21 @@ mod tests {
         let envelope = sign(&key, IN_TOTO_PAYLOAD_TYPE, b"{\"a\":1}".to_vec()).expect("signs");
         verify(&envelope, &key.public_key()).expect("verifies");
         let stranger = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng).public_key();
-        assert_eq!(verify(&envelope, &stranger), Err(EnvelopeError::NoValidSignature));
+        assert_eq!(
+            verify(&envelope, &stranger),
+            Err(EnvelopeError::NoValidSignature)
+        );
         let mut swapped = envelope.clone();
         swapped.payload = b"{\"a\":2}".to_vec();
-        assert_eq!(verify(&swapped, &key.public_key()), Err(EnvelopeError::NoValidSignature));
+        assert_eq!(
+            verify(&swapped, &key.public_key()),
+            Err(EnvelopeError::NoValidSignature)
+        );
         let mut retyped = envelope;
         retyped.payload_type = "text/plain".to_owned();
-        assert_eq!(verify(&retyped, &key.public_key()), Err(EnvelopeError::NoValidSignature));
+        assert_eq!(
+            verify(&retyped, &key.public_key()),
+            Err(EnvelopeError::NoValidSignature)
+        );
     }
 }

@@ -17,7 +17,10 @@ pub const SUBJECT_LIMIT: usize = 1024;
 
 /// The statement cosign 3 signs for an image, byte for byte as it writes it (protojson, in
 /// field order, annotations sorted, omitted when there are none).
-pub fn image_signature_statement(digest: &Digest, annotations: &BTreeMap<String, String>) -> Vec<u8> {
+pub fn image_signature_statement(
+    digest: &Digest,
+    annotations: &BTreeMap<String, String>,
+) -> Vec<u8> {
     let mut out = String::with_capacity(256);
     out.push_str(r#"{"_type":"#);
     go_json::push_string(&mut out, STATEMENT_V1);
@@ -84,9 +87,12 @@ pub enum StatementError {
 
 impl Statement {
     pub fn parse(bytes: &[u8]) -> Result<Self, StatementError> {
-        let statement: Self = serde_json::from_slice(bytes).map_err(|source| StatementError::Parse { source })?;
+        let statement: Self =
+            serde_json::from_slice(bytes).map_err(|source| StatementError::Parse { source })?;
         if statement.kind != STATEMENT_V1 && statement.kind != STATEMENT_V0_1 {
-            return Err(StatementError::UnknownType { kind: statement.kind });
+            return Err(StatementError::UnknownType {
+                kind: statement.kind,
+            });
         }
         if statement.subject.len() > SUBJECT_LIMIT {
             return Err(StatementError::TooManySubjects {
@@ -98,9 +104,12 @@ impl Statement {
 
     /// The subject naming `digest`, if any.
     pub fn subject_for(&self, digest: &Digest) -> Option<&Subject> {
-        self.subject
-            .iter()
-            .find(|subject| subject.digest.get(digest.algorithm().name()).is_some_and(|hex| hex == digest.hex()))
+        self.subject.iter().find(|subject| {
+            subject
+                .digest
+                .get(digest.algorithm().name())
+                .is_some_and(|hex| hex == digest.hex())
+        })
     }
 }
 
@@ -124,22 +133,37 @@ mod tests {
     fn writes_what_cosign_3_signs() {
         // The statement real cosign 3.1 signed with `-a team=blue` (captured from a registry).
         let expected = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"5dcb2f7b45ae6fbd7194c9c3ca2ae38849ff0449622e8aec40a8247afffe6c46"},"annotations":{"team":"blue"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}"#;
-        let digest: Digest = "sha256:5dcb2f7b45ae6fbd7194c9c3ca2ae38849ff0449622e8aec40a8247afffe6c46".parse().expect("digest");
-        let annotations: BTreeMap<String, String> = [("team".to_owned(), "blue".to_owned())].into_iter().collect();
-        assert_eq!(image_signature_statement(&digest, &annotations), expected.as_bytes());
+        let digest: Digest =
+            "sha256:5dcb2f7b45ae6fbd7194c9c3ca2ae38849ff0449622e8aec40a8247afffe6c46"
+                .parse()
+                .expect("digest");
+        let annotations: BTreeMap<String, String> = [("team".to_owned(), "blue".to_owned())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            image_signature_statement(&digest, &annotations),
+            expected.as_bytes()
+        );
         let statement = Statement::parse(expected.as_bytes()).expect("parses");
         let subject = statement.subject_for(&digest).expect("subject");
         assert!(subject.has_annotations(&annotations));
         assert!(statement.subject_for(&Digest::sha256(b"other")).is_none());
-        let plain = String::from_utf8(image_signature_statement(&digest, &BTreeMap::new())).expect("utf-8");
+        let plain =
+            String::from_utf8(image_signature_statement(&digest, &BTreeMap::new())).expect("utf-8");
         assert!(!plain.contains("annotations"));
     }
 
     #[test]
     fn refuses_other_types_and_stuffed_subjects() {
-        assert!(matches!(Statement::parse(br#"{"_type":"x","subject":[]}"#), Err(StatementError::UnknownType { .. })));
+        assert!(matches!(
+            Statement::parse(br#"{"_type":"x","subject":[]}"#),
+            Err(StatementError::UnknownType { .. })
+        ));
         let subjects = vec![r#"{"digest":{"sha256":"00"}}"#; SUBJECT_LIMIT + 1].join(",");
         let stuffed = format!(r#"{{"_type":"{STATEMENT_V1}","subject":[{subjects}]}}"#);
-        assert!(matches!(Statement::parse(stuffed.as_bytes()), Err(StatementError::TooManySubjects { .. })));
+        assert!(matches!(
+            Statement::parse(stuffed.as_bytes()),
+            Err(StatementError::TooManySubjects { .. })
+        ));
     }
 }

@@ -6,14 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod bundle_verification;
 pub mod digest;
+pub mod dsse;
 pub mod go_json;
+pub mod in_toto;
 pub mod keys;
 pub mod legacy_signature;
 pub mod manifest;
 pub mod pem;
 pub mod reference;
 pub mod simple_signing;
-pub mod dsse;
-pub mod in_toto;
-pub mod bundle_verification;

@@ -122,7 +122,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 const CONCURRENT_IMAGES: usize = 8;
 
 /// cobra prints a warning for each deprecated flag that is used; cosign 3 deprecates these.
-fn warn_deprecated_flags() {
+pub fn warn_deprecated_flags() {
     const DEPRECATED: [(&str, &str); 4] = [
         ("--tlog-upload", "prefer using a --signing-config file with no transparency log services"),
         ("--new-bundle-format", "this will be the only supported format in future versions"),

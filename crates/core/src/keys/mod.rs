@@ -10,7 +10,7 @@ mod password;
 mod private_key;
 mod public_key;
 
-pub use algorithm::{HashAlgorithm, SigningAlgorithm};
+pub use algorithm::{HashAlgorithm, SigningAlgorithm, UnknownSigningAlgorithm};
 pub use encrypted::{ScryptParameters, ENVELOPE_SIZE_LIMIT};
 pub use error::KeyError;
 pub use key_file::{

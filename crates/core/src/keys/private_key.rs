@@ -121,6 +121,32 @@ impl PrivateKey {
         }
     }
 
+    /// Whether this key signs a blob from its SHA-256 digest alone (ECDSA P-256): then a blob
+    /// of any size is hashed as it streams by. Other keys sign the whole message.
+    pub fn signs_sha256_digests(&self) -> bool {
+        matches!(self, Self::EcdsaP256(_))
+    }
+
+    /// Signs an already computed SHA-256 digest (ECDSA P-256 only: see
+    /// [`PrivateKey::signs_sha256_digests`]).
+    pub fn sign_sha256_digest(&self, digest: &[u8]) -> Result<Vec<u8>, KeyError> {
+        use signature::hazmat::PrehashSigner as _;
+        match self {
+            Self::EcdsaP256(key) => {
+                let signature: p256::ecdsa::Signature =
+                    key.sign_prehash(digest)
+                        .map_err(|error| KeyError::SigningFailed {
+                            reason: error.to_string(),
+                        })?;
+                Ok(signature.to_der().as_bytes().to_vec())
+            }
+            _ => Err(KeyError::AlgorithmMismatch {
+                algorithm: SigningAlgorithm::EcdsaP256Sha256,
+                key_type: self.key_type(),
+            }),
+        }
+    }
+
     /// Parses a PKCS #8 `PrivateKeyInfo`, the plaintext of a cosign key file.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let info = match pkcs8::PrivateKeyInfo::try_from(der) {

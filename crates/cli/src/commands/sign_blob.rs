@@ -1,0 +1,133 @@
+//! `cosign sign-blob --key`: signs a blob; cosign 3's default writes a Sigstore bundle (v0.3)
+//! with `--bundle`, `--new-bundle-format=false` prints the base64 signature as cosign 2 did.
+//! The blob is hashed as it streams by (P-256 keys sign the digest), so its size does not
+//! matter.
+
+use base64::Engine as _;
+use cosign_core::bundle::Bundle;
+use cosign_core::keys::{decrypt_private_key, PrivateKey, SigningAlgorithm};
+
+use crate::args::SignBlobArgs;
+use crate::blob;
+use crate::console::{self, Console};
+use crate::error::CliError;
+use crate::key_files::{load_key_reference, write_file};
+use crate::password::{read_password, Confirmation};
+
+pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
+    crate::commands::sign::warn_deprecated_flags();
+    let Some(key_reference) = &args.key else {
+        return Err(CliError::not_supported(
+            "keyless signing (no --key)",
+            "sign with a key: `cosign sign-blob --key cosign.key --bundle BUNDLE FILE`",
+        ));
+    };
+    if args.output_certificate.is_some() {
+        return Err(CliError::not_supported(
+            "--output-certificate",
+            "key-based signatures have no certificate",
+        ));
+    }
+    let new_format = args.new_bundle_format.unwrap_or(true);
+    if args.tlog_upload {
+        return Err(CliError::new(
+            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
+        )
+        .with_hint("to sign with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+    }
+    if new_format && args.bundle.is_none() {
+        return Err(CliError::usage(
+            "must specify --bundle with --new-bundle-format",
+        ));
+    }
+    let key_file = load_key_reference(key_reference)?;
+    let password = read_password(Confirmation::Once)?;
+    let key = decrypt_private_key(&key_file, &password).map_err(|error| {
+        CliError::from(error).context("signing blob: getting signer: reading key")
+    })?;
+    let algorithm = signing_algorithm(args, &key)?;
+    if args.blob != "-" {
+        console::info(format_args!("Using payload from: {}", args.blob));
+    }
+    let hashed = blob::hash(
+        &args.blob,
+        !key.signs_sha256_digests() || algorithm != SigningAlgorithm::EcdsaP256Sha256,
+    )?;
+    let signature = match &hashed.bytes {
+        None => key.sign_sha256_digest(&hex_bytes(hashed.sha256.hex()))?,
+        Some(bytes) => key.sign_with(algorithm, bytes)?,
+    };
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&signature);
+    if new_format {
+        if !rustix::termios::isatty(std::io::stderr()) {
+            console::info("Signing artifact...");
+        }
+        let bundle = Bundle::for_message_signature(&key.public_key(), &hashed.sha256, signature)?;
+        if let Some(path) = &args.bundle {
+            write_file(path, &bundle.to_json(), 0o644)?;
+            console::info(format_args!("Wrote bundle to file {}", path.display()));
+        }
+    } else if let Some(path) = &args.bundle {
+        let legacy = format!(
+            r#"{{"base64Signature":{}}}"#,
+            cosign_core::go_json::string(&encoded)
+        );
+        write_file(path, legacy.as_bytes(), 0o644)?;
+        console::info(format_args!("Wrote bundle to file {}", path.display()));
+    }
+    let text = if args.b64 {
+        encoded.into_bytes()
+    } else {
+        signature_bytes(&encoded)
+    };
+    match &args.output_signature {
+        Some(path) => {
+            write_file(path, &text, 0o644)?;
+            console::info(format_args!("Wrote signature to file {}", path.display()));
+        }
+        None if !new_format => {
+            let mut line = text;
+            line.push(b'\n');
+            console.out(&line)?;
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+fn signature_bytes(encoded: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap_or_default()
+}
+
+/// `--signing-algorithm`, checked against the key; pure Ed25519 for Ed25519 keys, since
+/// cosign signs blobs that way when there is no transparency log.
+fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlgorithm, CliError> {
+    let default = match key.default_algorithm() {
+        SigningAlgorithm::Ed25519Prehashed => SigningAlgorithm::Ed25519,
+        other => other,
+    };
+    let Some(name) = &args.signing_algorithm else {
+        return Ok(default);
+    };
+    let wanted: SigningAlgorithm =
+        name.parse()
+            .map_err(|error: cosign_core::keys::UnknownSigningAlgorithm| {
+                CliError::usage(error.to_string())
+            })?;
+    if wanted != key.default_algorithm() && wanted != default {
+        return Err(CliError::usage(format!(
+            "signing algorithm {wanted} does not match the {} key in --key",
+            key.key_type()
+        )));
+    }
+    Ok(wanted)
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|index| hex.get(index * 2..index * 2 + 2))
+        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
+        .collect()
+}

@@ -1,0 +1,98 @@
+//! `cosign verify-blob --key`: checks a blob against a Sigstore bundle (`--bundle`) or a bare
+//! signature (`--signature`), hashing the blob as it streams by.
+
+use base64::Engine as _;
+use cosign_core::bundle::Bundle;
+use cosign_core::bundle_verification::{verify_with_key, Artifact};
+use cosign_core::keys::PublicKey;
+
+use crate::args::VerifyBlobArgs;
+use crate::blob;
+use crate::console;
+use crate::error::CliError;
+use crate::key_files::load_key_reference;
+
+/// The largest `--signature` file we read.
+const SIGNATURE_LIMIT: u64 = 1024 * 1024;
+
+pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
+    let Some(key_reference) = &args.key else {
+        return Err(CliError::not_supported(
+            "keyless verification (no --key)",
+            "verify with the signer's public key: `cosign verify-blob --key cosign.pub --bundle BUNDLE FILE`",
+        ));
+    };
+    if args.certificate.is_some()
+        || args.certificate_identity.is_some()
+        || args.certificate_oidc_issuer.is_some()
+    {
+        return Err(CliError::not_supported(
+            "certificate verification",
+            "verify with --key",
+        ));
+    }
+    if args.insecure_ignore_tlog {
+        console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
+    } else {
+        return Err(CliError::new(
+            "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network, or --trusted-root) and a log entry, which cosign-rs cannot check yet",
+        )
+        .with_hint("for blobs signed with a key, pass --insecure-ignore-tlog to verify them offline"));
+    }
+    let key = PublicKey::from_pem(&load_key_reference(key_reference)?)?;
+    let needs_bytes = !matches!(
+        key.default_algorithm().hash(),
+        Some(cosign_core::keys::HashAlgorithm::Sha256)
+    ) || matches!(key, PublicKey::Ed25519(_));
+    let bundle = match (&args.bundle, &args.signature) {
+        (Some(path), _) => {
+            let bytes = crate::key_files::read_limited_to(
+                path,
+                cosign_core::bundle::BUNDLE_SIZE_LIMIT as u64,
+            )?;
+            let bundle = Bundle::parse(&bytes)
+                .map_err(|error| CliError::new(format!("loading bundle: {error}")))?;
+            Some(bundle)
+        }
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(CliError::usage(
+                "either --bundle or --signature must be given",
+            ))
+        }
+    };
+    let hashed = blob::hash(&args.blob, needs_bytes)?;
+    let artifact = Artifact {
+        sha256: &hashed.sha256,
+        bytes: hashed.bytes.as_deref(),
+    };
+    match bundle {
+        Some(bundle) => {
+            verify_with_key(&bundle, &key, Some(artifact))
+                .map_err(|error| CliError::new(error.to_string()))?;
+        }
+        None => {
+            let signature = read_signature(args.signature.as_deref().unwrap_or_default())?;
+            let bundle = Bundle::for_message_signature(&key, &hashed.sha256, signature)?;
+            verify_with_key(&bundle, &key, Some(artifact))
+                .map_err(|error| CliError::new(error.to_string()))?;
+        }
+    }
+    console::info("Verified OK");
+    Ok(())
+}
+
+/// `--signature`: a file holding the base64 signature (or raw bytes), or the base64 itself.
+fn read_signature(value: &str) -> Result<Vec<u8>, CliError> {
+    let path = std::path::Path::new(value);
+    let text = if path.exists() {
+        crate::key_files::read_limited_to(path, SIGNATURE_LIMIT)?
+    } else {
+        value.as_bytes().to_vec()
+    };
+    let trimmed = String::from_utf8_lossy(&text).trim().to_owned();
+    match base64::engine::general_purpose::STANDARD.decode(trimmed.as_bytes()) {
+        Ok(decoded) => Ok(decoded),
+        Err(_) => Ok(text),
+    }
+}
