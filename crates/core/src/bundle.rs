@@ -8,7 +8,6 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::Digest;
 use crate::keys::PublicKey;
 
 pub const MEDIA_TYPE_V0_1: &str = "application/vnd.dev.sigstore.bundle+json;version=0.1";
@@ -228,11 +227,33 @@ pub struct MessageSignature {
     pub signature: Vec<u8>,
 }
 
+/// A digest in a bundle. Both fields may be absent (`{}`): cosign 3 writes that for pure
+/// Ed25519 signatures, which hash nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HashOutput {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub algorithm: String,
-    #[serde(with = "base64_bytes")]
+    #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
     pub digest: Vec<u8>,
+}
+
+/// The protobuf name of a hash algorithm (`SHA2_256`...).
+pub fn hash_algorithm_name(algorithm: crate::keys::HashAlgorithm) -> &'static str {
+    match algorithm {
+        crate::keys::HashAlgorithm::Sha256 => "SHA2_256",
+        crate::keys::HashAlgorithm::Sha384 => "SHA2_384",
+        crate::keys::HashAlgorithm::Sha512 => "SHA2_512",
+    }
+}
+
+/// The hash algorithm a protobuf name stands for.
+pub fn hash_algorithm_from_name(name: &str) -> Option<crate::keys::HashAlgorithm> {
+    match name {
+        "SHA2_256" => Some(crate::keys::HashAlgorithm::Sha256),
+        "SHA2_384" => Some(crate::keys::HashAlgorithm::Sha384),
+        "SHA2_512" => Some(crate::keys::HashAlgorithm::Sha512),
+        _ => None,
+    }
 }
 
 /// A DSSE envelope. The payload is kept as the exact bytes that were signed.
@@ -367,12 +388,23 @@ impl Bundle {
         })
     }
 
-    /// A v0.3 bundle for a blob signed with a key, as cosign 3 writes it (no log entry).
+    /// A v0.3 bundle for a blob signed with a key, as cosign 3 writes it (no log entry): the
+    /// message digest is the one the signature covers (`None`: pure Ed25519, written `{}`).
     pub fn for_message_signature(
         key: &PublicKey,
-        sha256_of_artifact: &Digest,
+        message_digest: Option<(crate::keys::HashAlgorithm, Vec<u8>)>,
         signature: Vec<u8>,
     ) -> Result<Self, crate::keys::KeyError> {
+        let message_digest = match message_digest {
+            Some((algorithm, digest)) => HashOutput {
+                algorithm: hash_algorithm_name(algorithm).to_owned(),
+                digest,
+            },
+            None => HashOutput {
+                algorithm: String::new(),
+                digest: Vec::new(),
+            },
+        };
         Ok(Self {
             media_type: MEDIA_TYPE_V0_3.to_owned(),
             verification_material: VerificationMaterial {
@@ -382,10 +414,7 @@ impl Bundle {
                 ..VerificationMaterial::default()
             },
             message_signature: Some(MessageSignature {
-                message_digest: Some(HashOutput {
-                    algorithm: "SHA2_256".to_owned(),
-                    digest: hex_decode(sha256_of_artifact.hex()),
-                }),
+                message_digest: Some(message_digest),
                 signature,
             }),
             dsse_envelope: None,
@@ -428,13 +457,6 @@ pub fn public_key_hint(key: &PublicKey) -> Result<String, crate::keys::KeyError>
     use sha2::Digest as _;
     let der = key.to_der()?;
     Ok(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(der)))
-}
-
-fn hex_decode(hex: &str) -> Vec<u8> {
-    (0..hex.len() / 2)
-        .filter_map(|index| hex.get(index * 2..index * 2 + 2))
-        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
-        .collect()
 }
 
 /// protobuf JSON writes `bytes` as standard base64 (and reads URL-safe too).

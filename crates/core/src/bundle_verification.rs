@@ -9,8 +9,8 @@
 //! Transparency log entries and timestamps are checked elsewhere (or skipped with
 //! `--insecure-ignore-tlog`); this module is only the key and the content.
 
-use crate::bundle::{Bundle, Envelope};
-use crate::digest::{Digest, DigestAlgorithm};
+use crate::bundle::{hash_algorithm_from_name, Bundle, Envelope};
+use crate::digest::Digest;
 use crate::dsse::{self, EnvelopeError};
 use crate::in_toto::{Statement, StatementError};
 use crate::keys::{HashAlgorithm, KeyError, PublicKey, SigningAlgorithm};
@@ -81,18 +81,23 @@ pub fn verify_with_key(
             return Err(BundleVerificationError::NeedsArtifactBytes);
         };
         verify_message(key, artifact, &signature.signature)?;
-        if let Some(declared) = &signature.message_digest {
-            let algorithm = match declared.algorithm.as_str() {
-                "SHA2_256" => DigestAlgorithm::Sha256,
-                other => {
-                    return Err(BundleVerificationError::DigestAlgorithm {
-                        algorithm: other.to_owned(),
-                    })
+        // The digest the bundle declares must be the artifact's (`{}`: pure Ed25519, none).
+        if let Some(declared) = signature
+            .message_digest
+            .as_ref()
+            .filter(|declared| !declared.algorithm.is_empty())
+        {
+            let algorithm = hash_algorithm_from_name(&declared.algorithm).ok_or_else(|| {
+                BundleVerificationError::DigestAlgorithm {
+                    algorithm: declared.algorithm.clone(),
                 }
+            })?;
+            let actual = match (algorithm, artifact.bytes) {
+                (HashAlgorithm::Sha256, _) => artifact.sha256.hex().to_owned(),
+                (other, Some(bytes)) => crate::digest::hex_encode(&other.digest(bytes)),
+                (_, None) => return Err(BundleVerificationError::NeedsArtifactBytes),
             };
-            let matches = algorithm == artifact.sha256.algorithm()
-                && crate::digest::hex_encode(&declared.digest) == artifact.sha256.hex();
-            if !matches {
+            if crate::digest::hex_encode(&declared.digest) != actual {
                 return Err(BundleVerificationError::MessageDigestMismatch {
                     in_bundle: crate::digest::hex_encode(&declared.digest),
                     artifact: artifact.sha256.clone(),
@@ -185,8 +190,12 @@ mod tests {
         let blob = b"hello\n";
         let digest = Digest::sha256(blob);
         let signature = key.sign(blob).expect("signs");
-        let bundle =
-            Bundle::for_message_signature(&key.public_key(), &digest, signature).expect("bundle");
+        let bundle = Bundle::for_message_signature(
+            &key.public_key(),
+            Some((HashAlgorithm::Sha256, HashAlgorithm::Sha256.digest(blob))),
+            signature,
+        )
+        .expect("bundle");
         let artifact = Artifact {
             sha256: &digest,
             bytes: Some(blob),
@@ -261,8 +270,8 @@ mod tests {
             SigningAlgorithm::Ed25519Prehashed,
         ] {
             let signature = key.sign_with(algorithm, blob).expect("signs");
-            let bundle = Bundle::for_message_signature(&key.public_key(), &digest, signature)
-                .expect("bundle");
+            let bundle =
+                Bundle::for_message_signature(&key.public_key(), None, signature).expect("bundle");
             verify_with_key(
                 &bundle,
                 &key.public_key(),

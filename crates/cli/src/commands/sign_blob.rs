@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::keys::{decrypt_private_key, PrivateKey, SigningAlgorithm};
+use cosign_core::keys::{decrypt_private_key, HashAlgorithm, PrivateKey, SigningAlgorithm};
 
 use crate::args::SignBlobArgs;
 use crate::blob;
@@ -53,6 +53,19 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         &args.blob,
         !key.signs_sha256_digests() || algorithm != SigningAlgorithm::EcdsaP256Sha256,
     )?;
+    // The digest the signature covers, as cosign 3 records it in the bundle.
+    let message_digest = match (algorithm.hash(), &hashed.bytes) {
+        (None, _) => None,
+        (Some(HashAlgorithm::Sha256), _) => {
+            Some((HashAlgorithm::Sha256, hex_bytes(hashed.sha256.hex())))
+        }
+        (Some(other), Some(bytes)) => Some((other, other.digest(bytes))),
+        (Some(other), None) => {
+            return Err(CliError::new(format!(
+                "internal: {other:?} digest without the blob"
+            )))
+        }
+    };
     let signature = match &hashed.bytes {
         None => key.sign_sha256_digest(&hex_bytes(hashed.sha256.hex()))?,
         Some(bytes) => key.sign_with(algorithm, bytes)?,
@@ -62,7 +75,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         if !rustix::termios::isatty(std::io::stderr()) {
             console::info("Signing artifact...");
         }
-        let bundle = Bundle::for_message_signature(&key.public_key(), &hashed.sha256, signature)?;
+        let bundle = Bundle::for_message_signature(&key.public_key(), message_digest, signature)?;
         if let Some(path) = &args.bundle {
             write_file(path, &bundle.to_json(), 0o644)?;
             console::info(format_args!("Wrote bundle to file {}", path.display()));

@@ -73,7 +73,8 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         }
         None => {
             let signature = read_signature(args.signature.as_deref().unwrap_or_default())?;
-            let bundle = Bundle::for_message_signature(&key, &hashed.sha256, signature)?;
+            // A bare signature: the same checks as a bundle without a declared digest.
+            let bundle = Bundle::for_message_signature(&key, None, signature)?;
             verify_with_key(&bundle, &key, Some(artifact))
                 .map_err(|error| CliError::new(error.to_string()))?;
         }
