@@ -12,6 +12,7 @@ mod key_files;
 mod password;
 mod registry_access;
 mod settings;
+mod time;
 
 use std::ffi::OsString;
 

@@ -16,4 +16,5 @@ pub mod legacy_signature;
 pub mod manifest;
 pub mod pem;
 pub mod reference;
+pub mod referrer;
 pub mod simple_signing;

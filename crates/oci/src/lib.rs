@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod referrers;
 pub mod signatures;
 
 pub use client::{Access, ClientOptions, RegistryClient};

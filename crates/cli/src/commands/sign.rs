@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use cosign_core::digest::Digest;
+use cosign_core::bundle::Bundle;
 use cosign_core::keys::{decrypt_private_key, PrivateKey};
 use cosign_core::legacy_signature::{self, ManifestFlavor};
-use cosign_core::manifest::{media_types, ImageIndex};
+use cosign_core::manifest::{media_types, Descriptor, ImageIndex};
 use cosign_core::reference::{ImageReference, Target};
 use cosign_core::simple_signing;
+use cosign_core::{dsse, in_toto, referrer};
+use cosign_oci::referrers;
 use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
 use cosign_oci::{Access, RegistryClient};
 use futures::StreamExt as _;
@@ -43,10 +45,13 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "sign with --key only",
         ));
     }
-    if args.new_bundle_format == Some(true) {
-        return Err(CliError::not_supported(
-            "--new-bundle-format=true (Sigstore bundles as OCI referrers)",
-            "sign in the legacy format: pass --new-bundle-format=false",
+    if args.new_bundle_format != Some(false)
+        && (args.payload.is_some()
+            || args.output_payload.is_some()
+            || args.output_signature.is_some())
+    {
+        return Err(CliError::usage(
+            "--payload, --output-payload and --output-signature apply to the legacy format: add --new-bundle-format=false",
         ));
     }
     if args.tlog_upload {
@@ -92,12 +97,12 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
                     "WARNING: Image reference {reference} {TAG_REFERENCE_MESSAGE}"
                 ));
             }
-            let digests = resolve_targets(client, reference, args.recursive).await?;
-            for digest in digests {
+            let targets = resolve_targets(client, reference, args.recursive).await?;
+            for target in targets {
                 sign_one(
                     client,
                     reference,
-                    &digest,
+                    target,
                     key,
                     annotations,
                     payload,
@@ -145,17 +150,72 @@ async fn resolve_targets(
     client: &RegistryClient,
     reference: &ImageReference,
     recursive: bool,
-) -> Result<Vec<Digest>, CliError> {
+) -> Result<Vec<Descriptor>, CliError> {
     let manifest = signatures::fetch_manifest(client, reference, Access::Push)
         .await
         .map_err(|error| resolve_error(reference, error))?;
-    let mut digests = vec![manifest.digest.clone()];
+    let mut targets = vec![Descriptor {
+        media_type: manifest.media_type.clone(),
+        size: manifest.bytes.len() as u64,
+        digest: manifest.digest.clone(),
+        urls: None,
+        annotations: None,
+        platform: None,
+        artifact_type: None,
+    }];
     if recursive && media_types::is_index(&manifest.media_type) {
         let index =
             ImageIndex::parse(&manifest.bytes).map_err(|error| CliError::new(error.to_string()))?;
-        digests.extend(index.manifests.into_iter().map(|entry| entry.digest));
+        targets.extend(index.manifests.into_iter().map(|entry| Descriptor {
+            annotations: None,
+            platform: None,
+            artifact_type: None,
+            ..entry
+        }));
     }
-    Ok(digests)
+    Ok(targets)
+}
+
+/// cosign 3's default: an in-toto statement in a DSSE envelope, in a Sigstore bundle, pushed
+/// as an OCI 1.1 referrer of the image (or listed under the fallback tag).
+#[allow(clippy::too_many_arguments)]
+async fn sign_with_bundle(
+    client: &RegistryClient,
+    reference: &ImageReference,
+    target: Descriptor,
+    key: &PrivateKey,
+    annotations: &BTreeMap<String, String>,
+    args: &SignArgs,
+    messages: &mut Vec<String>,
+) -> Result<(), CliError> {
+    let statement = in_toto::image_signature_statement(&target.digest, annotations);
+    let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement)?;
+    let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+    if !args.upload {
+        return Ok(());
+    }
+    let repository = registry_access::signature_repository(reference.repository())?;
+    if !rustix::termios::isatty(std::io::stderr()) {
+        messages.push("Signing artifact...".to_owned());
+    }
+    messages.push(format!("Pushing signature to: {repository}"));
+    let subject_digest = target.digest.clone();
+    let manifest = referrer::bundle_referrer(
+        &bundle,
+        in_toto::COSIGN_SIGN_PREDICATE,
+        target,
+        &crate::time::rfc3339_utc_now(),
+    );
+    referrers::push(
+        client,
+        &repository,
+        &subject_digest,
+        &[referrer::EMPTY_CONFIG, &bundle],
+        &manifest,
+    )
+    .await
+    .map_err(|error| CliError::new(format!("signing [{reference}]: {error}")))?;
+    Ok(())
 }
 
 fn resolve_error(reference: &ImageReference, error: ResolveError) -> CliError {
@@ -173,13 +233,17 @@ fn resolve_error(reference: &ImageReference, error: ResolveError) -> CliError {
 async fn sign_one(
     client: &RegistryClient,
     reference: &ImageReference,
-    digest: &Digest,
+    target: Descriptor,
     key: &PrivateKey,
     annotations: &BTreeMap<String, String>,
     payload_override: Option<&[u8]>,
     args: &SignArgs,
     messages: &mut Vec<String>,
 ) -> Result<(), CliError> {
+    if args.new_bundle_format != Some(false) {
+        return sign_with_bundle(client, reference, target, key, annotations, args, messages).await;
+    }
+    let digest = &target.digest;
     let payload = match payload_override {
         Some(bytes) => bytes.to_vec(),
         None => simple_signing::payload(&reference.repository().to_string(), digest, annotations),

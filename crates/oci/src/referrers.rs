@@ -1,0 +1,175 @@
+//! OCI 1.1 referrers: listing an image's referrers (the referrers API, or the fallback tag
+//! `sha256-<hex>` where the registry has none) and adding one, without losing concurrent
+//! writers' entries in the fallback index.
+
+use std::time::Duration;
+
+use cosign_core::digest::Digest;
+use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
+use cosign_core::reference::Repository;
+use cosign_core::referrer::{self, REFERRER_LIMIT};
+use reqwest::Method;
+
+use crate::client::{Access, RegistryClient};
+use crate::error::RegistryError;
+
+/// How the registry keeps referrers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrersSource {
+    /// The registry answers `GET /v2/<repo>/referrers/<digest>` and indexes them itself.
+    Api,
+    /// The fallback index under the tag `sha256-<hex>`.
+    FallbackTag,
+}
+
+/// The referrers of `digest` (their descriptors, at most [`REFERRER_LIMIT`]), and where they
+/// came from. A registry error (429, 5xx after retries) is an error, never "no referrers".
+pub async fn list(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    access: Access,
+) -> Result<(Vec<Descriptor>, ReferrersSource), RegistryError> {
+    let (registry, path) = (repository.registry(), repository.path());
+    let url = format!("/v2/{path}/referrers/{digest}");
+    let accept = [("Accept", media_types::OCI_INDEX)];
+    match client
+        .send(
+            registry,
+            path,
+            access,
+            Method::GET,
+            &url,
+            &accept,
+            None,
+            cosign_core::manifest::MANIFEST_SIZE_LIMIT,
+        )
+        .await
+    {
+        Ok(fetched)
+            if fetched
+                .header("content-type")
+                .is_some_and(|value| value.starts_with(media_types::OCI_INDEX)) =>
+        {
+            let index = parse_index(&fetched.body, &url)?;
+            return Ok((capped(index.manifests), ReferrersSource::Api));
+        }
+        Ok(_) => {}
+        Err(error) if matches!(error.status(), Some(400 | 404 | 405)) => {}
+        Err(error) => return Err(error),
+    }
+    let tag = referrer::fallback_tag(digest);
+    let Some(manifest) = client.get_manifest(registry, path, &tag, access).await? else {
+        return Ok((Vec::new(), ReferrersSource::FallbackTag));
+    };
+    let index = parse_index(&manifest.bytes, &format!("{repository}:{tag}"))?;
+    Ok((capped(index.manifests), ReferrersSource::FallbackTag))
+}
+
+fn capped(mut manifests: Vec<Descriptor>) -> Vec<Descriptor> {
+    manifests.truncate(REFERRER_LIMIT);
+    manifests
+}
+
+fn parse_index(bytes: &[u8], url: &str) -> Result<ImageIndex, RegistryError> {
+    ImageIndex::parse(bytes).map_err(|error| RegistryError::Protocol {
+        url: url.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// Fetches a referrer manifest by digest (capped, digest checked) and parses it.
+pub async fn fetch_manifest(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+) -> Result<ImageManifest, RegistryError> {
+    let manifest = client
+        .get_manifest(
+            repository.registry(),
+            repository.path(),
+            &digest.to_string(),
+            Access::Pull,
+        )
+        .await?
+        .ok_or_else(|| RegistryError::Protocol {
+            url: format!("{repository}@{digest}"),
+            reason: "referrer listed but not found".to_owned(),
+        })?;
+    ImageManifest::parse(&manifest.bytes).map_err(|error| RegistryError::Protocol {
+        url: format!("{repository}@{digest}"),
+        reason: error.to_string(),
+    })
+}
+
+/// Pushes a referrer: its blobs, the manifest by digest, then, unless the registry keeps
+/// referrers itself, the fallback index, read back and re-appended if a concurrent writer
+/// dropped our entry.
+pub async fn push(
+    client: &RegistryClient,
+    repository: &Repository,
+    subject: &Digest,
+    blobs: &[&[u8]],
+    manifest: &ImageManifest,
+) -> Result<Digest, RegistryError> {
+    let (registry, path) = (repository.registry(), repository.path());
+    for blob in blobs {
+        client.upload_blob(registry, path, blob).await?;
+    }
+    let bytes = manifest.to_bytes();
+    let digest = Digest::sha256(&bytes);
+    client
+        .put_manifest(
+            registry,
+            path,
+            &digest.to_string(),
+            bytes.clone(),
+            media_types::OCI_MANIFEST,
+        )
+        .await?;
+    let (listed, source) = list(client, repository, subject, Access::Push).await?;
+    if source == ReferrersSource::Api || listed.iter().any(|entry| entry.digest == digest) {
+        return Ok(digest);
+    }
+    let artifact_type = manifest
+        .artifact_type
+        .clone()
+        .unwrap_or_else(|| manifest.config.media_type.clone());
+    let entry = referrer::index_entry(&bytes, &artifact_type);
+    let tag = referrer::fallback_tag(subject);
+    for attempt in 0..12u64 {
+        let existing = client
+            .get_manifest(registry, path, &tag, Access::Push)
+            .await?;
+        let existing = match &existing {
+            Some(manifest) => Some(parse_index(&manifest.bytes, &tag)?),
+            None => None,
+        };
+        if let Some(index) = referrer::add_to_fallback_index(existing.as_ref(), entry.clone()) {
+            client
+                .put_manifest(
+                    registry,
+                    path,
+                    &tag,
+                    index.to_bytes(),
+                    media_types::OCI_INDEX,
+                )
+                .await?;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let confirmed = client
+            .get_manifest(registry, path, &tag, Access::Push)
+            .await?
+            .map(|manifest| parse_index(&manifest.bytes, &tag))
+            .transpose()?
+            .is_some_and(|index| index.manifests.iter().any(|known| known.digest == digest));
+        if confirmed {
+            return Ok(digest);
+        }
+        tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
+    }
+    Err(RegistryError::Protocol {
+        url: format!("{repository}:{tag}"),
+        reason: "the referrers index kept being overwritten by concurrent writers".to_owned(),
+    })
+}
