@@ -7,11 +7,15 @@
 
 use std::collections::BTreeMap;
 
+use cosign_core::bundle::{Bundle, BUNDLE_SIZE_LIMIT};
+use cosign_core::bundle_verification::{verify_envelope, VerifiedContent};
 use cosign_core::digest::Digest;
 use cosign_core::keys::PublicKey;
 use cosign_core::legacy_signature::{verify_layer, LayerCheck};
 use cosign_core::reference::ImageReference;
 use cosign_core::simple_signing::SimpleSigningPayload;
+use cosign_core::{in_toto, referrer};
+use cosign_oci::referrers;
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::{Access, RegistryClient};
 use futures::StreamExt as _;
@@ -23,9 +27,30 @@ use crate::key_files::load_key_reference;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
-/// What verifying one image gave: its verified payloads (raw bytes and parsed).
+/// What verifying one image gave: the signatures that verified, in both formats.
 struct Verified {
+    /// Legacy `.sig` payloads (raw bytes and parsed).
     payloads: Vec<(Vec<u8>, SimpleSigningPayload)>,
+    /// Bundles: cosign 3's synthesized output for each.
+    bundles: Vec<String>,
+}
+
+/// The outcome of looking in one place: what verified, why the rest did not, and whether
+/// there was anything there at all.
+struct Findings<T> {
+    verified: Vec<T>,
+    failures: Vec<String>,
+    found_any: bool,
+}
+
+impl<T> Default for Findings<T> {
+    fn default() -> Self {
+        Self {
+            verified: Vec::new(),
+            failures: Vec::new(),
+            found_any: false,
+        }
+    }
 }
 
 pub async fn run(
@@ -39,12 +64,6 @@ pub async fn run(
             "verify with the signer's public key: `cosign verify --key cosign.pub --insecure-ignore-tlog IMAGE`",
         ));
     };
-    if args.new_bundle_format == Some(true) {
-        return Err(CliError::not_supported(
-            "--new-bundle-format=true (Sigstore bundles as OCI referrers)",
-            "verify legacy signatures: drop the flag or pass --new-bundle-format=false",
-        ));
-    }
     if args.local_image.is_some() {
         return Err(CliError::not_supported(
             "--local-image",
@@ -75,15 +94,24 @@ pub async fn run(
         .map(|image| registry_access::parse_reference(image))
         .collect::<Result<Vec<_>, _>>()?;
     let client = registry_access::client(&args.registry, settings)?;
+    let formats = Formats {
+        legacy: true,
+        bundles: args.new_bundle_format != Some(false),
+    };
 
     // All images at once (up to --max-workers), reported in the order given.
     let workers = args.max_workers.max(1);
-    let mut results = futures::stream::iter(references.iter().map(|reference| {
-        let client = &client;
-        let key = &key;
-        async move { verify_image(client, reference, key, wanted, args.check_claims).await }
-    }))
-    .buffered(workers);
+    let mut results =
+        futures::stream::iter(
+            references.iter().map(|reference| {
+                let client = &client;
+                let key = &key;
+                async move {
+                    verify_image(client, reference, key, wanted, args.check_claims, formats).await
+                }
+            }),
+        )
+        .buffered(workers);
 
     let mut index = 0;
     while let Some(result) = results.next().await {
@@ -92,7 +120,12 @@ pub async fn run(
             .ok_or_else(|| CliError::new("internal: result without image"))?;
         index += 1;
         let verified = result?;
-        print_header(reference, args, wanted.is_some());
+        print_header(
+            reference,
+            args,
+            wanted.is_some(),
+            !verified.bundles.is_empty(),
+        );
         print_payloads(console, &verified, args.output)?;
     }
     console::debug(format_args!("{} registry requests", client.request_count()));
@@ -105,6 +138,7 @@ async fn verify_image(
     key: &PublicKey,
     annotations: Option<&BTreeMap<String, String>>,
     check_claims: bool,
+    formats: Formats,
 ) -> Result<Verified, CliError> {
     let digest = signatures::resolve_digest(client, reference, Access::Pull)
         .await
@@ -116,43 +150,222 @@ async fn verify_image(
             ResolveError::Registry { source } => CliError::new(source.to_string()),
         })?;
     let repository = registry_access::signature_repository(reference.repository())?;
+    let check = check(key, &digest, annotations, check_claims);
+    // Both places at once: the legacy `.sig` image and the referrers.
+    let (legacy, bundles) = tokio::join!(
+        async {
+            if formats.legacy {
+                legacy_signatures(client, &repository, &digest, check).await
+            } else {
+                Ok(Findings::default())
+            }
+        },
+        async {
+            if formats.bundles {
+                bundle_signatures(client, reference, &repository, &digest, check).await
+            } else {
+                Ok(Findings::default())
+            }
+        }
+    );
+    let (legacy, bundles) = match (legacy, bundles) {
+        (Ok(legacy), Ok(bundles)) => (legacy, bundles),
+        // A registry that failed to answer is a registry error, unless the other place
+        // already gave a signature that verifies.
+        (Ok(legacy), Err(error)) if !legacy.verified.is_empty() => {
+            console::debug(format_args!("listing referrers failed: {error}"));
+            (legacy, Findings::default())
+        }
+        (Err(error), Ok(bundles)) if !bundles.verified.is_empty() => {
+            console::debug(format_args!("reading legacy signatures failed: {error}"));
+            (Findings::default(), bundles)
+        }
+        (Err(error), _) | (_, Err(error)) => return Err(error),
+    };
+    if !legacy.verified.is_empty() || !bundles.verified.is_empty() {
+        return Ok(Verified {
+            payloads: legacy.verified,
+            bundles: bundles.verified,
+        });
+    }
+    match (legacy.found_any, bundles.found_any) {
+        (false, false) => Err(no_signatures()),
+        // Only bundles: cosign 3's message and exit code.
+        (false, true) => Err(CliError::new(format!(
+            "no matching attestations: {}",
+            bundles.failures.join("\n ")
+        ))),
+        _ => {
+            let failures: Vec<String> = legacy
+                .failures
+                .into_iter()
+                .chain(bundles.failures)
+                .collect();
+            Err(
+                CliError::new(format!("no matching signatures: {}", failures.join("\n ")))
+                    .with_exit_code(ExitCode::NoMatchingSignatures),
+            )
+        }
+    }
+}
+
+/// Which formats to look at: both by default, legacy only with `--new-bundle-format=false`.
+#[derive(Debug, Clone, Copy)]
+struct Formats {
+    legacy: bool,
+    bundles: bool,
+}
+
+async fn legacy_signatures(
+    client: &RegistryClient,
+    repository: &cosign_core::reference::Repository,
+    digest: &Digest,
+    check: LayerCheck<'_>,
+) -> Result<Findings<(Vec<u8>, SimpleSigningPayload)>, CliError> {
     let Some((_, manifest)) =
-        signatures::fetch_signature_manifest(client, &repository, &digest, Access::Pull)
+        signatures::fetch_signature_manifest(client, repository, digest, Access::Pull)
             .await
             .map_err(|error| CliError::new(error.to_string()))?
     else {
-        return Err(no_signatures());
+        return Ok(Findings::default());
     };
-    if manifest.layers.is_empty() {
-        return Err(no_signatures());
-    }
-    let payloads = signatures::fetch_payloads(client, &repository, &manifest.layers).await;
-    let mut verified = Vec::new();
-    let mut failures = Vec::new();
+    let mut findings = Findings {
+        found_any: !manifest.layers.is_empty(),
+        ..Findings::default()
+    };
+    let payloads = signatures::fetch_payloads(client, repository, &manifest.layers).await;
     for (layer, payload) in manifest.layers.iter().zip(payloads) {
         let outcome = payload
             .map_err(|error| error.to_string())
             .and_then(|payload| {
-                verify_layer(
-                    layer,
-                    &payload,
-                    check(key, &digest, annotations, check_claims),
-                )
-                .map(|parsed| (payload, parsed))
-                .map_err(|error| error.to_string())
+                verify_layer(layer, &payload, check)
+                    .map(|parsed| (payload, parsed))
+                    .map_err(|error| error.to_string())
             });
         match outcome {
-            Ok(ok) => verified.push(ok),
-            Err(message) => failures.push(message),
+            Ok(ok) => findings.verified.push(ok),
+            Err(message) => findings.failures.push(message),
         }
     }
-    if verified.is_empty() {
-        return Err(
-            CliError::new(format!("no matching signatures: {}", failures.join("\n ")))
-                .with_exit_code(ExitCode::NoMatchingSignatures),
-        );
+    Ok(findings)
+}
+
+/// The bundles among the image's referrers: each fetched and checked in parallel.
+async fn bundle_signatures(
+    client: &RegistryClient,
+    reference: &ImageReference,
+    repository: &cosign_core::reference::Repository,
+    digest: &Digest,
+    check: LayerCheck<'_>,
+) -> Result<Findings<String>, CliError> {
+    let (entries, _) = referrers::list(client, repository, digest, Access::Pull)
+        .await
+        .map_err(|error| CliError::new(error.to_string()))?;
+    let candidates: Vec<_> = entries
+        .into_iter()
+        .filter(|entry| {
+            entry.artifact_type.as_deref().is_none_or(|kind| {
+                kind.starts_with(referrer::BUNDLE_MEDIA_TYPE_PREFIX)
+                    || kind == cosign_core::manifest::media_types::OCI_EMPTY
+            })
+        })
+        .collect();
+    let checks = candidates.iter().map(|entry| async move {
+        let manifest = referrers::fetch_manifest(client, repository, &entry.digest)
+            .await
+            .map_err(|error| error.to_string())?;
+        let Some(layer) = referrer::bundle_layer(&manifest) else {
+            return Ok(None);
+        };
+        let limit = usize::try_from(layer.size)
+            .unwrap_or(usize::MAX)
+            .min(BUNDLE_SIZE_LIMIT);
+        let bytes = client
+            .get_blob(
+                repository.registry(),
+                repository.path(),
+                &layer.digest,
+                limit,
+                Access::Pull,
+            )
+            .await
+            .map_err(|error| error.to_string())?;
+        let bundle = Bundle::parse(&bytes).map_err(|error| error.to_string())?;
+        let Some(envelope) = &bundle.dsse_envelope else {
+            return Ok(None);
+        };
+        let subject = check.check_claims.then_some(digest);
+        let verified =
+            verify_envelope(envelope, check.key, subject).map_err(|error| error.to_string())?;
+        let VerifiedContent::Envelope {
+            statement: Some(statement),
+            ..
+        } = verified
+        else {
+            return Ok(None);
+        };
+        if statement.predicate_type != in_toto::COSIGN_SIGN_PREDICATE {
+            // An attestation, not a signature.
+            return Ok(None);
+        }
+        let subject_annotations = statement
+            .subject_for(digest)
+            .and_then(|subject| subject.annotations.clone());
+        if check.check_claims {
+            if let Some(wanted) = check.annotations {
+                let subject = statement
+                    .subject_for(digest)
+                    .ok_or("no matching subject digest found")?;
+                if !subject.has_annotations(wanted) {
+                    return Err("missing or incorrect annotation".to_owned());
+                }
+            }
+        }
+        Ok(Some(bundle_output(
+            reference,
+            digest,
+            &statement.predicate_type,
+            subject_annotations,
+        )))
+    });
+    let outcomes = futures::future::join_all(checks).await;
+    let mut findings = Findings::default();
+    for outcome in outcomes {
+        match outcome {
+            Ok(Some(output)) => {
+                findings.found_any = true;
+                findings.verified.push(output);
+            }
+            Ok(None) => {}
+            Err(message) => {
+                findings.found_any = true;
+                findings.failures.push(message);
+            }
+        }
     }
-    Ok(Verified { payloads: verified })
+    Ok(findings)
+}
+
+/// cosign 3's output for a verified bundle: the reference as given (with its tag), the
+/// predicate type as `type`, the subject's annotations (or `{}`) as `optional`.
+fn bundle_output(
+    reference: &ImageReference,
+    digest: &Digest,
+    predicate_type: &str,
+    annotations: Option<serde_json::Map<String, serde_json::Value>>,
+) -> String {
+    use cosign_core::go_json;
+    let optional = {
+        let sorted: BTreeMap<String, serde_json::Value> =
+            annotations.unwrap_or_default().into_iter().collect();
+        String::from_utf8(go_json::to_vec(&sorted).unwrap_or_default()).unwrap_or_default()
+    };
+    format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":{}}},"image":{{"docker-manifest-digest":{}}},"type":{}}},"optional":{optional}}}"#,
+        go_json::string(&reference.name()),
+        go_json::string(&digest.to_string()),
+        go_json::string(predicate_type),
+    )
 }
 
 fn check<'a>(
@@ -173,7 +386,7 @@ fn no_signatures() -> CliError {
     CliError::new("no signatures found").with_exit_code(ExitCode::NoSignatures)
 }
 
-fn print_header(reference: &ImageReference, args: &VerifyArgs, annotations: bool) {
+fn print_header(reference: &ImageReference, args: &VerifyArgs, annotations: bool, bundles: bool) {
     console::info(format_args!("\nVerification for {reference} --"));
     console::info("The following checks were performed on each of these signatures:");
     if args.check_claims {
@@ -181,6 +394,10 @@ fn print_header(reference: &ImageReference, args: &VerifyArgs, annotations: bool
             console::info("  - The specified annotations were verified.");
         }
         console::info("  - The cosign claims were validated");
+    }
+    if bundles {
+        // cosign 3 prints this on the bundle path, with --insecure-ignore-tlog too.
+        console::info("  - Existence of the claims in the transparency log was verified offline");
     }
     console::info("  - The signatures were verified against the specified public key");
 }
@@ -192,6 +409,9 @@ fn print_payloads(
 ) -> Result<(), CliError> {
     match output {
         OutputFormat::Text => {
+            for output in &verified.bundles {
+                console.out(format!("{output}\n").as_bytes())?;
+            }
             for (raw, _) in &verified.payloads {
                 let mut line = raw.clone();
                 line.push(b'\n');
@@ -201,9 +421,15 @@ fn print_payloads(
         }
         OutputFormat::Json => {
             let items: Vec<String> = verified
-                .payloads
+                .bundles
                 .iter()
-                .map(|(_, parsed)| payload_json(parsed))
+                .cloned()
+                .chain(
+                    verified
+                        .payloads
+                        .iter()
+                        .map(|(_, parsed)| payload_json(parsed)),
+                )
                 .collect();
             console.out(format!("\n[{}]\n", items.join(",")).as_bytes())
         }
