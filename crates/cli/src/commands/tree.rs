@@ -1,6 +1,8 @@
 //! `cosign tree`: what is attached to an image. Legacy signatures for now; attestations,
 //! SBOMs and OCI referrers arrive with the bundle format.
 
+use cosign_core::referrer;
+use cosign_oci::referrers;
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::Access;
 
@@ -32,11 +34,39 @@ pub async fn run(
             }
         })?;
     let repository = registry_access::signature_repository(reference.repository())?;
-    let signatures =
-        signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull)
-            .await
-            .map_err(|error| CliError::new(error.to_string()))?;
-    let Some((_, manifest)) = signatures.filter(|(_, manifest)| !manifest.layers.is_empty()) else {
+    let (signatures, referrer_entries) = tokio::join!(
+        signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull),
+        referrers::list(&client, &repository, &digest, Access::Pull),
+    );
+    let signatures = signatures.map_err(|error| CliError::new(error.to_string()))?;
+    let (entries, _) = referrer_entries.map_err(|error| CliError::new(error.to_string()))?;
+    let manifests = futures::future::join_all(
+        entries
+            .iter()
+            .map(|entry| referrers::fetch_manifest(&client, &repository, &entry.digest)),
+    )
+    .await;
+    let mut text = String::new();
+    if let Some((_, manifest)) = signatures.filter(|(_, manifest)| !manifest.layers.is_empty()) {
+        text.push_str(&format!(
+            "└── 🔐 Signatures for an image tag: {repository}:{}\n",
+            cosign_core::legacy_signature::signature_tag(&digest)
+        ));
+        push_layers(&mut text, &manifest.layers);
+    }
+    for (entry, manifest) in entries.iter().zip(manifests) {
+        let manifest = manifest.map_err(|error| CliError::new(error.to_string()))?;
+        // cosign skips referrers without an artifact type.
+        let Some(kind) = referrer::referrer_kind(&manifest) else {
+            continue;
+        };
+        text.push_str(&format!(
+            "└── 🔗 {kind} artifacts via OCI referrer: {repository}@{}\n",
+            entry.digest
+        ));
+        push_layers(&mut text, &manifest.layers);
+    }
+    if text.is_empty() {
         return console.out(
             format!(
                 "No Supply Chain Security Related Artifacts found for image {},\n start creating one with simply running$ cosign sign <img>",
@@ -44,13 +74,13 @@ pub async fn run(
             )
             .as_bytes(),
         );
-    };
-    let mut text = format!(
-        "└── 🔐 Signatures for an image tag: {repository}:{}\n",
-        cosign_core::legacy_signature::signature_tag(&digest)
-    );
-    let count = manifest.layers.len();
-    for (index, layer) in manifest.layers.iter().enumerate() {
+    }
+    console.out(text.as_bytes())
+}
+
+fn push_layers(text: &mut String, layers: &[cosign_core::manifest::Descriptor]) {
+    let count = layers.len();
+    for (index, layer) in layers.iter().enumerate() {
         let branch = if index + 1 == count {
             "└──"
         } else {
@@ -58,5 +88,4 @@ pub async fn run(
         };
         text.push_str(&format!("   {branch} 🍒 {}\n", layer.digest));
     }
-    console.out(text.as_bytes())
 }

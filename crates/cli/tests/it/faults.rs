@@ -31,6 +31,7 @@ fn signed_image() -> Setup {
             "--key",
             "cosign.key",
             "--tlog-upload=false",
+            "--new-bundle-format=false",
             "-y",
             &image,
         ])
@@ -59,23 +60,30 @@ fn sig_tag(digest: &str) -> String {
 }
 
 #[test]
-fn verify_by_tag_takes_three_requests_after_the_ping() {
+fn verify_by_tag_takes_four_round_trips_and_six_requests() {
     let setup = signed_image();
     verify(&setup, &[]).success();
     let log = setup.registry.log();
-    assert_eq!(
-        log,
-        vec![
-            "GET /v2/".to_owned(),
-            "HEAD /v2/lab/app/manifests/v1".to_owned(),
-            format!("GET /v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
-            log.get(3).cloned().unwrap_or_default(),
-        ],
-        "{log:#?}"
-    );
+    // The ping, the tag (HEAD), then side by side the `.sig` manifest and the referrers API;
+    // then, also side by side, the payload and the referrers fallback tag (none here): three
+    // round trips after the ping, six requests in all.
+    assert_eq!(log.len(), 6, "{log:#?}");
+    assert_eq!(log[0], "GET /v2/");
+    assert_eq!(log[1], "HEAD /v2/lab/app/manifests/v1");
+    let rest: std::collections::BTreeSet<&str> = log[2..].iter().map(String::as_str).collect();
+    for expected in [
+        format!("GET /v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
+        format!("GET /v2/lab/app/referrers/{}", setup.digest),
+        format!(
+            "GET /v2/lab/app/manifests/{}",
+            setup.digest.replace(':', "-")
+        ),
+    ] {
+        assert!(rest.contains(expected.as_str()), "{expected} in {log:#?}");
+    }
     assert!(
-        log.get(3)
-            .is_some_and(|line| line.starts_with("GET /v2/lab/app/blobs/sha256:")),
+        rest.iter()
+            .any(|line| line.starts_with("GET /v2/lab/app/blobs/sha256:")),
         "{log:#?}"
     );
 }

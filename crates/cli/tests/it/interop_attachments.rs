@@ -19,7 +19,14 @@ fn setup() -> (Distribution, Scratch) {
 
 fn sign(scratch: &Scratch, extra: &[&str]) -> cosign_testkit::Run {
     cosign(scratch)
-        .args(["sign", "--key", "cosign.key", "--tlog-upload=false", "-y"])
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "--new-bundle-format=false",
+            "-y",
+        ])
         .args(extra)
         .env("COSIGN_PASSWORD", "pw")
         .run()
@@ -246,6 +253,7 @@ fn cosign_repository_moves_signatures_elsewhere_for_both() {
             "--key",
             "cosign.key",
             "--tlog-upload=false",
+            "--new-bundle-format=false",
             "-y",
             &image,
         ])

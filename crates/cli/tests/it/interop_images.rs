@@ -23,6 +23,7 @@ fn our_sign(scratch: &Scratch, key: &str, image: &str, extra: &[&str]) -> Run {
             "--key",
             key,
             "--tlog-upload=false",
+            "--new-bundle-format=false",
             "--use-signing-config=false",
             "-y",
         ])

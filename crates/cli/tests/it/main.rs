@@ -11,6 +11,7 @@
 mod faults;
 mod interop_attachments;
 mod interop_blobs;
+mod interop_bundle_images;
 mod interop_images;
 mod interop_keys;
 mod keys;
