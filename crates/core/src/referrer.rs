@@ -96,7 +96,7 @@ pub fn add_to_fallback_index(
         return None;
     }
     manifests.push(entry);
-    manifests.sort_by(|a, b| a.digest.to_string().cmp(&b.digest.to_string()));
+    manifests.sort_by_key(|entry| entry.digest.to_string());
     Some(ImageIndex {
         schema_version: 2,
         media_type: Some(media_types::OCI_INDEX.to_owned()),
