@@ -18,3 +18,5 @@ pub mod pem;
 pub mod reference;
 pub mod referrer;
 pub mod simple_signing;
+pub mod transparency_log;
+pub mod trusted_root;

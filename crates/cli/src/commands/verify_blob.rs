@@ -5,6 +5,8 @@ use base64::Engine as _;
 use cosign_core::bundle::Bundle;
 use cosign_core::bundle_verification::{verify_with_key, Artifact};
 use cosign_core::keys::PublicKey;
+use cosign_core::transparency_log;
+use cosign_core::trusted_root::TrustedRoot;
 
 use crate::args::VerifyBlobArgs;
 use crate::blob;
@@ -33,11 +35,6 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     }
     if args.insecure_ignore_tlog {
         console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
-    } else {
-        return Err(CliError::new(
-            "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network, or --trusted-root) and a log entry, which cosign-rs cannot check yet",
-        )
-        .with_hint("for blobs signed with a key, pass --insecure-ignore-tlog to verify them offline"));
     }
     let key = PublicKey::from_pem(&load_key_reference(key_reference)?)?;
     let needs_bytes = !matches!(
@@ -70,6 +67,26 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         Some(bundle) => {
             verify_with_key(&bundle, &key, Some(artifact))
                 .map_err(|error| CliError::new(error.to_string()))?;
+            if !args.insecure_ignore_tlog {
+                let root = trusted_root(args.trusted_root.as_deref())?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+                    .unwrap_or_default();
+                transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, now, 1)
+                    .map_err(|error| {
+                        CliError::new(format!("failed to verify log inclusion: {error}")).with_hint(
+                            "a bundle signed with a key offline has no log entry: pass --insecure-ignore-tlog to verify it without one",
+                        )
+                    })?;
+            }
+        }
+        None if !args.insecure_ignore_tlog => {
+            return Err(
+                CliError::new("a bare --signature carries no transparency log entry").with_hint(
+                    "pass --insecure-ignore-tlog to verify it without one, or verify a --bundle",
+                ),
+            );
         }
         None => {
             let signature = read_signature(args.signature.as_deref().unwrap_or_default())?;
@@ -81,6 +98,22 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     }
     console::info("Verified OK");
     Ok(())
+}
+
+/// The trusted root: `--trusted-root`, else `SIGSTORE_ROOT_FILE`, else the public-good root
+/// embedded in the binary (no network needed).
+fn trusted_root(path: Option<&str>) -> Result<TrustedRoot, CliError> {
+    let from_file = path
+        .map(str::to_owned)
+        .or_else(|| std::env::var("SIGSTORE_ROOT_FILE").ok());
+    let bytes = match &from_file {
+        Some(path) => crate::key_files::read_limited_to(
+            std::path::Path::new(path),
+            cosign_core::trusted_root::TRUSTED_ROOT_SIZE_LIMIT as u64,
+        )?,
+        None => cosign_core::trusted_root::PUBLIC_GOOD.to_vec(),
+    };
+    TrustedRoot::parse(&bytes).map_err(|error| CliError::new(error.to_string()))
 }
 
 /// `--signature`: a file holding the base64 signature (or raw bytes), or the base64 itself.

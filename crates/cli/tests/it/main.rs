@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod conformance;
 mod faults;
 mod interop_attachments;
 mod interop_blobs;

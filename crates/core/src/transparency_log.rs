@@ -1,0 +1,445 @@
+//! Checking a bundle's transparency log (Rekor v1) entries against a trusted root, one step
+//! per rule of the Sigstore client spec:
+//!
+//! 1. "The log entry MUST come from a log in the trusted root": its log id names a trusted log
+//!    whose key was valid when the entry was integrated.
+//! 2. "The entry MUST be for this artifact, signature and key": the canonicalized body (a
+//!    `hashedrekord` v0.0.1) names the artifact's digest, the bundle's signature and the
+//!    verification key.
+//! 3. "An inclusion promise MUST verify": the signed entry timestamp is the log's signature
+//!    over the canonical JSON `{"body","integratedTime","logID","logIndex"}`.
+//! 4. "An inclusion proof MUST verify": the leaf hash walks up the audit path (RFC 6962) to
+//!    the root hash, and a checkpoint signed by the log commits to that root and tree size.
+//! 5. "The integrated time MUST NOT be in the future."
+//! 6. "Entries count toward the threshold once per log."
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::bundle::{Bundle, BundleVersion, InclusionProof, TransparencyLogEntry};
+use crate::digest::{hex_encode, Digest};
+use crate::keys::{PublicKey, SigningAlgorithm};
+use crate::trusted_root::{TransparencyLogInstance, TrustedRoot};
+
+/// The most hashes an inclusion proof may have (a tree of 2^64 leaves needs 64).
+pub const PROOF_HASH_LIMIT: usize = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TlogError {
+    #[error("not enough verified log entries from transparency log: {verified} < {threshold}")]
+    Threshold { verified: usize, threshold: usize },
+    #[error("transparency log entry from an unknown log {log_id}")]
+    UnknownLog { log_id: String },
+    #[error("log entry integrated at {time}, outside the validity of the log's key")]
+    OutsideLogValidity { time: i64 },
+    #[error("log entry integrated in the future ({time})")]
+    IntegratedInFuture { time: i64 },
+    #[error("unsupported log entry kind {kind} {version}")]
+    UnsupportedKind { kind: String, version: String },
+    #[error("log entry body does not match: {what}")]
+    BodyMismatch { what: &'static str },
+    #[error("invalid signed entry timestamp")]
+    InvalidSet,
+    #[error("log entry has neither an inclusion promise nor an inclusion proof")]
+    NoInclusion,
+    #[error("bundles of v0.2 and later need an inclusion proof")]
+    MissingInclusionProof,
+    #[error("invalid inclusion proof: {reason}")]
+    InvalidInclusionProof { reason: &'static str },
+    #[error("invalid checkpoint: {reason}")]
+    InvalidCheckpoint { reason: &'static str },
+}
+
+/// Verifies the bundle's log entries for a message signature by `key` over an artifact whose
+/// SHA-256 is `artifact`, at `now` (seconds since 1970). Returns the integrated times of the
+/// entries that verified (one per log), if at least `threshold` logs vouched.
+pub fn verify_entries(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    artifact: &Digest,
+    key: &PublicKey,
+    now: i64,
+    threshold: usize,
+) -> Result<Vec<i64>, TlogError> {
+    let version = bundle.version().unwrap_or(BundleVersion::V0_3);
+    let mut logs_seen: Vec<&[u8]> = Vec::new();
+    let mut times = Vec::new();
+    let mut last_error = None;
+    for entry in &bundle.verification_material.tlog_entries {
+        match verify_entry(bundle, version, entry, root, artifact, key, now) {
+            Ok(()) => {
+                if !logs_seen.contains(&entry.log_id.key_id.as_slice()) {
+                    logs_seen.push(&entry.log_id.key_id);
+                    times.push(entry.integrated_time);
+                }
+            }
+            Err(error) => last_error = Some(error),
+        }
+    }
+    if logs_seen.len() < threshold {
+        return Err(last_error.unwrap_or(TlogError::Threshold {
+            verified: logs_seen.len(),
+            threshold,
+        }));
+    }
+    Ok(times)
+}
+
+fn verify_entry(
+    bundle: &Bundle,
+    version: BundleVersion,
+    entry: &TransparencyLogEntry,
+    root: &TrustedRoot,
+    artifact: &Digest,
+    key: &PublicKey,
+    now: i64,
+) -> Result<(), TlogError> {
+    // 1. A trusted log, valid at the integrated time.
+    let log = root
+        .tlog(&entry.log_id.key_id)
+        .ok_or_else(|| TlogError::UnknownLog {
+            log_id: hex_encode(&entry.log_id.key_id),
+        })?;
+    if !log.valid_at(entry.integrated_time) {
+        return Err(TlogError::OutsideLogValidity {
+            time: entry.integrated_time,
+        });
+    }
+    // 5. Not from the future.
+    if entry.integrated_time > now {
+        return Err(TlogError::IntegratedInFuture {
+            time: entry.integrated_time,
+        });
+    }
+    // 2. The body is this artifact, this signature, this key.
+    check_body(bundle, entry, artifact, key)?;
+    // 3. and 4.
+    match (&entry.inclusion_promise, &entry.inclusion_proof) {
+        (None, None) => return Err(TlogError::NoInclusion),
+        (_, None) if version >= BundleVersion::V0_2 => {
+            return Err(TlogError::MissingInclusionProof)
+        }
+        _ => {}
+    }
+    if let Some(promise) = &entry.inclusion_promise {
+        verify_set(entry, log, &promise.signed_entry_timestamp)?;
+    }
+    if let Some(proof) = &entry.inclusion_proof {
+        verify_inclusion_proof(&entry.canonicalized_body, proof)?;
+        verify_checkpoint(proof, log)?;
+    }
+    Ok(())
+}
+
+fn check_body(
+    bundle: &Bundle,
+    entry: &TransparencyLogEntry,
+    artifact: &Digest,
+    key: &PublicKey,
+) -> Result<(), TlogError> {
+    let kind = (&entry.kind_version.kind, &entry.kind_version.version);
+    if kind != (&"hashedrekord".to_owned(), &"0.0.1".to_owned()) {
+        return Err(TlogError::UnsupportedKind {
+            kind: kind.0.clone(),
+            version: kind.1.clone(),
+        });
+    }
+    let body: serde_json::Value =
+        serde_json::from_slice(&entry.canonicalized_body).map_err(|_| TlogError::BodyMismatch {
+            what: "body is not JSON",
+        })?;
+    if body["kind"] != "hashedrekord" {
+        return Err(TlogError::BodyMismatch { what: "kind" });
+    }
+    let spec = &body["spec"];
+    let hash = &spec["data"]["hash"];
+    if hash["algorithm"] != "sha256" || hash["value"].as_str() != Some(artifact.hex()) {
+        return Err(TlogError::BodyMismatch {
+            what: "artifact digest",
+        });
+    }
+    let signature = bundle
+        .message_signature
+        .as_ref()
+        .map(|message| base64::engine::general_purpose::STANDARD.encode(&message.signature));
+    if spec["signature"]["content"].as_str() != signature.as_deref() {
+        return Err(TlogError::BodyMismatch { what: "signature" });
+    }
+    let logged_key = spec["signature"]["publicKey"]["content"]
+        .as_str()
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+        })
+        .and_then(|pem| PublicKey::from_pem(&pem).ok());
+    if logged_key.as_ref() != Some(key) {
+        return Err(TlogError::BodyMismatch { what: "public key" });
+    }
+    Ok(())
+}
+
+/// Rekor's signed entry timestamp: the log key's signature over the RFC 8785 canonical JSON of
+/// the entry (keys in order, no spaces).
+fn verify_set(
+    entry: &TransparencyLogEntry,
+    log: &TransparencyLogInstance,
+    set: &[u8],
+) -> Result<(), TlogError> {
+    let canonical = format!(
+        r#"{{"body":"{}","integratedTime":{},"logID":"{}","logIndex":{}}}"#,
+        base64::engine::general_purpose::STANDARD.encode(&entry.canonicalized_body),
+        entry.integrated_time,
+        hex_encode(&entry.log_id.key_id),
+        entry.log_index
+    );
+    log.public_key
+        .verify(canonical.as_bytes(), set)
+        .map_err(|_| TlogError::InvalidSet)
+}
+
+/// RFC 6962 section 2.1.1: recompute the root from the leaf and the audit path. Level by
+/// level, a node has a sibling unless it is the last node of its level and a left child; the
+/// sibling is on the left when the node's index is odd.
+fn verify_inclusion_proof(body: &[u8], proof: &InclusionProof) -> Result<(), TlogError> {
+    let invalid = |reason| TlogError::InvalidInclusionProof { reason };
+    if proof.hashes.len() > PROOF_HASH_LIMIT {
+        return Err(invalid("too many hashes"));
+    }
+    let (index, size) = (
+        u64::try_from(proof.log_index).map_err(|_| invalid("negative index"))?,
+        u64::try_from(proof.tree_size).map_err(|_| invalid("negative size"))?,
+    );
+    if index >= size {
+        return Err(invalid("index beyond the tree"));
+    }
+    if proof.hashes.iter().any(|hash| hash.len() != 32) || proof.root_hash.len() != 32 {
+        return Err(invalid("hash of the wrong length"));
+    }
+    let mut hash: [u8; 32] = Sha256::new()
+        .chain_update([0u8])
+        .chain_update(body)
+        .finalize()
+        .into();
+    let (mut node, mut last) = (index, size - 1);
+    let mut hashes = proof.hashes.iter();
+    while last > 0 {
+        if node % 2 == 1 || node < last {
+            let sibling = hashes.next().ok_or(invalid("too few hashes"))?;
+            hash = if node % 2 == 1 {
+                node_hash(sibling, &hash)
+            } else {
+                node_hash(&hash, sibling)
+            };
+        }
+        node /= 2;
+        last /= 2;
+    }
+    if hashes.next().is_some() {
+        return Err(invalid("too many hashes"));
+    }
+    if hash.as_slice() != proof.root_hash.as_slice() {
+        return Err(invalid("root hash mismatch"));
+    }
+    Ok(())
+}
+
+fn node_hash(left: &[u8], right: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update([1u8])
+        .chain_update(left)
+        .chain_update(right)
+        .finalize()
+        .into()
+}
+
+/// A signed note (`origin\nsize\nroot\n[extensions]\n\n— name base64(keyhint ‖ signature)\n`):
+/// one signature whose key hint is the log's must verify over the text before the blank
+/// line, and the note must commit to the proof's size and root.
+fn verify_checkpoint(
+    proof: &InclusionProof,
+    log: &TransparencyLogInstance,
+) -> Result<(), TlogError> {
+    let invalid = |reason| TlogError::InvalidCheckpoint { reason };
+    let Some(checkpoint) = &proof.checkpoint else {
+        return Err(invalid("missing"));
+    };
+    let envelope = checkpoint.envelope.as_str();
+    let split = envelope.find("\n\n").ok_or(invalid("no blank line"))?;
+    let (text, signatures) = (
+        envelope.get(..split + 1).unwrap_or_default(),
+        envelope.get(split + 2..).unwrap_or_default(),
+    );
+    let mut lines = text.lines();
+    let origin = lines
+        .next()
+        .filter(|line| !line.is_empty())
+        .ok_or(invalid("no origin"))?;
+    let size: i64 = lines
+        .next()
+        .and_then(|line| line.parse().ok())
+        .ok_or(invalid("no size"))?;
+    let root = lines
+        .next()
+        .and_then(|line| base64::engine::general_purpose::STANDARD.decode(line).ok())
+        .ok_or(invalid("no root hash"))?;
+    if size != proof.tree_size || root != proof.root_hash {
+        return Err(invalid("does not commit to the proof's tree"));
+    }
+    let key_hint = log.log_id.get(..4).ok_or(invalid("log id too short"))?;
+    let name = origin.split(" - ").next().unwrap_or(origin);
+    let verified = signatures.lines().take(16).any(|line| {
+        let Some(rest) = line.strip_prefix("\u{2014} ") else {
+            return false;
+        };
+        let Some((signer, encoded)) = rest.rsplit_once(' ') else {
+            return false;
+        };
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+            return false;
+        };
+        let (hint, signature) = (decoded.get(..4), decoded.get(4..));
+        signer == name
+            && hint == Some(key_hint)
+            && signature.is_some_and(|signature| {
+                verify_note_signature(&log.public_key, text.as_bytes(), signature)
+            })
+    });
+    if verified {
+        Ok(())
+    } else {
+        Err(invalid("no valid signature from the log"))
+    }
+}
+
+fn verify_note_signature(key: &PublicKey, text: &[u8], signature: &[u8]) -> bool {
+    match key {
+        PublicKey::Ed25519(_) => key
+            .verify_with(SigningAlgorithm::Ed25519, text, signature)
+            .is_ok(),
+        _ => key.verify(text, signature).is_ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conformance(case: &str) -> (Bundle, PublicKey) {
+        let base = format!(
+            "{}/../../../shared/conformance/bundle-verify/{case}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bundle =
+            Bundle::parse(&std::fs::read(format!("{base}/bundle.sigstore.json")).expect("bundle"))
+                .expect("parses");
+        let key = PublicKey::from_pem(&std::fs::read(format!("{base}/key.pub")).expect("key"))
+            .expect("key");
+        (bundle, key)
+    }
+
+    fn artifact() -> Digest {
+        let path = format!(
+            "{}/../../../shared/conformance/bundle-verify/a.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Digest::sha256(&std::fs::read(path).expect("artifact"))
+    }
+
+    fn root() -> TrustedRoot {
+        TrustedRoot::parse(include_bytes!("../data/public-good-trusted_root.json")).expect("root")
+    }
+
+    const NOW: i64 = 1_795_000_000;
+
+    #[test]
+    fn the_managed_key_happy_path_verifies() {
+        let (bundle, key) = conformance("managed-key-happy-path");
+        let times = verify_entries(&bundle, &root(), &artifact(), &key, NOW, 1).expect("verifies");
+        assert_eq!(times, vec![1_766_077_479]);
+    }
+
+    #[test]
+    fn each_tampering_is_caught() {
+        let (bundle, key) = conformance("managed-key-happy-path");
+        let root = root();
+        // Another artifact.
+        assert_eq!(
+            verify_entries(&bundle, &root, &Digest::sha256(b"other"), &key, NOW, 1),
+            Err(TlogError::BodyMismatch {
+                what: "artifact digest"
+            })
+        );
+        // Before it was integrated.
+        assert!(matches!(
+            verify_entries(&bundle, &root, &artifact(), &key, 1_000_000_000, 1),
+            Err(TlogError::IntegratedInFuture { .. })
+        ));
+        // A corrupted SET.
+        let mut set = bundle.clone();
+        set.verification_material.tlog_entries[0]
+            .inclusion_promise
+            .as_mut()
+            .expect("promise")
+            .signed_entry_timestamp[10] ^= 1;
+        assert_eq!(
+            verify_entries(&set, &root, &artifact(), &key, NOW, 1),
+            Err(TlogError::InvalidSet)
+        );
+        // A proof hash flipped.
+        let mut proof = bundle.clone();
+        proof.verification_material.tlog_entries[0]
+            .inclusion_proof
+            .as_mut()
+            .expect("proof")
+            .hashes[3][0] ^= 1;
+        assert!(matches!(
+            verify_entries(&proof, &root, &artifact(), &key, NOW, 1),
+            Err(TlogError::InvalidInclusionProof { .. })
+        ));
+        // A proof for another leaf.
+        let mut leaf = bundle.clone();
+        leaf.verification_material.tlog_entries[0]
+            .inclusion_proof
+            .as_mut()
+            .expect("proof")
+            .log_index += 1;
+        assert!(matches!(
+            verify_entries(&leaf, &root, &artifact(), &key, NOW, 1),
+            Err(TlogError::InvalidInclusionProof { .. })
+        ));
+        // A checkpoint with another key hint.
+        let mut hint = bundle.clone();
+        let checkpoint = hint.verification_material.tlog_entries[0]
+            .inclusion_proof
+            .as_mut()
+            .expect("proof")
+            .checkpoint
+            .as_mut()
+            .expect("checkpoint");
+        checkpoint.envelope = checkpoint.envelope.replace("wNI9a", "xNI9a");
+        assert!(matches!(
+            verify_entries(&hint, &root, &artifact(), &key, NOW, 1),
+            Err(TlogError::InvalidCheckpoint { .. })
+        ));
+        // The same log twice does not make two.
+        let mut twice = bundle.clone();
+        let entry = twice.verification_material.tlog_entries[0].clone();
+        twice.verification_material.tlog_entries.push(entry);
+        assert_eq!(
+            verify_entries(&twice, &root, &artifact(), &key, NOW, 2),
+            Err(TlogError::Threshold {
+                verified: 1,
+                threshold: 2
+            })
+        );
+        // Another key.
+        let (_, _) = conformance("managed-key-happy-path");
+        let other =
+            crate::keys::PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng).public_key();
+        assert_eq!(
+            verify_entries(&bundle, &root, &artifact(), &other, NOW, 1),
+            Err(TlogError::BodyMismatch { what: "public key" })
+        );
+    }
+}

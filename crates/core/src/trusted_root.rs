@@ -1,0 +1,228 @@
+//! The trusted root (`trusted_root.json`, media type
+//! `application/vnd.dev.sigstore.trustedroot+json;version=0.1`): the transparency logs whose
+//! keys we trust, each for a window of time. (Certificate authorities, CT logs and timestamp
+//! authorities are read with keyless verification.)
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::keys::PublicKey;
+
+/// Sigstore's public-good trusted root, embedded so that verification needs no network.
+pub const PUBLIC_GOOD: &[u8] = include_bytes!("../data/public-good-trusted_root.json");
+
+/// The largest trusted root we parse.
+pub const TRUSTED_ROOT_SIZE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A transparency log we trust.
+#[derive(Debug, Clone)]
+pub struct TransparencyLogInstance {
+    pub base_url: String,
+    pub public_key: PublicKey,
+    /// The log's id: SHA-256 of its public key's PKIX DER.
+    pub log_id: Vec<u8>,
+    /// Seconds since 1970: the key is trusted for entries integrated in [start, end].
+    pub valid_from: i64,
+    pub valid_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TrustedRoot {
+    pub tlogs: Vec<TransparencyLogInstance>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrustedRootError {
+    #[error("trusted root is {size} bytes, over the {TRUSTED_ROOT_SIZE_LIMIT}-byte limit")]
+    TooLarge { size: usize },
+    #[error("parsing trusted root: {source}")]
+    Parse {
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("trusted root: transparency log {url}: {reason}")]
+    Log { url: String, reason: String },
+}
+
+#[derive(Deserialize)]
+struct RawRoot {
+    #[serde(default)]
+    tlogs: Vec<RawLog>,
+}
+
+#[derive(Deserialize)]
+struct RawLog {
+    #[serde(rename = "baseUrl", alias = "base_url", default)]
+    base_url: String,
+    #[serde(rename = "publicKey", alias = "public_key")]
+    public_key: RawKey,
+    #[serde(rename = "logId", alias = "log_id")]
+    log_id: RawLogId,
+}
+
+#[derive(Deserialize)]
+struct RawKey {
+    #[serde(rename = "rawBytes", alias = "raw_bytes", default)]
+    raw_bytes: String,
+    #[serde(rename = "validFor", alias = "valid_for", default)]
+    valid_for: Option<RawValidity>,
+}
+
+#[derive(Deserialize)]
+struct RawValidity {
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawLogId {
+    #[serde(rename = "keyId", alias = "key_id")]
+    key_id: String,
+}
+
+impl TrustedRoot {
+    pub fn parse(bytes: &[u8]) -> Result<Self, TrustedRootError> {
+        if bytes.len() > TRUSTED_ROOT_SIZE_LIMIT {
+            return Err(TrustedRootError::TooLarge { size: bytes.len() });
+        }
+        let raw: RawRoot =
+            serde_json::from_slice(bytes).map_err(|source| TrustedRootError::Parse { source })?;
+        let mut tlogs = Vec::new();
+        for log in raw.tlogs {
+            let error = |reason: String| TrustedRootError::Log {
+                url: log.base_url.clone(),
+                reason,
+            };
+            let engine = base64::engine::general_purpose::STANDARD;
+            let der = engine
+                .decode(log.public_key.raw_bytes.as_bytes())
+                .map_err(|e| error(e.to_string()))?;
+            let public_key = PublicKey::from_der(&der).map_err(|e| error(e.to_string()))?;
+            let log_id = engine
+                .decode(log.log_id.key_id.as_bytes())
+                .map_err(|e| error(e.to_string()))?;
+            // "validFor.start" is required: a key with no start is trusted for nothing.
+            let validity = log
+                .public_key
+                .valid_for
+                .ok_or_else(|| error("no validity period".to_owned()))?;
+            let start = validity
+                .start
+                .ok_or_else(|| error("no validity start".to_owned()))?;
+            let valid_from =
+                parse_rfc3339(&start).ok_or_else(|| error(format!("bad time {start:?}")))?;
+            let valid_until = match validity.end {
+                Some(end) => {
+                    Some(parse_rfc3339(&end).ok_or_else(|| error(format!("bad time {end:?}")))?)
+                }
+                None => None,
+            };
+            tlogs.push(TransparencyLogInstance {
+                base_url: log.base_url.clone(),
+                public_key,
+                log_id,
+                valid_from,
+                valid_until,
+            });
+        }
+        Ok(Self { tlogs })
+    }
+
+    pub fn tlog(&self, log_id: &[u8]) -> Option<&TransparencyLogInstance> {
+        self.tlogs.iter().find(|log| log.log_id == log_id)
+    }
+}
+
+impl TransparencyLogInstance {
+    /// Whether the log's key was valid at `time` (seconds since 1970), both ends included.
+    pub fn valid_at(&self, time: i64) -> bool {
+        time >= self.valid_from && self.valid_until.is_none_or(|end| time <= end)
+    }
+}
+
+/// Parses RFC 3339 (`2021-01-12T11:53:27Z`, fractions and offsets allowed) to seconds since 1970.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> { text.get(range)?.parse().ok() };
+    if bytes.len() < 20
+        || bytes.get(4) != Some(&b'-')
+        || bytes.get(10).map(u8::to_ascii_uppercase) != Some(b'T')
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let mut rest = text.get(19..)?;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        rest = fraction.get(digits..)?;
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let hours: i64 = rest.get(1..3)?.parse().ok()?;
+            let minutes: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Days from civil (Howard Hinnant).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2021-01-12T11:53:27Z"), Some(1_610_452_407));
+        assert_eq!(
+            parse_rfc3339("2021-01-12T11:53:27.123Z"),
+            Some(1_610_452_407)
+        );
+        assert_eq!(
+            parse_rfc3339("2021-01-12T12:53:27+01:00"),
+            Some(1_610_452_407)
+        );
+        assert_eq!(parse_rfc3339("2021-13-12T11:53:27Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn reads_the_public_good_root_and_refuses_a_log_without_a_start() {
+        let root = include_bytes!("../data/public-good-trusted_root.json");
+        let parsed = TrustedRoot::parse(root).expect("parses");
+        assert!(parsed.tlogs.len() >= 2);
+        let first = &parsed.tlogs[0];
+        assert!(first.valid_at(first.valid_from) && !first.valid_at(first.valid_from - 1));
+        let broken = String::from_utf8(root.to_vec()).expect("utf-8").replacen(
+            "\"start\":",
+            "\"begin\":",
+            1,
+        );
+        assert!(TrustedRoot::parse(broken.as_bytes()).is_err());
+    }
+}
