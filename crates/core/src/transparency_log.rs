@@ -148,12 +148,13 @@ fn check_body(
         serde_json::from_slice(&entry.canonicalized_body).map_err(|_| TlogError::BodyMismatch {
             what: "body is not JSON",
         })?;
-    if body["kind"] != "hashedrekord" {
+    let text = |pointer: &str| body.pointer(pointer).and_then(serde_json::Value::as_str);
+    if text("/kind") != Some("hashedrekord") {
         return Err(TlogError::BodyMismatch { what: "kind" });
     }
-    let spec = &body["spec"];
-    let hash = &spec["data"]["hash"];
-    if hash["algorithm"] != "sha256" || hash["value"].as_str() != Some(artifact.hex()) {
+    if text("/spec/data/hash/algorithm") != Some("sha256")
+        || text("/spec/data/hash/value") != Some(artifact.hex())
+    {
         return Err(TlogError::BodyMismatch {
             what: "artifact digest",
         });
@@ -162,11 +163,10 @@ fn check_body(
         .message_signature
         .as_ref()
         .map(|message| base64::engine::general_purpose::STANDARD.encode(&message.signature));
-    if spec["signature"]["content"].as_str() != signature.as_deref() {
+    if text("/spec/signature/content") != signature.as_deref() {
         return Err(TlogError::BodyMismatch { what: "signature" });
     }
-    let logged_key = spec["signature"]["publicKey"]["content"]
-        .as_str()
+    let logged_key = text("/spec/signature/publicKey/content")
         .and_then(|encoded| {
             base64::engine::general_purpose::STANDARD
                 .decode(encoded)
