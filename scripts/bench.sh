@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,4 +148,39 @@ for name in ours cosign2 cosign3; do
   printf '      %-8s %8.1f MiB\n' "$name" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
 done
 printf '      ratio cosign-rs / cosign 3.1: %s (target: ours <= 20 MiB)\n' "$(ratio "$rss_ours" "$rss_cosign3")"
+fi
+
+if want blob; then
+echo
+echo "== verify-blob of a 1 GiB file (bundle, key), median of 3: wall time and peak RSS"
+head -c 1073741824 /dev/zero > "$work/big.bin"
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix blob >/dev/null 2>&1)
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" sign-blob --key blob.key --tlog-upload=false --bundle big.json big.bin >/dev/null 2>&1)
+measure() { # name, command...: prints "ms kib"
+  local name=$1; shift
+  local best_ms="" rss=0
+  for _ in 1 2 3; do
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
+    end=$(date +%s%N)
+    local ms=$(( (end - start) / 1000000 ))
+    [ -z "$best_ms" ] && best_ms=$ms
+    best_ms=$(printf '%s\n%s\n' "$best_ms" "$ms" | sort -n | head -1)
+    rss=$(tail -1 "$work/rss")
+  done
+  printf '  %-22s %8d ms %10.1f MiB\n' "$name" "$best_ms" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+  eval "blob_ms_$name=$best_ms; blob_rss_$name=$rss"
+}
+measure ours "$ours" verify-blob --key "$work/blob.pub" --bundle "$work/big.json" --insecure-ignore-tlog "$work/big.bin"
+measure cosign3 "$peers/cosign3" verify-blob --key "$work/blob.pub" --bundle "$work/big.json" --insecure-ignore-tlog "$work/big.bin"
+measure hashlib python3 -c 'import hashlib,sys
+h=hashlib.sha256()
+with open(sys.argv[1],"rb") as f:
+    for chunk in iter(lambda: f.read(1<<20), b""): h.update(chunk)
+print(h.hexdigest())' "$work/big.bin"
+printf '  ratio cosign-rs / hashlib (OpenSSL SHA-256): %s (target <= 1.3x)\n' "$(ratio "$blob_ms_ours" "$blob_ms_hashlib")"
+printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s (target: ours <= 32 MiB)\n' \
+  "$(ratio "$blob_ms_ours" "$blob_ms_cosign3")" "$(ratio "$blob_rss_ours" "$blob_rss_cosign3")"
+rm -f "$work/big.bin"
 fi
