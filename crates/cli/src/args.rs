@@ -251,6 +251,11 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE")]
     pub signing_config: Option<String>,
 
+    /// mode for fetching references from the registry: legacy (the fallback tag) or oci-1-1
+    /// (the referrers API); by default, the API where the registry has it
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub registry_referrers_mode: Option<ReferrersModeArg>,
+
     /// path to the X.509 certificate in PEM format to include in the OCI Signature
     #[arg(long, alias = "cert", value_name = "FILE")]
     pub certificate: Option<String>,
@@ -265,6 +270,13 @@ pub struct SignArgs {
     /// the images to sign
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReferrersModeArg {
+    Legacy,
+    #[value(name = "oci-1-1")]
+    Oci11,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -102,6 +102,17 @@ pub async fn fetch_manifest(
     })
 }
 
+/// How to record a new referrer (cosign's `--registry-referrers-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrersMode {
+    /// Use the referrers API where the registry has it, else the fallback tag.
+    Auto,
+    /// Always maintain the fallback tag (`legacy`).
+    FallbackTag,
+    /// Require the registry's referrers API (`oci-1-1`).
+    Api,
+}
+
 /// Pushes a referrer: its blobs, the manifest by digest, then, unless the registry keeps
 /// referrers itself, the fallback index, read back and re-appended if a concurrent writer
 /// dropped our entry.
@@ -111,6 +122,7 @@ pub async fn push(
     subject: &Digest,
     blobs: &[&[u8]],
     manifest: &ImageManifest,
+    mode: ReferrersMode,
 ) -> Result<Digest, RegistryError> {
     let (registry, path) = (repository.registry(), repository.path());
     for blob in blobs {
@@ -128,7 +140,17 @@ pub async fn push(
         )
         .await?;
     let (listed, source) = list(client, repository, subject, Access::Push).await?;
-    if source == ReferrersSource::Api || listed.iter().any(|entry| entry.digest == digest) {
+    match (mode, source) {
+        (ReferrersMode::Api, ReferrersSource::FallbackTag) => {
+            return Err(RegistryError::Protocol {
+                url: format!("{repository}/referrers/{subject}"),
+                reason: "the registry has no referrers API (--registry-referrers-mode=oci-1-1 requires one)".to_owned(),
+            })
+        }
+        (ReferrersMode::Auto | ReferrersMode::Api, ReferrersSource::Api) => return Ok(digest),
+        _ => {}
+    }
+    if source == ReferrersSource::FallbackTag && listed.iter().any(|entry| entry.digest == digest) {
         return Ok(digest);
     }
     let artifact_type = manifest

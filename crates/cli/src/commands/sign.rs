@@ -206,12 +206,18 @@ async fn sign_with_bundle(
         target,
         &crate::time::rfc3339_utc_now(),
     );
+    let mode = match args.registry_referrers_mode {
+        None => referrers::ReferrersMode::Auto,
+        Some(crate::args::ReferrersModeArg::Legacy) => referrers::ReferrersMode::FallbackTag,
+        Some(crate::args::ReferrersModeArg::Oci11) => referrers::ReferrersMode::Api,
+    };
     referrers::push(
         client,
         &repository,
         &subject_digest,
         &[referrer::EMPTY_CONFIG, &bundle],
         &manifest,
+        mode,
     )
     .await
     .map_err(|error| CliError::new(format!("signing [{reference}]: {error}")))?;

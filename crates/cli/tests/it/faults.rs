@@ -564,3 +564,96 @@ fn check_claims_false_skips_the_digest_check_as_cosign_does() {
         .stderr
         .contains("The cosign claims were validated"));
 }
+
+#[test]
+fn a_bundle_whose_subject_is_another_image_is_rejected() {
+    let registry = FakeRegistry::start();
+    let scratch = Scratch::new();
+    cosign(&scratch)
+        .args(["generate-key-pair"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let signed = registry.put_image("lab/app", "v1", b"signed content");
+    let victim = registry.put_image("lab/app", "v2", b"victim content");
+    cosign(&scratch)
+        .args(["sign", "--key", "cosign.key", "--tlog-upload=false", "-y"])
+        .args([format!("{}/lab/app:v1", registry.address())])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    // List the first image's bundle as a referrer of the second.
+    let index = fetch(
+        &registry,
+        &format!("/v2/lab/app/manifests/{}", signed.replace(':', "-")),
+    );
+    registry.put_manifest(
+        "lab/app",
+        Some(&victim.replace(':', "-")),
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    );
+    let run = cosign(&scratch)
+        .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
+        .args([format!("{}/lab/app:v2", registry.address())])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr
+            .contains("no matching attestations: no matching subject digest found"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn referrers_mode_oci_1_1_needs_the_referrers_api() {
+    let registry = FakeRegistry::start();
+    let scratch = Scratch::new();
+    cosign(&scratch)
+        .args(["generate-key-pair"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    registry.put_image("lab/app", "v1", b"content");
+    let image = format!("{}/lab/app:v1", registry.address());
+    let run = cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            "--registry-referrers-mode",
+            "oci-1-1",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .failure(1);
+    assert!(run.stderr.contains("no referrers API"), "{}", run.stderr);
+    cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            "--registry-referrers-mode",
+            "legacy",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    cosign(&scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &image,
+        ])
+        .run()
+        .success();
+}
