@@ -22,10 +22,11 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
             "sign with a key: `cosign sign-blob --key cosign.key --bundle BUNDLE FILE`",
         ));
     };
-    if args.output_certificate.is_some() {
-        return Err(CliError::not_supported(
-            "--output-certificate",
-            "key-based signatures have no certificate",
+    if let Some(path) = &args.output_certificate {
+        // As in cosign: a key-based signature has no certificate, so nothing is written.
+        console::debug(format_args!(
+            "no certificate to write to {}: signing with a key",
+            path.display()
         ));
     }
     let new_format = args.new_bundle_format.unwrap_or(true);
