@@ -104,7 +104,7 @@ for i in $(seq "$images"); do
   direct_refs+=("127.0.0.1:$registry_port/bench/app$i:v1")
   proxied_refs+=("127.0.0.1:$proxy_port/bench/app$i:v1")
 done
-(cd "$work" && COSIGN_PASSWORD=pw "$ours" sign --key bench.key --tlog-upload=false -y "${direct_refs[@]}" >/dev/null 2>&1)
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" sign --key bench.key --tlog-upload=false --new-bundle-format=false -y "${direct_refs[@]}" >/dev/null 2>&1)
 
 verify_with() {
   local name=$1; shift

@@ -64,9 +64,9 @@ fn verify_by_tag_takes_four_round_trips_and_six_requests() {
     let setup = signed_image();
     verify(&setup, &[]).success();
     let log = setup.registry.log();
-    // The ping, the tag (HEAD), then side by side the `.sig` manifest and the referrers API;
-    // then, also side by side, the payload and the referrers fallback tag (none here): three
-    // round trips after the ping, six requests in all.
+    // The ping, the tag (HEAD), then side by side the `.sig` manifest, the referrers API and
+    // its fallback tag (none here), then the payload: three round trips after the ping, six
+    // requests in all.
     assert_eq!(log.len(), 6, "{log:#?}");
     assert_eq!(log[0], "GET /v2/");
     assert_eq!(log[1], "HEAD /v2/lab/app/manifests/v1");
