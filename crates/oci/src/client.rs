@@ -158,44 +158,108 @@ impl RegistryClient {
         cell.get_or_try_init(|| self.ping(registry)).await.cloned()
     }
 
-    /// `GET /v2/` over HTTPS (and HTTP where allowed, raced): the first scheme to give a
-    /// registry's answer (200 or 401) wins.
+    /// The endpoint of `registry`, learned from the first request made to it when that request
+    /// is a read (one round trip saved over a separate `/v2/` ping): its answer is put in
+    /// `first_answer` when it is final (2xx or 404).
+    async fn endpoint_probing(
+        &self,
+        registry: &str,
+        probe: &Probe<'_>,
+        first_answer: &std::sync::Mutex<Option<Result<Fetched, RegistryError>>>,
+    ) -> Result<Arc<Endpoint>, RegistryError> {
+        let cell = {
+            let mut endpoints = self.endpoints.lock().await;
+            endpoints.entry(registry.to_owned()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            match self.probe(registry, Some(probe)).await {
+                Ok((endpoint, answer)) => {
+                    if let (Some(answer), Ok(mut slot)) = (answer, first_answer.lock()) {
+                        *slot = Some(answer);
+                    }
+                    Ok(endpoint)
+                }
+                // Throttled, failing, or unreachable: learn the endpoint the usual way (the
+                // request itself is then sent, with retries, by the caller).
+                Err(_) => self.ping(registry).await,
+            }
+        })
+        .await
+        .cloned()
+    }
+
     async fn ping(&self, registry: &str) -> Result<Arc<Endpoint>, RegistryError> {
+        self.probe(registry, None)
+            .await
+            .map(|(endpoint, _)| endpoint)
+    }
+
+    /// Finds the registry's scheme and authentication challenge with one request: `GET /v2/`,
+    /// or the caller's first read. Over HTTPS, and over HTTP too where allowed, raced: the first
+    /// scheme to give a registry's answer wins (an HTTPS server answers plain HTTP with a 400, a
+    /// plain one fails the TLS handshake).
+    async fn probe(
+        &self,
+        registry: &str,
+        probe: Option<&Probe<'_>>,
+    ) -> Result<(Arc<Endpoint>, Option<Result<Fetched, RegistryError>>), RegistryError> {
         let https = format!("https://{registry}");
         let http = format!("http://{registry}");
         let attempt = |base: String| async move {
-            let url = format!("{base}/v2/");
-            self.count_request("GET", &url);
-            let response = self.http.get(&url).send().await;
+            let (method, path, headers, limit) = match probe {
+                Some(probe) => (probe.method.clone(), probe.path, probe.headers, probe.limit),
+                None => (Method::GET, "/v2/", &[][..], 64 * 1024),
+            };
+            let url = format!("{base}{path}");
+            self.count_request(method.as_str(), &url);
+            let mut request = self.http.request(method.clone(), &url);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await;
             match response {
-                Ok(response)
-                    if response.status() == StatusCode::OK
-                        || response.status() == StatusCode::UNAUTHORIZED =>
-                {
+                Ok(response) => {
+                    let status = response.status();
+                    let registry_answer = status == StatusCode::UNAUTHORIZED
+                        || status.is_success()
+                        || (probe.is_some() && status == StatusCode::NOT_FOUND);
+                    if !registry_answer {
+                        return Err(format!(
+                            "{method} {url}: unexpected status code {}",
+                            status.as_u16()
+                        ));
+                    }
                     let challenge = response
                         .headers()
                         .get(WWW_AUTHENTICATE)
                         .and_then(|value| value.to_str().ok())
                         .and_then(parse_challenge);
-                    Ok(Endpoint {
-                        base,
-                        challenge,
-                        tokens: Mutex::new(HashMap::new()),
-                    })
+                    let answer = if probe.is_some() && status != StatusCode::UNAUTHORIZED {
+                        Some(self.finish(&method, url.clone(), response, limit).await)
+                    } else {
+                        None
+                    };
+                    Ok((
+                        Endpoint {
+                            base,
+                            challenge,
+                            tokens: Mutex::new(HashMap::new()),
+                        },
+                        answer,
+                    ))
                 }
-                Ok(response) => Err(format!(
-                    "GET {url}: unexpected status code {}",
-                    response.status().as_u16()
+                Err(error) => Err(format!(
+                    "{method} {url}: {}",
+                    describe_reqwest_error(&error)
                 )),
-                Err(error) => Err(format!("GET {url}: {}", describe_reqwest_error(&error))),
             }
         };
         let result = if self.http_allowed(registry) {
             let https_attempt = Box::pin(attempt(https));
             let http_attempt = Box::pin(attempt(http));
             match futures::future::select(https_attempt, http_attempt).await {
-                futures::future::Either::Left((Ok(endpoint), _))
-                | futures::future::Either::Right((Ok(endpoint), _)) => Ok(endpoint),
+                futures::future::Either::Left((Ok(found), _))
+                | futures::future::Either::Right((Ok(found), _)) => Ok(found),
                 futures::future::Either::Left((Err(first), other))
                 | futures::future::Either::Right((Err(first), other)) => {
                     other.await.map_err(|second| format!("{first}; {second}"))
@@ -208,15 +272,50 @@ impl RegistryClient {
                 )
             })
         };
-        let endpoint = result.map_err(|reason| RegistryError::Unreachable {
+        let (endpoint, answer) = result.map_err(|reason| RegistryError::Unreachable {
             registry: registry.to_owned(),
             reason,
         })?;
+        let endpoint = Arc::new(endpoint);
         self.debug(format_args!(
             "registry {registry}: {} ({:?})",
             endpoint.base, endpoint.challenge
         ));
-        Ok(Arc::new(endpoint))
+        Ok((endpoint, answer))
+    }
+
+    /// Reads a response into a [`Fetched`], or the registry's error for an error status.
+    async fn finish(
+        &self,
+        method: &Method,
+        url: String,
+        response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Fetched, RegistryError> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        if !status.is_success() {
+            let body = read_capped(response, 64 * 1024, &url)
+                .await
+                .unwrap_or_default();
+            return Err(RegistryError::Status {
+                method: method.to_string(),
+                url,
+                status: status.as_u16(),
+                errors: parse_error_body(&body),
+                body: String::from_utf8_lossy(&body).chars().take(512).collect(),
+            });
+        }
+        let body = if *method == Method::HEAD {
+            Vec::new()
+        } else {
+            read_capped(response, limit, &url).await?
+        };
+        Ok(Fetched {
+            status: status.as_u16(),
+            headers,
+            body,
+        })
     }
 
     fn count_request(&self, method: &str, url: &str) {
@@ -367,8 +466,29 @@ impl RegistryClient {
         body: Option<Body>,
         limit: usize,
     ) -> Result<Fetched, RegistryError> {
-        let endpoint = self.endpoint(registry).await?;
-        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+        let absolute = path_or_url.starts_with("http://") || path_or_url.starts_with("https://");
+        // A first read from a registry also tells its scheme and challenge: no separate ping.
+        let first_answer = std::sync::Mutex::new(None);
+        let endpoint = if access == Access::Pull
+            && body.is_none()
+            && !absolute
+            && (method == Method::GET || method == Method::HEAD)
+        {
+            let probe = Probe {
+                method: method.clone(),
+                path: path_or_url,
+                headers,
+                limit,
+            };
+            self.endpoint_probing(registry, &probe, &first_answer)
+                .await?
+        } else {
+            self.endpoint(registry).await?
+        };
+        if let Some(answer) = first_answer.lock().ok().and_then(|mut slot| slot.take()) {
+            return answer;
+        }
+        let url = if absolute {
             path_or_url.to_owned()
         } else {
             format!("{}{path_or_url}", endpoint.base)
@@ -443,29 +563,7 @@ impl RegistryClient {
                 tokio::time::sleep(delay).await;
                 continue;
             }
-            let headers = response.headers().clone();
-            if !status.is_success() {
-                let body = read_capped(response, 64 * 1024, &url)
-                    .await
-                    .unwrap_or_default();
-                return Err(RegistryError::Status {
-                    method: method.to_string(),
-                    url,
-                    status: status.as_u16(),
-                    errors: parse_error_body(&body),
-                    body: String::from_utf8_lossy(&body).chars().take(512).collect(),
-                });
-            }
-            let body = if method == Method::HEAD {
-                Vec::new()
-            } else {
-                read_capped(response, limit, &url).await?
-            };
-            return Ok(Fetched {
-                status: status.as_u16(),
-                headers,
-                body,
-            });
+            return self.finish(&method, url, response, limit).await;
         }
     }
 
@@ -790,6 +888,14 @@ impl RegistryClient {
 
 /// Blobs larger than this are uploaded in chunks of this size.
 pub const UPLOAD_CHUNK_SIZE: usize = 32 * 1024 * 1024;
+
+/// A first request made to a registry, sent before its scheme is known.
+struct Probe<'a> {
+    method: Method,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    limit: usize,
+}
 
 /// A manifest with its exact bytes, the digest of those bytes and its media type.
 #[derive(Debug, Clone)]

@@ -60,17 +60,16 @@ fn sig_tag(digest: &str) -> String {
 }
 
 #[test]
-fn verify_by_tag_takes_four_round_trips_and_six_requests() {
+fn verify_by_tag_takes_three_round_trips_and_five_requests() {
     let setup = signed_image();
     verify(&setup, &[]).success();
     let log = setup.registry.log();
-    // The ping, the tag (HEAD), then side by side the `.sig` manifest, the referrers API and
-    // its fallback tag (none here), then the payload: three round trips after the ping, six
-    // requests in all.
-    assert_eq!(log.len(), 6, "{log:#?}");
-    assert_eq!(log[0], "GET /v2/");
-    assert_eq!(log[1], "HEAD /v2/lab/app/manifests/v1");
-    let rest: std::collections::BTreeSet<&str> = log[2..].iter().map(String::as_str).collect();
+    // No separate ping: the tag's HEAD tells the scheme and the challenge. Then side by side
+    // the `.sig` manifest, the referrers API and its fallback tag (none here), then the
+    // payload: three round trips, five requests.
+    assert_eq!(log.len(), 5, "{log:#?}");
+    assert_eq!(log[0], "HEAD /v2/lab/app/manifests/v1");
+    let rest: std::collections::BTreeSet<&str> = log[1..].iter().map(String::as_str).collect();
     for expected in [
         format!("GET /v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
         format!("GET /v2/lab/app/referrers/{}", setup.digest),
