@@ -71,6 +71,38 @@ pub fn client(args: &RegistryArgs, settings: &GlobalSettings) -> Result<Registry
     .map_err(|error| CliError::new(error.to_string()))
 }
 
+/// An image named on the command line, with a client for its registry and the digest it
+/// stands for now.
+pub struct ResolvedImage {
+    pub reference: ImageReference,
+    pub client: RegistryClient,
+    pub digest: cosign_core::digest::Digest,
+}
+
+/// Parses `image`, makes a client, and resolves the digest (errors as the registry said them).
+pub async fn resolve(
+    image: &str,
+    args: &RegistryArgs,
+    settings: &GlobalSettings,
+    access: cosign_oci::Access,
+) -> Result<ResolvedImage, CliError> {
+    use cosign_oci::signatures::{self, ResolveError};
+    let reference = parse_reference(image)?;
+    let client = client(args, settings)?;
+    let digest = signatures::resolve_digest(&client, &reference, access)
+        .await
+        .map_err(|error| match error {
+            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
+                CliError::new(source.to_string())
+            }
+        })?;
+    Ok(ResolvedImage {
+        reference,
+        client,
+        digest,
+    })
+}
+
 pub fn parse_reference(value: &str) -> Result<ImageReference, CliError> {
     value
         .parse::<ImageReference>()

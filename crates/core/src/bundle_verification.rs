@@ -130,7 +130,7 @@ fn verify_message(
                 .map_err(error)
         }
         _ if key.default_algorithm().hash() == Some(HashAlgorithm::Sha256) => {
-            let digest = hex_bytes(artifact.sha256.hex());
+            let digest = artifact.sha256.bytes();
             key.verify_digest(&digest, HashAlgorithm::Sha256, signature)
                 .map_err(error)
         }
@@ -170,13 +170,6 @@ pub fn verify_envelope(
         payload: envelope.payload.clone(),
         statement,
     })
-}
-
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    (0..hex.len() / 2)
-        .filter_map(|index| hex.get(index * 2..index * 2 + 2))
-        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

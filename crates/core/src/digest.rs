@@ -94,6 +94,16 @@ pub fn hex_encode(bytes: &[u8]) -> String {
     out
 }
 
+impl Digest {
+    /// The digest's bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        (0..self.hex.len() / 2)
+            .filter_map(|index| self.hex.get(index * 2..index * 2 + 2))
+            .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
+            .collect()
+    }
+}
+
 impl FromStr for Digest {
     type Err = DigestError;
 

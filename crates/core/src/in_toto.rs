@@ -116,12 +116,7 @@ impl Statement {
 impl Subject {
     /// cosign's `correctAnnotations` over the subject's annotations.
     pub fn has_annotations(&self, wanted: &BTreeMap<String, String>) -> bool {
-        wanted.iter().all(|(key, value)| {
-            self.annotations
-                .as_ref()
-                .and_then(|annotations| annotations.get(key))
-                .is_some_and(|found| found.as_str() == Some(value.as_str()))
-        })
+        crate::simple_signing::annotations_match(self.annotations.as_ref(), wanted)
     }
 }
 

@@ -83,13 +83,21 @@ impl SimpleSigningPayload {
 
     /// cosign's `correctAnnotations`: every wanted key is in `optional` with the same string.
     pub fn has_annotations(&self, wanted: &BTreeMap<String, String>) -> bool {
-        wanted.iter().all(|(key, value)| {
-            self.optional
-                .as_ref()
-                .and_then(|optional| optional.get(key))
-                .is_some_and(|found| found.as_str() == Some(value.as_str()))
-        })
+        annotations_match(self.optional.as_ref(), wanted)
     }
+}
+
+/// cosign's `correctAnnotations`: every wanted key is present with the same string value
+/// (a number or any other JSON value never equals a string).
+pub fn annotations_match(
+    found: Option<&serde_json::Map<String, serde_json::Value>>,
+    wanted: &BTreeMap<String, String>,
+) -> bool {
+    wanted.iter().all(|(key, value)| {
+        found
+            .and_then(|found| found.get(key))
+            .is_some_and(|found| found.as_str() == Some(value.as_str()))
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use cosign_core::legacy_signature::{self, ManifestFlavor};
 use cosign_core::manifest::Descriptor;
 use cosign_core::simple_signing;
-use cosign_oci::signatures::{self, ResolveError};
+use cosign_oci::signatures;
 use cosign_oci::Access;
 
 use crate::args::AttachSignatureArgs;
@@ -29,15 +29,11 @@ pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Resul
             "attach the payload and signature only",
         ));
     }
-    let reference = registry_access::parse_reference(&args.image)?;
-    let client = registry_access::client(&args.registry, settings)?;
-    let digest = signatures::resolve_digest(&client, &reference, Access::Push)
-        .await
-        .map_err(|error| match error {
-            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
-                CliError::new(source.to_string())
-            }
-        })?;
+    let registry_access::ResolvedImage {
+        reference,
+        client,
+        digest,
+    } = registry_access::resolve(&args.image, &args.registry, settings, Access::Push).await?;
     let payload = match &args.payload {
         Some(path) => read_limited(path)?,
         None => simple_signing::payload(

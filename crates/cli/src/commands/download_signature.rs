@@ -5,7 +5,7 @@ use base64::Engine as _;
 use cosign_core::legacy_signature::{
     BUNDLE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
 };
-use cosign_oci::signatures::{self, ResolveError};
+use cosign_oci::signatures;
 use cosign_oci::Access;
 
 use crate::args::DownloadArgs;
@@ -19,15 +19,11 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
-    let reference = registry_access::parse_reference(&args.image)?;
-    let client = registry_access::client(&args.registry, settings)?;
-    let digest = signatures::resolve_digest(&client, &reference, Access::Pull)
-        .await
-        .map_err(|error| match error {
-            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
-                CliError::new(source.to_string())
-            }
-        })?;
+    let registry_access::ResolvedImage {
+        reference,
+        client,
+        digest,
+    } = registry_access::resolve(&args.image, &args.registry, settings, Access::Pull).await?;
     let repository = registry_access::signature_repository(reference.repository())?;
     let manifest =
         signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull)

@@ -57,9 +57,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     // The digest the signature covers, as cosign 3 records it in the bundle.
     let message_digest = match (algorithm.hash(), &hashed.bytes) {
         (None, _) => None,
-        (Some(HashAlgorithm::Sha256), _) => {
-            Some((HashAlgorithm::Sha256, hex_bytes(hashed.sha256.hex())))
-        }
+        (Some(HashAlgorithm::Sha256), _) => Some((HashAlgorithm::Sha256, hashed.sha256.bytes())),
         (Some(other), Some(bytes)) => Some((other, other.digest(bytes))),
         (Some(other), None) => {
             return Err(CliError::new(format!(
@@ -68,7 +66,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         }
     };
     let signature = match &hashed.bytes {
-        None => key.sign_sha256_digest(&hex_bytes(hashed.sha256.hex()))?,
+        None => key.sign_sha256_digest(&hashed.sha256.bytes())?,
         Some(bytes) => key.sign_with(algorithm, bytes)?,
     };
     let encoded = base64::engine::general_purpose::STANDARD.encode(&signature);
@@ -137,11 +135,4 @@ fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlg
         )));
     }
     Ok(wanted)
-}
-
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    (0..hex.len() / 2)
-        .filter_map(|index| hex.get(index * 2..index * 2 + 2))
-        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
-        .collect()
 }

@@ -1,7 +1,6 @@
 //! `cosign triangulate`: where cosign keeps an image's signatures (or attestations, SBOMs),
 //! or with `--type digest` the image's own digest reference.
 
-use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::Access;
 
 use crate::args::{AttachmentType, TriangulateArgs};
@@ -15,15 +14,9 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
-    let reference = registry_access::parse_reference(&args.image)?;
-    let client = registry_access::client(&args.registry, settings)?;
-    let digest = signatures::resolve_digest(&client, &reference, Access::Pull)
-        .await
-        .map_err(|error| match error {
-            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
-                CliError::new(source.to_string())
-            }
-        })?;
+    let registry_access::ResolvedImage {
+        reference, digest, ..
+    } = registry_access::resolve(&args.image, &args.registry, settings, Access::Pull).await?;
     let line = match args.kind {
         AttachmentType::Digest => format!("{}@{digest}", reference.repository()),
         kind => {
