@@ -361,6 +361,44 @@ mod tests {
     }
 
     #[test]
+    fn reads_podman_auth_files_after_docker_config() {
+        let dir = std::env::temp_dir().join(format!("cosign-rs-auth-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("containers")).expect("mkdir");
+        std::fs::write(
+            dir.join("auth.json"),
+            r#"{"auths":{"quay.io":{"auth":"cG9kOm1hbg=="}}}"#,
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("containers/auth.json"),
+            r#"{"auths":{"ghcr.io":{"auth":"cnVuOnRpbWU="}}}"#,
+        )
+        .expect("write");
+        let auth_file = dir.join("auth.json").display().to_string();
+        let runtime = dir.display().to_string();
+        let keychain = DockerConfigKeychain::from_environment(&|name| match name {
+            "REGISTRY_AUTH_FILE" => Some(auth_file.clone()),
+            "XDG_RUNTIME_DIR" => Some(runtime.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            keychain.credentials("quay.io"),
+            Some(Credentials::Basic {
+                username: "pod".to_owned(),
+                password: "man".to_owned()
+            })
+        );
+        assert_eq!(
+            keychain.credentials("ghcr.io"),
+            Some(Credentials::Basic {
+                username: "run".to_owned(),
+                password: "time".to_owned()
+            })
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn reads_docker_config_auths() {
         let keychain = DockerConfigKeychain::from_json(
             br#"{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"},"localhost:5000":{"username":"u","password":"p"},"ghcr.io":{"auth":"","identitytoken":"refresh"}}}"#,
