@@ -796,6 +796,39 @@ impl RegistryClient {
         if self.blob_exists(registry, repository, &digest).await? {
             return Ok(digest);
         }
+        self.upload_blob_forced_inner(registry, repository, bytes, mount_from, chunk_size, digest)
+            .await
+    }
+
+    /// Uploads a blob even if the registry says it has it (to repair a registry that lost
+    /// track of a blob under concurrent uploads).
+    pub async fn upload_blob_forced(
+        &self,
+        registry: &str,
+        repository: &str,
+        bytes: &[u8],
+        chunk_size: usize,
+    ) -> Result<Digest, RegistryError> {
+        self.upload_blob_forced_inner(
+            registry,
+            repository,
+            bytes,
+            None,
+            chunk_size,
+            Digest::sha256(bytes),
+        )
+        .await
+    }
+
+    async fn upload_blob_forced_inner(
+        &self,
+        registry: &str,
+        repository: &str,
+        bytes: &[u8],
+        mount_from: Option<&str>,
+        chunk_size: usize,
+        digest: Digest,
+    ) -> Result<Digest, RegistryError> {
         let mut start_path = format!("/v2/{repository}/blobs/uploads/");
         if let Some(source) = mount_from.filter(|source| *source != repository) {
             start_path = format!("{start_path}?mount={digest}&from={source}");

@@ -163,6 +163,7 @@ pub async fn push(
     let entry = referrer::index_entry(&bytes, &artifact_type);
     let tag = referrer::fallback_tag(subject);
     for attempt in 0..12u64 {
+        let started = std::time::Instant::now();
         let existing = client
             .get_manifest(registry, path, &tag, Access::Push)
             .await?;
@@ -171,7 +172,7 @@ pub async fn push(
             None => None,
         };
         if let Some(index) = referrer::add_to_fallback_index(existing.as_ref(), entry.clone()) {
-            client
+            match client
                 .put_manifest(
                     registry,
                     path,
@@ -179,9 +180,18 @@ pub async fn push(
                     index.to_bytes(),
                     media_types::OCI_INDEX,
                 )
-                .await?;
+                .await
+            {
+                Ok(()) => {}
+                Err(error) if crate::signatures::is_blob_race(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            }
         }
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        // Read back once a concurrent writer that read before us would have written.
+        tokio::time::sleep(crate::signatures::settle_time(started.elapsed())).await;
         let confirmed = client
             .get_manifest(registry, path, &tag, Access::Push)
             .await?

@@ -213,7 +213,16 @@ pub async fn append_legacy_signature(
             }
             continue;
         };
-        push_signature_image(client, repository, &tag, &image).await?;
+        match push_signature_image(client, repository, &tag, &image, attempt > 0).await {
+            Ok(()) => {}
+            // Concurrent uploads of the same blob can leave distribution briefly believing it
+            // unknown (cosign 3 fails here): upload it again and retry.
+            Err(error) if is_blob_race(&error) => {
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt + 1))).await;
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        }
         added = true;
         cycle = started.elapsed();
         if confirmed(client, repository, digest, layer, cycle).await? {
@@ -244,7 +253,7 @@ async fn confirmed(
     layer: &Descriptor,
     cycle: Duration,
 ) -> Result<bool, RegistryError> {
-    let settle = (cycle * 2 + Duration::from_millis(20)).min(Duration::from_secs(5));
+    let settle = settle_time(cycle);
     for delay in [Duration::ZERO, settle] {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -264,15 +273,53 @@ async fn confirmed(
     Ok(true)
 }
 
+/// How long to wait before reading back a write: long enough for a concurrent writer that read
+/// before our write to have written (about one of its read-modify-write cycles, which on a
+/// loaded machine may take longer than ours), at least 150 ms, at most 5 s.
+pub(crate) fn settle_time(cycle: Duration) -> Duration {
+    (cycle * 3 + Duration::from_millis(100))
+        .clamp(Duration::from_millis(150), Duration::from_secs(5))
+}
+
+/// Whether a manifest push failed because the registry lost track of a blob that concurrent
+/// writers uploaded at the same time (distribution's `MANIFEST_BLOB_UNKNOWN`/`DIGEST_INVALID`).
+pub(crate) fn is_blob_race(error: &RegistryError) -> bool {
+    match error {
+        RegistryError::Status {
+            status: 400,
+            errors,
+            ..
+        } => errors.iter().any(|entry| {
+            entry.code == "MANIFEST_BLOB_UNKNOWN"
+                || entry.code == "DIGEST_INVALID"
+                || entry.code == "BLOB_UNKNOWN"
+        }),
+        _ => false,
+    }
+}
+
 async fn push_signature_image(
     client: &RegistryClient,
     repository: &Repository,
     tag: &str,
     image: &SignatureImage,
+    force_upload: bool,
 ) -> Result<(), RegistryError> {
-    client
-        .upload_blob(repository.registry(), repository.path(), &image.config)
-        .await?;
+    let chunk = crate::client::UPLOAD_CHUNK_SIZE;
+    if force_upload {
+        client
+            .upload_blob_forced(
+                repository.registry(),
+                repository.path(),
+                &image.config,
+                chunk,
+            )
+            .await?;
+    } else {
+        client
+            .upload_blob(repository.registry(), repository.path(), &image.config)
+            .await?;
+    }
     let media_type = image
         .manifest
         .media_type
