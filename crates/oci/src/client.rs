@@ -160,7 +160,7 @@ impl RegistryClient {
 
     /// The endpoint of `registry`, learned from the first request made to it when that request
     /// is a read (one round trip saved over a separate `/v2/` ping): its answer is put in
-    /// `first_answer` when it is final (2xx or 404).
+    /// `first_answer` when it is final (a success).
     async fn endpoint_probing(
         &self,
         registry: &str,
@@ -220,9 +220,10 @@ impl RegistryClient {
             match response {
                 Ok(response) => {
                     let status = response.status();
-                    let registry_answer = status == StatusCode::UNAUTHORIZED
-                        || status.is_success()
-                        || (probe.is_some() && status == StatusCode::NOT_FOUND);
+                    // Only a success or a challenge settles it: a registry may answer an
+                    // anonymous read of a private repository with 404, where its `/v2/` asks
+                    // for credentials; anything else falls back to the ping.
+                    let registry_answer = status == StatusCode::UNAUTHORIZED || status.is_success();
                     if !registry_answer {
                         return Err(format!(
                             "{method} {url}: unexpected status code {}",
