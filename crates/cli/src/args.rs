@@ -91,6 +91,10 @@ pub enum Command {
     /// Outputs the located cosign image reference. This is the location where cosign stores the specified artifact type.
     Triangulate(TriangulateArgs),
 
+    /// Run an OCI registry (distribution spec with the OCI 1.1 referrers API)
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+
     /// Prints the version
     Version(VersionArgs),
 
@@ -550,6 +554,23 @@ pub struct TriangulateArgs {
     /// the image
     #[arg(value_name = "IMAGE")]
     pub image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Serve a registry (in memory, or in --storage DIR) until interrupted
+    Serve(RegistryServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryServeArgs {
+    /// address to listen on
+    #[arg(long, default_value = "127.0.0.1:5000", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// directory to keep content in (kept across restarts); in memory if not given
+    #[arg(long, value_name = "DIR")]
+    pub storage: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

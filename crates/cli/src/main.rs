@@ -73,6 +73,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             &settings,
             commands::triangulate::run(args, &settings, &mut console),
         ),
+        Command::Registry(args::RegistryCommand::Serve(args)) => {
+            commands::registry_serve::run(args, &settings)
+        }
         Command::Version(args) => commands::version::run(args, &mut console),
         Command::Completion(args) => commands::completion::run(args, &mut console),
     }

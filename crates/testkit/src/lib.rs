@@ -374,44 +374,54 @@ impl Distribution {
         scratch: &Scratch,
         repository_and_tag: &str,
     ) -> (String, String) {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let unique = format!(
-            "{:?}-{}-{}-{repository_and_tag}\n",
-            std::time::SystemTime::now(),
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let content = unique.repeat(16);
-        let name = format!("layer-{}", repository_and_tag.replace(['/', ':'], "-"));
-        scratch.write(&name, &content);
-        scratch
-            .command("tar")
-            .args(["cf", &format!("{name}.tar"), &name])
-            .run()
-            .success();
-        let reference = format!("{}/{repository_and_tag}", self.address);
-        scratch
-            .command(Peer::Crane.path())
-            .args([
-                "append",
-                "-f",
-                &format!("{name}.tar"),
-                "-t",
-                &reference,
-                "--insecure",
-            ])
-            .run()
-            .success();
-        let digest = scratch
-            .command(Peer::Crane.path())
-            .args(["digest", &reference, "--insecure"])
-            .run()
-            .success()
-            .stdout
-            .trim()
-            .to_owned();
-        (reference, digest)
+        push_random_image(scratch, &self.address, repository_and_tag)
     }
+}
+
+/// Pushes a new single-layer image of random content to the registry at `address` with crane
+/// and returns `(reference by tag, digest)`.
+pub fn push_random_image(
+    scratch: &Scratch,
+    address: &str,
+    repository_and_tag: &str,
+) -> (String, String) {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = format!(
+        "{:?}-{}-{}-{repository_and_tag}\n",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let content = unique.repeat(16);
+    let name = format!("layer-{}", repository_and_tag.replace(['/', ':'], "-"));
+    scratch.write(&name, &content);
+    scratch
+        .command("tar")
+        .args(["cf", &format!("{name}.tar"), &name])
+        .run()
+        .success();
+    let reference = format!("{address}/{repository_and_tag}");
+    scratch
+        .command(Peer::Crane.path())
+        .args([
+            "append",
+            "-f",
+            &format!("{name}.tar"),
+            "-t",
+            &reference,
+            "--insecure",
+        ])
+        .run()
+        .success();
+    let digest = scratch
+        .command(Peer::Crane.path())
+        .args(["digest", &reference, "--insecure"])
+        .run()
+        .success()
+        .stdout
+        .trim()
+        .to_owned();
+    (reference, digest)
 }
 
 impl Drop for Distribution {
@@ -434,4 +444,78 @@ fn which(program: &str) -> Option<PathBuf> {
         .split(':')
         .map(|dir| Path::new(dir).join(program))
         .find(|candidate| candidate.is_file())
+}
+
+/// `cosign registry serve` (ours) on a free loopback port, optionally with `--storage DIR`;
+/// stopped when dropped.
+#[derive(Debug)]
+pub struct EmbeddedRegistry {
+    child: std::process::Child,
+    address: String,
+}
+
+impl EmbeddedRegistry {
+    pub fn start(cosign: &Path, storage: Option<&Path>) -> Self {
+        let address = format!("127.0.0.1:{}", free_port());
+        let mut command = Command::new(cosign);
+        command.args(["registry", "serve", "--address", &address]);
+        if let Some(dir) = storage {
+            command.arg("--storage").arg(dir);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting cosign registry serve");
+        let registry = Self { child, address };
+        registry.wait_until_ready();
+        registry
+    }
+
+    fn wait_until_ready(&self) {
+        use std::io::Read as _;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
+                let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
+                if stream.write_all(request.as_bytes()).is_ok() {
+                    let mut answer = String::new();
+                    let _ = stream.read_to_string(&mut answer);
+                    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "cosign registry serve did not answer on {} within 20 s",
+            self.address
+        );
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn push_random_image(
+        &self,
+        scratch: &Scratch,
+        repository_and_tag: &str,
+    ) -> (String, String) {
+        push_random_image(scratch, &self.address, repository_and_tag)
+    }
+
+    /// Stops the server abruptly (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for EmbeddedRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -7,6 +7,7 @@ pub mod download_signature;
 pub mod generate_key_pair;
 pub mod import_key_pair;
 pub mod public_key;
+pub mod registry_serve;
 pub mod sign;
 pub mod sign_blob;
 pub mod tree;
