@@ -323,43 +323,8 @@ impl Distribution {
             address,
             _storage: storage,
         };
-        registry.wait_until_ready(tls);
+        wait_for_registry(&registry.address, "docker-registry", tls);
         registry
-    }
-
-    fn wait_until_ready(&self, tls: bool) {
-        use std::io::Read as _;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            if tls {
-                // Plain HTTP to a TLS port gets a 400: enough to know it listens.
-                if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
-                    let _ = stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
-                    let mut answer = String::new();
-                    let _ = stream.read_to_string(&mut answer);
-                    if answer.starts_with("HTTP/1.0 400") {
-                        return;
-                    }
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                continue;
-            }
-            if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
-                let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
-                if stream.write_all(request.as_bytes()).is_ok() {
-                    let mut answer = String::new();
-                    let _ = stream.read_to_string(&mut answer);
-                    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
-                        return;
-                    }
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!(
-            "docker-registry did not answer on {} within 20 s",
-            self.address
-        );
     }
 
     /// `127.0.0.1:PORT`.
@@ -431,6 +396,32 @@ impl Drop for Distribution {
     }
 }
 
+/// Waits up to 20 s for a registry on `address` to answer `GET /v2/` with 200 (or, for a TLS
+/// port, to answer plain HTTP with a 400: enough to know it listens).
+fn wait_for_registry(address: &str, name: &str, tls: bool) {
+    use std::io::Read as _;
+    let wanted: &[&str] = if tls {
+        &["HTTP/1.0 400"]
+    } else {
+        &["HTTP/1.0 200", "HTTP/1.1 200"]
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            let request = format!("GET /v2/ HTTP/1.0\r\nHost: {address}\r\n\r\n");
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                if wanted.iter().any(|prefix| answer.starts_with(prefix)) {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{name} did not answer on {address} within 20 s");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -468,30 +459,8 @@ impl EmbeddedRegistry {
             .spawn()
             .expect("starting cosign registry serve");
         let registry = Self { child, address };
-        registry.wait_until_ready();
+        wait_for_registry(&registry.address, "cosign registry serve", false);
         registry
-    }
-
-    fn wait_until_ready(&self) {
-        use std::io::Read as _;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            if let Ok(mut stream) = std::net::TcpStream::connect(&self.address) {
-                let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
-                if stream.write_all(request.as_bytes()).is_ok() {
-                    let mut answer = String::new();
-                    let _ = stream.read_to_string(&mut answer);
-                    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
-                        return;
-                    }
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!(
-            "cosign registry serve did not answer on {} within 20 s",
-            self.address
-        );
     }
 
     pub fn address(&self) -> &str {
