@@ -8,7 +8,7 @@ use cosign_core::bundle::Bundle;
 use cosign_core::keys::{decrypt_private_key, PrivateKey};
 use cosign_core::legacy_signature::{self, ManifestFlavor};
 use cosign_core::manifest::{media_types, Descriptor, ImageIndex};
-use cosign_core::reference::{ImageReference, Target};
+use cosign_core::reference::{ImageReference, Repository, Target};
 use cosign_core::simple_signing;
 use cosign_core::{dsse, in_toto, referrer};
 use cosign_oci::referrers;
@@ -194,11 +194,7 @@ async fn sign_with_bundle(
     if !args.upload {
         return Ok(());
     }
-    let repository = registry_access::signature_repository(reference.repository())?;
-    if !rustix::termios::isatty(std::io::stderr()) {
-        messages.push("Signing artifact...".to_owned());
-    }
-    messages.push(format!("Pushing signature to: {repository}"));
+    let repository = push_destination(reference, messages)?;
     let subject_digest = target.digest.clone();
     let manifest = referrer::bundle_referrer(
         &bundle,
@@ -222,6 +218,21 @@ async fn sign_with_bundle(
     .await
     .map_err(|error| CliError::new(format!("signing [{reference}]: {error}")))?;
     Ok(())
+}
+
+/// Where the signature goes (the image's repository, or `COSIGN_REPOSITORY`), announced as
+/// cosign 3 announces it: a spinner on a terminal, `Signing artifact...` otherwise, then
+/// `Pushing signature to: <repository>`.
+fn push_destination(
+    reference: &ImageReference,
+    messages: &mut Vec<String>,
+) -> Result<Repository, CliError> {
+    let repository = registry_access::signature_repository(reference.repository())?;
+    if !rustix::termios::isatty(std::io::stderr()) {
+        messages.push("Signing artifact...".to_owned());
+    }
+    messages.push(format!("Pushing signature to: {repository}"));
+    Ok(repository)
 }
 
 fn resolve_error(reference: &ImageReference, error: ResolveError) -> CliError {
@@ -266,12 +277,7 @@ async fn sign_one(
     if !args.upload {
         return Ok(());
     }
-    let repository = registry_access::signature_repository(reference.repository())?;
-    // cosign 3 shows a spinner on a terminal, and this line otherwise.
-    if !rustix::termios::isatty(std::io::stderr()) {
-        messages.push("Signing artifact...".to_owned());
-    }
-    messages.push(format!("Pushing signature to: {repository}"));
+    let repository = push_destination(reference, messages)?;
     let layer = legacy_signature::signature_layer(&payload, &signature);
     let public_key = key.public_key();
     let flavor = if std::env::var("COSIGN_DOCKER_MEDIA_TYPES")
