@@ -3,7 +3,7 @@
 
 use cosign_testkit::{Peer, Run, Scratch};
 
-use crate::cosign;
+use crate::{cosign, ours};
 
 const KEYS: [(&str, &[&str]); 5] = [
     (
@@ -120,10 +120,6 @@ fn verify_blob(
             blob,
         ])
         .run()
-}
-
-fn ours() -> std::path::PathBuf {
-    env!("CARGO_BIN_EXE_cosign").into()
 }
 
 /// Every key type: we verify real cosign 3.1's bundles and our own; cosign 3.1 verifies ours

@@ -5,15 +5,7 @@
 use cosign_testkit::fake_registry::{FakeRegistry, Fault, Rule};
 use cosign_testkit::{Distribution, Peer, Run, Scratch};
 
-use crate::cosign;
-
-fn keys(scratch: &Scratch, prefix: &str) {
-    cosign(scratch)
-        .args(["generate-key-pair", "--output-key-prefix", prefix])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
-}
+use crate::{cosign, key_pair, ours};
 
 fn our_sign(scratch: &Scratch, key: &str, image: &str, extra: &[&str]) -> Run {
     cosign(scratch)
@@ -66,15 +58,11 @@ fn verify(
     invocation.args([image]).run()
 }
 
-fn ours() -> std::path::PathBuf {
-    env!("CARGO_BIN_EXE_cosign").into()
-}
-
 #[test]
 fn our_bundles_are_read_by_cosign_3_and_theirs_by_us_with_the_same_output() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     let (by_us, _) = registry.push_random_image(&scratch, "lab/bundled:ours");
     let (by_them, _) = registry.push_random_image(&scratch, "lab/bundled:theirs");
     our_sign(&scratch, "cosign.key", &by_us, &["-a", "team=red"]).success();
@@ -112,8 +100,8 @@ fn our_bundles_are_read_by_cosign_3_and_theirs_by_us_with_the_same_output() {
 fn failures_on_the_bundle_path_are_cosign_3s() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
-    keys(&scratch, "other");
+    key_pair(&scratch, "cosign");
+    key_pair(&scratch, "other");
     let (image, _) = registry.push_random_image(&scratch, "lab/bundled:v1");
     our_sign(&scratch, "cosign.key", &image, &["-a", "env=prod"]).success();
     for (public, extra) in [("other.pub", vec![]), ("cosign.pub", vec!["-a", "env=dev"])] {
@@ -127,8 +115,8 @@ fn failures_on_the_bundle_path_are_cosign_3s() {
 fn a_legacy_signature_and_a_bundle_each_verify_in_ours() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "legacy");
-    keys(&scratch, "bundle");
+    key_pair(&scratch, "legacy");
+    key_pair(&scratch, "bundle");
     let (image, _) = registry.push_random_image(&scratch, "lab/both:v1");
     our_sign(
         &scratch,
@@ -168,7 +156,7 @@ fn six_concurrent_bundle_signers_keep_six_signatures() {
     let (image, _) = registry.push_random_image(&scratch, "lab/contended:bundles");
     let names: Vec<String> = (0..6).map(|index| format!("signer{index}")).collect();
     for name in &names {
-        keys(&scratch, name);
+        key_pair(&scratch, name);
     }
     std::thread::scope(|threads| {
         for name in &names {
@@ -193,7 +181,7 @@ fn six_concurrent_bundle_signers_keep_six_signatures() {
 fn a_failing_referrers_listing_is_a_registry_error_not_unsigned() {
     let registry = FakeRegistry::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     registry.put_image("lab/app", "v1", b"content");
     let image = format!("{}/lab/app:v1", registry.address());
     our_sign(&scratch, "cosign.key", &image, &[]).success();

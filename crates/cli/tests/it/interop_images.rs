@@ -4,17 +4,9 @@
 
 use cosign_testkit::{Distribution, Peer, Run, Scratch};
 
-use crate::cosign;
+use crate::{cosign, key_pair};
 
 const PASSWORD: &str = "pw";
-
-fn keys(scratch: &Scratch, prefix: &str) {
-    cosign(scratch)
-        .args(["generate-key-pair", "--output-key-prefix", prefix])
-        .env("COSIGN_PASSWORD", PASSWORD)
-        .run()
-        .success();
-}
 
 fn our_sign(scratch: &Scratch, key: &str, image: &str, extra: &[&str]) -> Run {
     cosign(scratch)
@@ -125,7 +117,7 @@ fn skopeo_verifies(scratch: &Scratch, image: &str) -> Run {
 fn what_we_sign_real_cosign_and_skopeo_verify() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     let (image, digest) = registry.push_random_image(&scratch, "lab/nginx:1.19-signed");
     let signed = our_sign(&scratch, "cosign.key", &image, &[]).success();
     assert!(signed.stderr.contains(&format!(
@@ -166,7 +158,7 @@ fn what_we_sign_real_cosign_and_skopeo_verify() {
 fn sign_prints_what_cosign_3_prints() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     let (image, _) = registry.push_random_image(&scratch, "lab/messages:v1");
     let args = [
         "sign",
@@ -210,7 +202,7 @@ fn sign_prints_what_cosign_3_prints() {
 fn what_real_cosign_and_skopeo_sign_we_verify() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     for (peer, repository) in [
         (Peer::Cosign2, "lab/by-cosign2:v1"),
         (Peer::Cosign3, "lab/by-cosign3:v1"),
@@ -273,8 +265,8 @@ fn fails_like_cosign(scratch: &Scratch, public: &str, image: &str, extra: &[&str
 fn failures_have_cosigns_exit_codes_and_messages() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
-    keys(&scratch, "other");
+    key_pair(&scratch, "cosign");
+    key_pair(&scratch, "other");
     let (image, _) = registry.push_random_image(&scratch, "lab/app:v1");
     our_sign(&scratch, "cosign.key", &image, &["-a", "env=prod"]).success();
     our_verify(&scratch, "cosign.pub", &image, &["-a", "env=prod"]).success();
@@ -322,8 +314,8 @@ fn failures_have_cosigns_exit_codes_and_messages() {
 fn tree_lists_signatures_as_cosign_does() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
-    keys(&scratch, "second");
+    key_pair(&scratch, "cosign");
+    key_pair(&scratch, "second");
     let (image, _) = registry.push_random_image(&scratch, "lab/tree:v1");
     let tree = |program: std::path::PathBuf, extra: &[&str]| {
         scratch
@@ -349,7 +341,7 @@ fn tree_lists_signatures_as_cosign_does() {
 fn signing_again_with_the_same_key_adds_nothing() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    keys(&scratch, "cosign");
+    key_pair(&scratch, "cosign");
     let (image, _) = registry.push_random_image(&scratch, "lab/again:v1");
     our_sign(&scratch, "cosign.key", &image, &[]).success();
     our_sign(&scratch, "cosign.key", &image, &[]).success();
@@ -366,7 +358,7 @@ fn six_concurrent_signers_keep_six_signatures() {
     let (image, _) = registry.push_random_image(&scratch, "lab/contended:v1");
     let names: Vec<String> = (0..6).map(|index| format!("signer{index}")).collect();
     for name in &names {
-        keys(&scratch, name);
+        key_pair(&scratch, name);
     }
     std::thread::scope(|threads| {
         for name in &names {

@@ -27,6 +27,20 @@ pub fn cosign(scratch: &Scratch) -> Invocation {
     scratch.command(env!("CARGO_BIN_EXE_cosign"))
 }
 
+/// The path of our binary.
+pub fn ours() -> std::path::PathBuf {
+    env!("CARGO_BIN_EXE_cosign").into()
+}
+
+/// Makes `<prefix>.key` and `<prefix>.pub` in `scratch`, password `pw`.
+pub fn key_pair(scratch: &Scratch, prefix: &str) {
+    cosign(scratch)
+        .args(["generate-key-pair", "--output-key-prefix", prefix])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+}
+
 /// The two lines cosign prints for an error.
 pub fn cosign_error_lines(message: &str) -> String {
     format!("Error: {message}\nerror during command execution: {message}\n")

@@ -4,25 +4,13 @@
 
 use cosign_testkit::{EmbeddedRegistry, Peer, Scratch};
 
-use crate::cosign;
-
-fn ours() -> std::path::PathBuf {
-    env!("CARGO_BIN_EXE_cosign").into()
-}
-
-fn keys(scratch: &Scratch) {
-    cosign(scratch)
-        .args(["generate-key-pair"])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
-}
+use crate::{cosign, key_pair, ours};
 
 #[test]
 fn crane_oras_and_both_cosigns_work_against_it() {
     let registry = EmbeddedRegistry::start(&ours(), None);
     let scratch = Scratch::new();
-    keys(&scratch);
+    key_pair(&scratch, "cosign");
     let (image, digest) = registry.push_random_image(&scratch, "lab/nginx:1.19-signed");
     // crane pulls what it pushed, digest intact.
     scratch
@@ -232,7 +220,7 @@ fn skopeo_copies_in_and_out() {
 fn content_survives_a_crash_and_a_restart() {
     let storage = Scratch::new();
     let scratch = Scratch::new();
-    keys(&scratch);
+    key_pair(&scratch, "cosign");
     let registry = EmbeddedRegistry::start(&ours(), Some(storage.path()));
     let (image, digest) = registry.push_random_image(&scratch, "lab/durable:v1");
     cosign(&scratch)
