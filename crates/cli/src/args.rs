@@ -88,6 +88,21 @@ pub enum Command {
     #[command(subcommand)]
     Attach(AttachCommand),
 
+    /// Copy the supplied container image and signatures
+    #[command(
+        long_about = "Copy the supplied container image and signatures, attestations, SBOMs and referrers (Sigstore bundles)."
+    )]
+    Copy(CopyArgs),
+
+    /// Save the container image and associated signatures to disk at the specified directory
+    #[command(
+        long_about = "Save the container image and associated signatures to disk at the specified directory."
+    )]
+    Save(SaveArgs),
+
+    /// Load a signed image on disk to a remote registry
+    Load(LoadArgs),
+
     /// Outputs the located cosign image reference. This is the location where cosign stores the specified artifact type.
     Triangulate(TriangulateArgs),
 
@@ -339,9 +354,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<String>,
 
-    /// path to a local image layout (not supported yet)
-    #[arg(long, value_name = "DIR")]
-    pub local_image: Option<String>,
+    /// whether the specified image is a path to an image saved locally via 'cosign save'
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub local_image: bool,
 
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -596,4 +611,62 @@ pub enum CompletionShell {
     Zsh,
     Fish,
     Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// custom string array to only copy specific items, this flag is comma delimited. ex: --only=sig,att,sbom
+    #[arg(long, value_delimiter = ',', value_name = "ITEMS")]
+    pub only: Vec<String>,
+
+    /// [DEPRECATED] only copy the image signature
+    #[arg(long)]
+    pub sig_only: bool,
+
+    /// overwrite destination image(s), if necessary
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// only copy container image and its signatures for a specific platform image
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the source image
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// the destination image
+    #[arg(value_name = "DESTINATION")]
+    pub destination: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// path to dir where the signed image should be stored on disk
+    #[arg(long, required = true, value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// path to directory where the signed image is stored on disk
+    #[arg(long, required = true, value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// where to load the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }

@@ -69,6 +69,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Attach(args::AttachCommand::Signature(args)) => {
             block_on(&settings, commands::attach_signature::run(args, &settings))
         }
+        Command::Copy(args) => block_on(&settings, commands::copy::run(args, &settings)),
+        Command::Save(args) => block_on(&settings, commands::save::run(args, &settings)),
+        Command::Load(args) => block_on(&settings, commands::load::run(args, &settings)),
         Command::Triangulate(args) => block_on(
             &settings,
             commands::triangulate::run(args, &settings, &mut console),

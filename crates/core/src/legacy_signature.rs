@@ -20,7 +20,35 @@ pub const RFC3161_TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161times
 
 /// The tag holding the signatures of `digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(digest: &Digest) -> String {
-    format!("{}.sig", digest.tag_form())
+    Attachment::Signatures.tag(digest)
+}
+
+/// The images cosign attaches to an image under tags derived from its digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    /// `sha256-<hex>.sig`
+    Signatures,
+    /// `sha256-<hex>.att`
+    Attestations,
+    /// `sha256-<hex>.sbom`
+    Sboms,
+}
+
+impl Attachment {
+    pub const ALL: [Attachment; 3] = [Self::Signatures, Self::Attestations, Self::Sboms];
+
+    /// The tag suffix, as `copy --only` names it too.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Signatures => "sig",
+            Self::Attestations => "att",
+            Self::Sboms => "sbom",
+        }
+    }
+
+    pub fn tag(self, digest: &Digest) -> String {
+        format!("{}.{}", digest.tag_form(), self.suffix())
+    }
 }
 
 /// The descriptor of a new signature layer: the payload blob, annotated with its signature.

@@ -216,8 +216,80 @@ pub fn sniff_media_type(bytes: &[u8]) -> Option<String> {
         })
 }
 
+impl Platform {
+    /// Parses `os/architecture[/variant][:os.version]` (go-containerregistry's
+    /// `v1.ParsePlatform`); empty parts match anything.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let (main, os_version) = match value.split_once(':') {
+            Some((main, version)) => (main, Some(version.to_owned())),
+            None => (value, None),
+        };
+        let parts: Vec<&str> = main.split('/').collect();
+        if parts.len() > 3 {
+            return Err(format!("too many slashes in platform spec: {value}"));
+        }
+        let part = |index: usize| parts.get(index).copied().unwrap_or_default().to_owned();
+        Ok(Self {
+            os: part(0),
+            architecture: part(1),
+            variant: Some(part(2)).filter(|variant| !variant.is_empty()),
+            os_version,
+            os_features: None,
+        })
+    }
+
+    /// Whether `candidate` is what this (wanted) platform asks for: every part given must be
+    /// equal (cosign's `matchPlatform`, without its Windows build-number leniency).
+    pub fn selects(&self, candidate: &Platform) -> bool {
+        let equal_or_any = |wanted: &str, actual: &str| wanted.is_empty() || wanted == actual;
+        equal_or_any(&self.os, &candidate.os)
+            && equal_or_any(&self.architecture, &candidate.architecture)
+            && equal_or_any(
+                self.variant.as_deref().unwrap_or_default(),
+                candidate.variant.as_deref().unwrap_or_default(),
+            )
+            && equal_or_any(
+                self.os_version.as_deref().unwrap_or_default(),
+                candidate.os_version.as_deref().unwrap_or_default(),
+            )
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = self
+            .variant
+            .as_deref()
+            .filter(|variant| !variant.is_empty())
+        {
+            write!(f, "/{variant}")?;
+        }
+        if let Some(version) = self
+            .os_version
+            .as_deref()
+            .filter(|version| !version.is_empty())
+        {
+            write!(f, ":{version}")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn platforms_select_like_cosign() {
+        let arm = Platform::parse("linux/arm64/v8").unwrap();
+        assert_eq!(arm.to_string(), "linux/arm64/v8");
+        let wanted = Platform::parse("linux/arm64").unwrap();
+        assert!(wanted.selects(&arm));
+        assert!(!Platform::parse("linux/amd64").unwrap().selects(&arm));
+        assert!(!Platform::parse("linux/arm64/v7").unwrap().selects(&arm));
+        assert!(Platform::parse("linux").unwrap().selects(&arm));
+        assert!(Platform::parse("a/b/c/d").is_err());
+    }
     use super::*;
 
     const SIG_MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":233,"digest":"sha256:1c122a7c2e587157569bd5c2a533c99c9e46177aad5a98ef13df3b2bc8f85bdd"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":240,"digest":"sha256:51b341f6f4803cc5bc7f0c2c5f4cd8846055607ef02cbfb2591d5fa34e4d4345","annotations":{"dev.cosignproject.cosign/signature":"MEYCIQCka5XWjozXfUCUAwWDwnGwkRKb+q6QMDanmlgU9tuSIgIhALUwbQny9xQwpFh8Esm6M2TGDYvtjglZTnUlv5W8Hx38"}}]}"#;

@@ -782,6 +782,37 @@ impl RegistryClient {
         }
     }
 
+    /// Asks the registry to mount a blob from another of its repositories. `false` when it
+    /// would not (it then opened an upload session, which is abandoned).
+    pub async fn mount_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &Digest,
+        from: &str,
+    ) -> Result<bool, RegistryError> {
+        if from == repository {
+            return Ok(false);
+        }
+        let path = format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}");
+        let answer = self
+            .send(
+                registry,
+                repository,
+                Access::Push,
+                Method::POST,
+                &path,
+                &[],
+                Some(Body {
+                    bytes: bytes::Bytes::new(),
+                    content_type: "application/octet-stream".to_owned(),
+                }),
+                64 * 1024,
+            )
+            .await?;
+        Ok(answer.status == 201)
+    }
+
     /// Uploads a blob unless the registry has it: `HEAD`; then, if `mount_from` names a
     /// repository of the same registry holding it, a cross-repository mount; else `POST` and a
     /// monolithic `PUT`, or for blobs over `chunk_size` bytes `PATCH` chunks then a closing `PUT`.

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod layout;
 pub mod referrers;
 pub mod signatures;
+pub mod transfer;
 
 pub use client::{Access, ClientOptions, RegistryClient};
 pub use error::RegistryError;

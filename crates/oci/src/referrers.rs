@@ -142,6 +142,27 @@ pub async fn push(
             media_types::OCI_MANIFEST,
         )
         .await?;
+    let artifact_type = manifest
+        .artifact_type
+        .clone()
+        .unwrap_or_else(|| manifest.config.media_type.clone());
+    record(client, repository, subject, &bytes, &artifact_type, mode).await?;
+    Ok(digest)
+}
+
+/// Makes a referrer manifest already pushed by digest findable: nothing more where the
+/// registry keeps referrers itself (unless `mode` asks for the fallback tag), else an entry in
+/// the fallback index, read back and re-appended if a concurrent writer dropped it.
+pub async fn record(
+    client: &RegistryClient,
+    repository: &Repository,
+    subject: &Digest,
+    bytes: &[u8],
+    artifact_type: &str,
+    mode: ReferrersMode,
+) -> Result<(), RegistryError> {
+    let (registry, path) = (repository.registry(), repository.path());
+    let digest = Digest::sha256(bytes);
     let (listed, source) = list(client, repository, subject, Access::Push).await?;
     match (mode, source) {
         (ReferrersMode::Api, ReferrersSource::FallbackTag) => {
@@ -150,17 +171,13 @@ pub async fn push(
                 reason: "the registry has no referrers API (--registry-referrers-mode=oci-1-1 requires one)".to_owned(),
             })
         }
-        (ReferrersMode::Auto | ReferrersMode::Api, ReferrersSource::Api) => return Ok(digest),
+        (ReferrersMode::Auto | ReferrersMode::Api, ReferrersSource::Api) => return Ok(()),
         _ => {}
     }
     if source == ReferrersSource::FallbackTag && listed.iter().any(|entry| entry.digest == digest) {
-        return Ok(digest);
+        return Ok(());
     }
-    let artifact_type = manifest
-        .artifact_type
-        .clone()
-        .unwrap_or_else(|| manifest.config.media_type.clone());
-    let entry = referrer::index_entry(&bytes, &artifact_type);
+    let entry = referrer::index_entry(bytes, artifact_type);
     let tag = referrer::fallback_tag(subject);
     for attempt in 0..12u64 {
         let started = std::time::Instant::now();
@@ -199,7 +216,7 @@ pub async fn push(
             .transpose()?
             .is_some_and(|index| index.manifests.iter().any(|known| known.digest == digest));
         if confirmed {
-            return Ok(digest);
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
     }

@@ -3,11 +3,14 @@
 pub mod attach_signature;
 pub mod clean;
 pub mod completion;
+pub mod copy;
 pub mod download_signature;
 pub mod generate_key_pair;
 pub mod import_key_pair;
+pub mod load;
 pub mod public_key;
 pub mod registry_serve;
+pub mod save;
 pub mod sign;
 pub mod sign_blob;
 pub mod tree;

@@ -6,15 +6,18 @@
 //! manifest, then every payload blob in parallel.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use cosign_core::bundle::{Bundle, BUNDLE_SIZE_LIMIT};
 use cosign_core::bundle_verification::{verify_envelope, VerifiedContent};
 use cosign_core::digest::Digest;
 use cosign_core::keys::PublicKey;
 use cosign_core::legacy_signature::{verify_layer, LayerCheck};
+use cosign_core::manifest::ImageManifest;
 use cosign_core::reference::ImageReference;
 use cosign_core::simple_signing::SimpleSigningPayload;
 use cosign_core::{in_toto, referrer};
+use cosign_oci::layout::{kinds, Layout, LayoutError};
 use cosign_oci::referrers;
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::{Access, RegistryClient};
@@ -64,12 +67,6 @@ pub async fn run(
             "verify with the signer's public key: `cosign verify --key cosign.pub --insecure-ignore-tlog IMAGE`",
         ));
     };
-    if args.local_image.is_some() {
-        return Err(CliError::not_supported(
-            "--local-image",
-            "verify the image in a registry",
-        ));
-    }
     if args.trusted_root.is_some() {
         return Err(CliError::not_supported(
             "--trusted-root",
@@ -88,16 +85,25 @@ pub async fn run(
     let key = PublicKey::from_pem(&key_bytes).map_err(CliError::from)?;
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let wanted = (!args.annotations.is_empty()).then_some(&annotations);
+    let formats = Formats {
+        legacy: true,
+        bundles: args.new_bundle_format != Some(false),
+    };
+    if args.local_image {
+        for path in &args.images {
+            let verified =
+                verify_local_image(Path::new(path), &key, wanted, args.check_claims, formats)?;
+            print_header(path, args, wanted.is_some(), !verified.bundles.is_empty());
+            print_payloads(console, &verified, args.output)?;
+        }
+        return Ok(());
+    }
     let references = args
         .images
         .iter()
         .map(|image| registry_access::parse_reference(image))
         .collect::<Result<Vec<_>, _>>()?;
     let client = registry_access::client(&args.registry, settings)?;
-    let formats = Formats {
-        legacy: true,
-        bundles: args.new_bundle_format != Some(false),
-    };
 
     // All images at once (up to --max-workers), reported in the order given.
     let workers = args.max_workers.max(1);
@@ -121,7 +127,7 @@ pub async fn run(
         index += 1;
         let verified = result?;
         print_header(
-            reference,
+            &reference.to_string(),
             args,
             wanted.is_some(),
             !verified.bundles.is_empty(),
@@ -182,6 +188,15 @@ async fn verify_image(
         }
         (Err(error), _) | (_, Err(error)) => return Err(error),
     };
+    conclude(legacy, bundles)
+}
+
+/// The verdict on an image from what both places gave: what verified, or cosign's error and
+/// exit code for why nothing did.
+fn conclude(
+    legacy: Findings<(Vec<u8>, SimpleSigningPayload)>,
+    bundles: Findings<String>,
+) -> Result<Verified, CliError> {
     if !legacy.verified.is_empty() || !bundles.verified.is_empty() {
         return Ok(Verified {
             payloads: legacy.verified,
@@ -209,6 +224,78 @@ async fn verify_image(
     }
 }
 
+/// Verifies an image saved by `cosign save` (`--local-image`): the signature image the layout
+/// names, and the bundles among its manifests whose subject is the image. No network.
+fn verify_local_image(
+    path: &Path,
+    key: &PublicKey,
+    annotations: Option<&BTreeMap<String, String>>,
+    check_claims: bool,
+    formats: Formats,
+) -> Result<Verified, CliError> {
+    let layout_error = |error: LayoutError| {
+        CliError::new(format!(
+            "loading OCI layout from {}: {error}",
+            path.display()
+        ))
+    };
+    let layout = Layout::open(path).map_err(layout_error)?;
+    let entry = layout.signed_entry().ok_or_else(|| {
+        CliError::new("must verify either an image index or image").with_hint(format!(
+            "{} has no index.json entry annotated kind={} (or {}), as `cosign save` writes",
+            path.display(),
+            kinds::IMAGE,
+            kinds::IMAGE_INDEX
+        ))
+    })?;
+    let digest = entry.digest.clone();
+    let check = check(key, &digest, annotations, check_claims);
+    let mut legacy = Findings::default();
+    if let Some(entry) = layout
+        .entry_of_kind(kinds::SIGNATURES)
+        .filter(|_| formats.legacy)
+    {
+        let manifest = layout.read_manifest(entry).map_err(layout_error)?;
+        let parsed = ImageManifest::parse(&manifest.bytes)
+            .map_err(|error| CliError::new(format!("{}: {error}", entry.digest)))?;
+        let payloads = parsed
+            .layers
+            .iter()
+            .map(|layer| {
+                layout
+                    .read_blob(
+                        &layer.digest,
+                        layer.size.min(signatures::ATTACHMENT_SIZE_LIMIT as u64),
+                    )
+                    .map_err(|error| error.to_string())
+            })
+            .collect();
+        legacy = check_legacy(&parsed, payloads, check);
+    }
+    let mut bundles = Findings::default();
+    if formats.bundles {
+        let outcomes = layout
+            .referrers_of(&digest)
+            .map_err(layout_error)?
+            .iter()
+            .map(|referrer| {
+                let manifest =
+                    ImageManifest::parse(&referrer.bytes).map_err(|error| error.to_string())?;
+                let Some(layer) = referrer::bundle_layer(&manifest) else {
+                    return Ok(None);
+                };
+                let bytes = layout
+                    .read_blob(&layer.digest, layer.size.min(BUNDLE_SIZE_LIMIT as u64))
+                    .map_err(|error| error.to_string())?;
+                // A saved image has no name: cosign leaves the reference empty too.
+                check_bundle(&bytes, check, &digest, "")
+            })
+            .collect();
+        bundles = bundle_findings(outcomes);
+    }
+    conclude(legacy, bundles)
+}
+
 /// Which formats to look at: both by default, legacy only with `--new-bundle-format=false`.
 #[derive(Debug, Clone, Copy)]
 struct Formats {
@@ -229,25 +316,36 @@ async fn legacy_signatures(
     else {
         return Ok(Findings::default());
     };
+    let payloads = signatures::fetch_payloads(client, repository, &manifest.layers)
+        .await
+        .into_iter()
+        .map(|payload| payload.map_err(|error| error.to_string()))
+        .collect();
+    Ok(check_legacy(&manifest, payloads, check))
+}
+
+/// Checks each layer of a signature image against its payload (or the error reading it).
+fn check_legacy(
+    manifest: &ImageManifest,
+    payloads: Vec<Result<Vec<u8>, String>>,
+    check: LayerCheck<'_>,
+) -> Findings<(Vec<u8>, SimpleSigningPayload)> {
     let mut findings = Findings {
         found_any: !manifest.layers.is_empty(),
         ..Findings::default()
     };
-    let payloads = signatures::fetch_payloads(client, repository, &manifest.layers).await;
     for (layer, payload) in manifest.layers.iter().zip(payloads) {
-        let outcome = payload
-            .map_err(|error| error.to_string())
-            .and_then(|payload| {
-                verify_layer(layer, &payload, check)
-                    .map(|parsed| (payload, parsed))
-                    .map_err(|error| error.to_string())
-            });
+        let outcome = payload.and_then(|payload| {
+            verify_layer(layer, &payload, check)
+                .map(|parsed| (payload, parsed))
+                .map_err(|error| error.to_string())
+        });
         match outcome {
             Ok(ok) => findings.verified.push(ok),
             Err(message) => findings.failures.push(message),
         }
     }
-    Ok(findings)
+    findings
 }
 
 /// The bundles among the image's referrers: each fetched and checked in parallel.
@@ -290,45 +388,14 @@ async fn bundle_signatures(
             )
             .await
             .map_err(|error| error.to_string())?;
-        let bundle = Bundle::parse(&bytes).map_err(|error| error.to_string())?;
-        let Some(envelope) = &bundle.dsse_envelope else {
-            return Ok(None);
-        };
-        let subject = check.check_claims.then_some(digest);
-        let verified =
-            verify_envelope(envelope, check.key, subject).map_err(|error| error.to_string())?;
-        let VerifiedContent::Envelope {
-            statement: Some(statement),
-            ..
-        } = verified
-        else {
-            return Ok(None);
-        };
-        if statement.predicate_type != in_toto::COSIGN_SIGN_PREDICATE {
-            // An attestation, not a signature.
-            return Ok(None);
-        }
-        let subject_annotations = statement
-            .subject_for(digest)
-            .and_then(|subject| subject.annotations.clone());
-        if check.check_claims {
-            if let Some(wanted) = check.annotations {
-                let subject = statement
-                    .subject_for(digest)
-                    .ok_or("no matching subject digest found")?;
-                if !subject.has_annotations(wanted) {
-                    return Err("missing or incorrect annotation".to_owned());
-                }
-            }
-        }
-        Ok(Some(bundle_output(
-            reference,
-            digest,
-            &statement.predicate_type,
-            subject_annotations,
-        )))
+        check_bundle(&bytes, check, digest, &reference.name())
     });
-    let outcomes = futures::future::join_all(checks).await;
+    Ok(bundle_findings(futures::future::join_all(checks).await))
+}
+
+/// Sorts the outcomes of checking bundles: verified outputs, failures, and whether any was a
+/// signature at all (`Ok(None)`: not a signature bundle, so not counted).
+fn bundle_findings(outcomes: Vec<Result<Option<String>, String>>) -> Findings<String> {
     let mut findings = Findings::default();
     for outcome in outcomes {
         match outcome {
@@ -343,13 +410,60 @@ async fn bundle_signatures(
             }
         }
     }
-    Ok(findings)
+    findings
+}
+
+/// Checks one bundle against the key and the image digest: `Ok(Some(output))` for a verified
+/// image signature, `Ok(None)` for something else (an attestation, a message signature).
+fn check_bundle(
+    bytes: &[u8],
+    check: LayerCheck<'_>,
+    digest: &Digest,
+    docker_reference: &str,
+) -> Result<Option<String>, String> {
+    let bundle = Bundle::parse(bytes).map_err(|error| error.to_string())?;
+    let Some(envelope) = &bundle.dsse_envelope else {
+        return Ok(None);
+    };
+    let subject = check.check_claims.then_some(digest);
+    let verified =
+        verify_envelope(envelope, check.key, subject).map_err(|error| error.to_string())?;
+    let VerifiedContent::Envelope {
+        statement: Some(statement),
+        ..
+    } = verified
+    else {
+        return Ok(None);
+    };
+    if statement.predicate_type != in_toto::COSIGN_SIGN_PREDICATE {
+        // An attestation, not a signature.
+        return Ok(None);
+    }
+    let subject_annotations = statement
+        .subject_for(digest)
+        .and_then(|subject| subject.annotations.clone());
+    if check.check_claims {
+        if let Some(wanted) = check.annotations {
+            let subject = statement
+                .subject_for(digest)
+                .ok_or("no matching subject digest found")?;
+            if !subject.has_annotations(wanted) {
+                return Err("missing or incorrect annotation".to_owned());
+            }
+        }
+    }
+    Ok(Some(bundle_output(
+        docker_reference,
+        digest,
+        &statement.predicate_type,
+        subject_annotations,
+    )))
 }
 
 /// cosign 3's output for a verified bundle: the reference as given (with its tag), the
 /// predicate type as `type`, the subject's annotations (or `{}`) as `optional`.
 fn bundle_output(
-    reference: &ImageReference,
+    docker_reference: &str,
     digest: &Digest,
     predicate_type: &str,
     annotations: Option<serde_json::Map<String, serde_json::Value>>,
@@ -362,7 +476,7 @@ fn bundle_output(
     };
     format!(
         r#"{{"critical":{{"identity":{{"docker-reference":{}}},"image":{{"docker-manifest-digest":{}}},"type":{}}},"optional":{optional}}}"#,
-        go_json::string(&reference.name()),
+        go_json::string(docker_reference),
         go_json::string(&digest.to_string()),
         go_json::string(predicate_type),
     )
@@ -386,7 +500,7 @@ fn no_signatures() -> CliError {
     CliError::new("no signatures found").with_exit_code(ExitCode::NoSignatures)
 }
 
-fn print_header(reference: &ImageReference, args: &VerifyArgs, annotations: bool, bundles: bool) {
+fn print_header(reference: &str, args: &VerifyArgs, annotations: bool, bundles: bool) {
     console::info(format_args!("\nVerification for {reference} --"));
     console::info("The following checks were performed on each of these signatures:");
     if args.check_claims {

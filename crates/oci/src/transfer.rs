@@ -1,0 +1,335 @@
+//! Moving a signed image between registries and layout directories (`copy`, `save`, `load`):
+//! the image (or index, with its child images), its `.sig`, `.att` and `.sbom` images, and its
+//! referrers. Blobs the destination has are skipped; within one registry they are mounted.
+//! Manifests are pushed after everything they reference, so a registry that checks
+//! references (ours, distribution) accepts them and a reader never sees a dangling one.
+
+use cosign_core::digest::Digest;
+use cosign_core::legacy_signature::Attachment;
+use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
+use cosign_core::reference::Repository;
+use futures::{StreamExt as _, TryStreamExt as _};
+
+use crate::client::{Access, Manifest, RegistryClient};
+use crate::error::RegistryError;
+use crate::layout::{Layout, LayoutError, LayoutWriter};
+use crate::referrers::{self, ReferrersMode};
+
+/// The largest blob moved (held in memory while it travels).
+pub const BLOB_TRANSFER_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
+/// How deep indexes may nest (an index of indexes of images is 2).
+const NESTING_LIMIT: usize = 4;
+/// Blobs moved at once.
+const PARALLEL_BLOBS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error("{what}: {reason}")]
+    Invalid { what: String, reason: String },
+}
+
+fn invalid(what: impl std::fmt::Display, reason: impl std::fmt::Display) -> TransferError {
+    TransferError::Invalid {
+        what: what.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Where content is read from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Registry {
+        client: &'a RegistryClient,
+        repository: &'a Repository,
+    },
+    Layout(&'a Layout),
+}
+
+impl Source<'_> {
+    /// A manifest by digest, its bytes checked.
+    pub async fn manifest(&self, descriptor: &Descriptor) -> Result<Manifest, TransferError> {
+        match self {
+            Source::Registry { client, repository } => client
+                .get_manifest(
+                    repository.registry(),
+                    repository.path(),
+                    &descriptor.digest.to_string(),
+                    Access::Pull,
+                )
+                .await?
+                .ok_or_else(|| invalid(format!("{repository}@{}", descriptor.digest), "not found")),
+            Source::Layout(layout) => Ok(layout.read_manifest(descriptor)?),
+        }
+    }
+
+    async fn blob(&self, descriptor: &Descriptor) -> Result<Vec<u8>, TransferError> {
+        if descriptor.size > BLOB_TRANSFER_LIMIT {
+            return Err(invalid(
+                &descriptor.digest,
+                format!(
+                    "blob of {} bytes is over the {BLOB_TRANSFER_LIMIT}-byte limit of copy, save and load",
+                    descriptor.size
+                ),
+            ));
+        }
+        match self {
+            Source::Registry { client, repository } => Ok(client
+                .get_blob(
+                    repository.registry(),
+                    repository.path(),
+                    &descriptor.digest,
+                    usize::try_from(descriptor.size).unwrap_or(usize::MAX),
+                    Access::Pull,
+                )
+                .await?),
+            Source::Layout(layout) => Ok(layout.read_blob(&descriptor.digest, descriptor.size)?),
+        }
+    }
+
+    /// This source's repository, when it is one in `registry` (a blob can then be mounted).
+    fn repository_in(&self, registry: &str) -> Option<&Repository> {
+        match self {
+            Source::Registry { repository, .. } if repository.registry() == registry => {
+                Some(repository)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where content is written.
+#[derive(Debug, Clone, Copy)]
+pub enum Sink<'a> {
+    Registry {
+        client: &'a RegistryClient,
+        repository: &'a Repository,
+    },
+    Layout(&'a LayoutWriter),
+}
+
+impl Sink<'_> {
+    async fn has_blob(&self, digest: &Digest) -> Result<bool, TransferError> {
+        match self {
+            Sink::Registry { client, repository } => Ok(client
+                .blob_exists(repository.registry(), repository.path(), digest)
+                .await?),
+            Sink::Layout(writer) => Ok(writer.has_blob(digest)),
+        }
+    }
+
+    async fn copy_blob(
+        &self,
+        source: &Source<'_>,
+        descriptor: &Descriptor,
+    ) -> Result<(), TransferError> {
+        if self.has_blob(&descriptor.digest).await? {
+            return Ok(());
+        }
+        if let Sink::Registry { client, repository } = self {
+            if let Some(from) = source.repository_in(repository.registry()) {
+                if client
+                    .mount_blob(
+                        repository.registry(),
+                        repository.path(),
+                        &descriptor.digest,
+                        from.path(),
+                    )
+                    .await?
+                {
+                    return Ok(());
+                }
+            }
+        }
+        let bytes = source.blob(descriptor).await?;
+        match self {
+            Sink::Registry { client, repository } => {
+                client
+                    .upload_blob(repository.registry(), repository.path(), &bytes)
+                    .await?;
+            }
+            Sink::Layout(writer) => writer.write_blob(&descriptor.digest, &bytes)?,
+        }
+        Ok(())
+    }
+
+    async fn put_manifest(
+        &self,
+        manifest: &Manifest,
+        reference: &str,
+    ) -> Result<(), TransferError> {
+        match self {
+            Sink::Registry { client, repository } => client
+                .put_manifest(
+                    repository.registry(),
+                    repository.path(),
+                    reference,
+                    manifest.bytes.clone(),
+                    &manifest.media_type,
+                )
+                .await
+                .map_err(TransferError::from),
+            Sink::Layout(writer) => Ok(writer.write_blob(&manifest.digest, &manifest.bytes)?),
+        }
+    }
+
+    /// Where this sink is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Sink::Registry { repository, .. } => repository.to_string(),
+            Sink::Layout(_) => "the layout".to_owned(),
+        }
+    }
+}
+
+/// Copies `root` and everything it references (child manifests of an index, configs,
+/// layers) from `source` to `sink`, then puts `root` under `reference` (a tag or its digest).
+pub async fn copy_tree(
+    source: &Source<'_>,
+    sink: &Sink<'_>,
+    root: &Manifest,
+    reference: &str,
+) -> Result<(), TransferError> {
+    // Every manifest below the root, deepest first, and every blob they reference.
+    let mut manifests: Vec<Manifest> = Vec::new();
+    let mut blobs: Vec<Descriptor> = Vec::new();
+    let mut level = vec![root.clone()];
+    for depth in 0..=NESTING_LIMIT {
+        let mut next = Vec::new();
+        for manifest in &level {
+            match references_of(manifest)? {
+                References::Children(children) => {
+                    if depth == NESTING_LIMIT {
+                        return Err(invalid(&manifest.digest, "indexes nested too deeply"));
+                    }
+                    let fetched = futures::stream::iter(children.iter())
+                        .map(|child| source.manifest(child))
+                        .buffered(PARALLEL_BLOBS)
+                        .try_collect::<Vec<_>>()
+                        .await?;
+                    next.extend(fetched);
+                }
+                References::Blobs(referenced) => {
+                    for blob in referenced {
+                        if !blobs.iter().any(|known| known.digest == blob.digest) {
+                            blobs.push(blob);
+                        }
+                    }
+                }
+            }
+        }
+        if depth > 0 {
+            manifests.extend(level);
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    futures::stream::iter(blobs.iter())
+        .map(|blob| sink.copy_blob(source, blob))
+        .buffer_unordered(PARALLEL_BLOBS)
+        .try_collect::<Vec<()>>()
+        .await?;
+    for manifest in manifests.iter().rev() {
+        sink.put_manifest(manifest, &manifest.digest.to_string())
+            .await?;
+    }
+    sink.put_manifest(root, reference).await
+}
+
+enum References {
+    Children(Vec<Descriptor>),
+    Blobs(Vec<Descriptor>),
+}
+
+fn references_of(manifest: &Manifest) -> Result<References, TransferError> {
+    if media_types::is_index(&manifest.media_type) {
+        let index =
+            ImageIndex::parse(&manifest.bytes).map_err(|error| invalid(&manifest.digest, error))?;
+        return Ok(References::Children(index.manifests));
+    }
+    let parsed =
+        ImageManifest::parse(&manifest.bytes).map_err(|error| invalid(&manifest.digest, error))?;
+    let mut blobs = vec![parsed.config];
+    // Foreign layers (with `urls`) are not the registry's to hold.
+    blobs.extend(
+        parsed
+            .layers
+            .into_iter()
+            .filter(|layer| layer.urls.is_none()),
+    );
+    Ok(References::Blobs(blobs))
+}
+
+/// Records a referrer manifest already in `repository` so that listing finds it.
+pub async fn record_referrer(
+    client: &RegistryClient,
+    repository: &Repository,
+    subject: &Digest,
+    referrer: &Manifest,
+    mode: ReferrersMode,
+) -> Result<(), TransferError> {
+    let parsed =
+        ImageManifest::parse(&referrer.bytes).map_err(|error| invalid(&referrer.digest, error))?;
+    let artifact_type = parsed.artifact_type.unwrap_or(parsed.config.media_type);
+    referrers::record(
+        client,
+        repository,
+        subject,
+        &referrer.bytes,
+        &artifact_type,
+        mode,
+    )
+    .await?;
+    Ok(())
+}
+
+/// What is attached to an image: its `.sig`, `.att` and `.sbom` images and its referrers.
+#[derive(Debug, Default)]
+pub struct Attached {
+    pub images: Vec<(Attachment, Manifest)>,
+    pub referrers: Vec<Manifest>,
+}
+
+/// Reads what is attached to `digest` in `repository` (the signature repository): the
+/// attachment images asked for and, if `with_referrers`, every referrer, all at once.
+pub async fn attached_in_registry(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    attachments: &[Attachment],
+    with_referrers: bool,
+) -> Result<Attached, TransferError> {
+    let images = futures::future::try_join_all(attachments.iter().map(|attachment| async move {
+        let manifest = client
+            .get_manifest(
+                repository.registry(),
+                repository.path(),
+                &attachment.tag(digest),
+                Access::Pull,
+            )
+            .await?;
+        Ok::<_, TransferError>(manifest.map(|manifest| (*attachment, manifest)))
+    }));
+    let referrers = async {
+        if !with_referrers {
+            return Ok(Vec::new());
+        }
+        let (entries, _) = referrers::list(client, repository, digest, Access::Pull).await?;
+        let source = Source::Registry { client, repository };
+        futures::stream::iter(entries.iter())
+            .map(|entry| source.manifest(entry))
+            .buffered(PARALLEL_BLOBS)
+            .try_collect::<Vec<_>>()
+            .await
+    };
+    let (images, referrers) = tokio::try_join!(images, referrers)?;
+    Ok(Attached {
+        images: images.into_iter().flatten().collect(),
+        referrers,
+    })
+}
