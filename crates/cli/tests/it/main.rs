@@ -16,6 +16,7 @@ mod interop_bundle_images;
 mod interop_images;
 mod interop_keys;
 mod keys;
+mod layouts;
 mod registry_serve;
 mod terminal;
 mod version;

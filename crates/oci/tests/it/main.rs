@@ -121,3 +121,50 @@ fn manifests_keep_their_exact_bytes() {
         assert!(client.get_manifest(registry.address(), "lab/m", "v1", Access::Pull).await.expect("get").is_none());
     });
 }
+
+/// The committed sample image (`examples/sample-image`) is exactly what its generator makes.
+#[test]
+fn the_sample_image_is_what_its_generator_makes() {
+    // Cargo builds the examples before running the tests: `target/<profile>/examples/`.
+    let test_binary = std::env::current_exe().expect("test binary");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir");
+    let generator = profile_dir.join("examples").join("make_sample_image");
+    assert!(
+        generator.exists(),
+        "{} is missing: run `cargo test` without target filters, which builds the examples",
+        generator.display()
+    );
+    let scratch = cosign_testkit::Scratch::new();
+    scratch
+        .command(&generator)
+        .args([scratch.join("fresh")])
+        .run()
+        .success();
+    let committed = cosign_testkit::repository_root().join("examples/sample-image");
+    let listing = |root: &std::path::Path| {
+        let mut files = Vec::new();
+        let mut pending = vec![root.to_owned()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let relative = path.strip_prefix(root).expect("prefix").to_owned();
+                    files.push((relative, std::fs::read(&path).expect("read")));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let fresh = listing(&scratch.join("fresh"));
+    assert_eq!(fresh.len(), 5);
+    assert!(
+        fresh == listing(&committed),
+        "examples/sample-image differs from what `cargo run -p cosign-oci --example make_sample_image` makes: run it and commit the result"
+    );
+}
