@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,23 @@ median_ms() {
   printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f\n", m/1000}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+
+measure() { # name, command...: prints "ms kib"
+  local name=$1; shift
+  local best_ms="" rss=0
+  for _ in 1 2 3; do
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
+    end=$(date +%s%N)
+    local ms=$(( (end - start) / 1000000 ))
+    [ -z "$best_ms" ] && best_ms=$ms
+    best_ms=$(printf '%s\n%s\n' "$best_ms" "$ms" | sort -n | head -1)
+    rss=$(tail -1 "$work/rss")
+  done
+  printf '  %-22s %8d ms %10.1f MiB\n' "$name" "$best_ms" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+  eval "ms_$name=$best_ms; rss_$name=$rss"
+}
 
 want() { [ "$sections" = all ] || [ "$sections" = "$1" ]; }
 
@@ -156,22 +173,6 @@ echo "== verify-blob of a 1 GiB file (bundle, key), median of 3: wall time and p
 head -c 1073741824 /dev/zero > "$work/big.bin"
 (cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix blob >/dev/null 2>&1)
 (cd "$work" && COSIGN_PASSWORD=pw "$ours" sign-blob --key blob.key --tlog-upload=false --bundle big.json big.bin >/dev/null 2>&1)
-measure() { # name, command...: prints "ms kib"
-  local name=$1; shift
-  local best_ms="" rss=0
-  for _ in 1 2 3; do
-    local start end
-    start=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
-    end=$(date +%s%N)
-    local ms=$(( (end - start) / 1000000 ))
-    [ -z "$best_ms" ] && best_ms=$ms
-    best_ms=$(printf '%s\n%s\n' "$best_ms" "$ms" | sort -n | head -1)
-    rss=$(tail -1 "$work/rss")
-  done
-  printf '  %-22s %8d ms %10.1f MiB\n' "$name" "$best_ms" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-  eval "blob_ms_$name=$best_ms; blob_rss_$name=$rss"
-}
 measure ours "$ours" verify-blob --key "$work/blob.pub" --bundle "$work/big.json" --insecure-ignore-tlog "$work/big.bin"
 measure cosign3 "$peers/cosign3" verify-blob --key "$work/blob.pub" --bundle "$work/big.json" --insecure-ignore-tlog "$work/big.bin"
 measure hashlib python3 -c 'import hashlib,sys
@@ -179,8 +180,50 @@ h=hashlib.sha256()
 with open(sys.argv[1],"rb") as f:
     for chunk in iter(lambda: f.read(1<<20), b""): h.update(chunk)
 print(h.hexdigest())' "$work/big.bin"
-printf '  ratio cosign-rs / hashlib (OpenSSL SHA-256): %s (target <= 1.3x)\n' "$(ratio "$blob_ms_ours" "$blob_ms_hashlib")"
+printf '  ratio cosign-rs / hashlib (OpenSSL SHA-256): %s (target <= 1.3x)\n' "$(ratio "$ms_ours" "$ms_hashlib")"
 printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s (target: ours <= 32 MiB)\n' \
-  "$(ratio "$blob_ms_ours" "$blob_ms_cosign3")" "$(ratio "$blob_rss_ours" "$blob_rss_cosign3")"
+  "$(ratio "$ms_ours" "$ms_cosign3")" "$(ratio "$rss_ours" "$rss_cosign3")"
 rm -f "$work/big.bin"
+fi
+
+if want layouts; then
+echo
+echo "== save and copy of a signed image with a 256 MiB layer (best of 3: wall time, peak RSS)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source_port=$(free_port)
+target_port=$(free_port)
+"$ours" registry serve --address "127.0.0.1:$source_port" 2>/dev/null &
+pids+=($!)
+mkdir -p "$work/target"
+cat > "$work/target/config.yml" <<CONF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/target/data}}
+http: {addr: "127.0.0.1:$target_port", secret: bench}
+CONF
+docker-registry serve "$work/target/config.yml" >/dev/null 2>&1 &
+pids+=($!)
+for port in "$source_port" "$target_port"; do
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+done
+head -c 268435456 /dev/urandom > "$work/big.layer"
+tar cf "$work/big.tar" -C "$work" big.layer
+rm -f "$work/big.layer"
+image=127.0.0.1:$source_port/bench/big:v1
+"$peers/crane" append -f "$work/big.tar" -t "$image" --insecure >/dev/null 2>&1
+rm -f "$work/big.tar"
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix layouts >/dev/null 2>&1)
+(cd "$work" && COSIGN_PASSWORD=pw "$peers/cosign3" sign --key layouts.key --tlog-upload=false --use-signing-config=false \
+  --allow-http-registry -y "$image" >/dev/null 2>&1)
+(cd "$work" && COSIGN_PASSWORD=pw "$peers/cosign2" sign --key layouts.key --tlog-upload=false --allow-http-registry -y "$image" >/dev/null 2>&1)
+saved=$work/saved
+copies=127.0.0.1:$target_port/bench/copy
+echo "  save --dir (both signature formats; cosign 3.1 leaves the bundle out of index.json)"
+measure ours sh -c "rm -rf '$saved'; exec '$ours' save --dir '$saved' '$image'"
+measure cosign3 sh -c "rm -rf '$saved'; exec '$peers/cosign3' save --allow-http-registry --dir '$saved' '$image'"
+printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s\n' "$(ratio "$ms_ours" "$ms_cosign3")" "$(ratio "$rss_ours" "$rss_cosign3")"
+echo "  copy to distribution 2.8 (cosign 3.1 copies the .sig image only, not the bundle)"
+measure ours sh -c "exec '$ours' copy '$image' '$copies-'\$\$:v1"
+measure cosign3 sh -c "exec '$peers/cosign3' copy --allow-http-registry '$image' '$copies-'\$\$:v1"
+printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s\n' "$(ratio "$ms_ours" "$ms_cosign3")" "$(ratio "$rss_ours" "$rss_cosign3")"
 fi

@@ -184,6 +184,58 @@ impl Sha256Hasher {
     }
 }
 
+/// Checks content that arrives in pieces against a digest of any supported algorithm.
+#[derive(Clone)]
+pub struct DigestCheck {
+    expected: Digest,
+    state: DigestState,
+}
+
+#[derive(Clone)]
+enum DigestState {
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl std::fmt::Debug for DigestCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DigestCheck({})", self.expected)
+    }
+}
+
+impl DigestCheck {
+    pub fn new(expected: &Digest) -> Self {
+        let state = match expected.algorithm {
+            DigestAlgorithm::Sha256 => DigestState::Sha256(sha2::Sha256::default()),
+            DigestAlgorithm::Sha384 => DigestState::Sha384(sha2::Sha384::default()),
+            DigestAlgorithm::Sha512 => DigestState::Sha512(sha2::Sha512::default()),
+        };
+        Self {
+            expected: expected.clone(),
+            state,
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        match &mut self.state {
+            DigestState::Sha256(hasher) => hasher.update(bytes),
+            DigestState::Sha384(hasher) => hasher.update(bytes),
+            DigestState::Sha512(hasher) => hasher.update(bytes),
+        }
+    }
+
+    /// Whether everything passed to [`DigestCheck::update`] hashes to the expected digest.
+    pub fn matches(self) -> bool {
+        let actual = match self.state {
+            DigestState::Sha256(hasher) => hex_encode(&hasher.finalize()),
+            DigestState::Sha384(hasher) => hex_encode(&hasher.finalize()),
+            DigestState::Sha512(hasher) => hex_encode(&hasher.finalize()),
+        };
+        actual == self.expected.hex
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +258,13 @@ mod tests {
         hasher.update(b"{");
         hasher.update(b"}");
         assert_eq!(hasher.finish(), digest);
+        for (content, expected) in [(&b"{}"[..], true), (&b"{ }"[..], false)] {
+            let mut check = DigestCheck::new(&digest);
+            for piece in content.chunks(1) {
+                check.update(piece);
+            }
+            assert_eq!(check.matches(), expected);
+        }
     }
 
     #[test]

@@ -494,26 +494,55 @@ impl RegistryClient {
         } else {
             format!("{}{path_or_url}", endpoint.base)
         };
+        let response = self
+            .exchange(
+                registry,
+                &endpoint,
+                repository,
+                access,
+                &method,
+                &url,
+                headers,
+                body.as_ref(),
+            )
+            .await?;
+        self.finish(&method, url, response, limit).await
+    }
+
+    /// Sends a request, with retries on 429, 5xx and dropped connections and one token
+    /// refresh on 401, and returns the last answer, whatever its status, body unread.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange(
+        &self,
+        registry: &str,
+        endpoint: &Endpoint,
+        repository: &str,
+        access: Access,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Body>,
+    ) -> Result<reqwest::Response, RegistryError> {
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let authorization = self
-                .authorization(registry, &endpoint, repository, access, false)
+                .authorization(registry, endpoint, repository, access, false)
                 .await?;
-            let mut request = self.http.request(method.clone(), &url);
+            let mut request = self.http.request(method.clone(), url);
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
             if let Some(value) = &authorization {
                 request = request.header(AUTHORIZATION, value.clone());
             }
-            if let Some(body) = &body {
+            if let Some(body) = body {
                 request = request
                     .header(CONTENT_TYPE, body.content_type.as_str())
                     .body(body.bytes.clone());
             }
-            self.count_request(method.as_str(), &url);
+            self.count_request(method.as_str(), url);
             let outcome = request.send().await;
             let response = match outcome {
                 Ok(response) => response,
@@ -529,7 +558,7 @@ impl RegistryClient {
                     }
                     return Err(RegistryError::Transport {
                         method: method.to_string(),
-                        url,
+                        url: url.to_owned(),
                         reason,
                     });
                 }
@@ -544,7 +573,7 @@ impl RegistryClient {
                 refreshed = true;
                 attempt = 0;
                 let _ = self
-                    .authorization(registry, &endpoint, repository, access, true)
+                    .authorization(registry, endpoint, repository, access, true)
                     .await?;
                 continue;
             }
@@ -564,7 +593,7 @@ impl RegistryClient {
                 tokio::time::sleep(delay).await;
                 continue;
             }
-            return self.finish(&method, url, response, limit).await;
+            return Ok(response);
         }
     }
 
@@ -782,6 +811,140 @@ impl RegistryClient {
         }
     }
 
+    /// Opens a blob for reading piece by piece (constant memory, whatever its size). The
+    /// caller checks the digest ([`crate::transfer`] does, as the pieces go by).
+    pub async fn open_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &Digest,
+        access: Access,
+    ) -> Result<BlobReader, RegistryError> {
+        let endpoint = self.endpoint(registry).await?;
+        let url = format!("{}/v2/{repository}/blobs/{digest}", endpoint.base);
+        let response = self
+            .exchange(
+                registry,
+                &endpoint,
+                repository,
+                access,
+                &Method::GET,
+                &url,
+                &[],
+                None,
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(self
+                .finish(&Method::GET, url, response, 0)
+                .await
+                .err()
+                .unwrap_or_else(|| RegistryError::Protocol {
+                    url: String::new(),
+                    reason: "unexpected answer".to_owned(),
+                }));
+        }
+        Ok(BlobReader { response, url })
+    }
+
+    /// Uploads a blob from a stream of pieces as they come: `POST`, one `PATCH` whose body is
+    /// the stream (nothing buffered: reading the source and writing the registry overlap),
+    /// then the closing `PUT` naming the digest, which the registry checks. A stream that
+    /// ends in an error aborts the `PATCH`; that error is the one returned.
+    pub async fn upload_blob_stream<S>(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &Digest,
+        pieces: S,
+    ) -> Result<(), RegistryError>
+    where
+        S: futures::Stream<Item = Result<bytes::Bytes, RegistryError>> + Send + 'static,
+    {
+        use futures::StreamExt as _;
+        let start_path = format!("/v2/{repository}/blobs/uploads/");
+        let start = self
+            .send(
+                registry,
+                repository,
+                Access::Push,
+                Method::POST,
+                &start_path,
+                &[],
+                Some(Body {
+                    bytes: bytes::Bytes::new(),
+                    content_type: "application/octet-stream".to_owned(),
+                }),
+                64 * 1024,
+            )
+            .await?;
+        let location = start
+            .header(LOCATION.as_str())
+            .ok_or_else(|| RegistryError::Protocol {
+                url: start_path.clone(),
+                reason: "upload started without a Location header".to_owned(),
+            })?;
+        let endpoint = self.endpoint(registry).await?;
+        let mut url = resolve_location(&endpoint.base, location)?;
+        // The source's own error, kept to report instead of the aborted request's.
+        let source_error: Arc<std::sync::Mutex<Option<RegistryError>>> = Arc::default();
+        let slot = Arc::clone(&source_error);
+        let body = pieces.map(move |piece| {
+            piece.map_err(|error| {
+                let message = error.to_string();
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(error);
+                }
+                message
+            })
+        });
+        let authorization = self
+            .authorization(registry, &endpoint, repository, Access::Push, false)
+            .await?;
+        let mut request = self
+            .http
+            .request(Method::PATCH, url.as_str())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(body));
+        if let Some(value) = authorization {
+            request = request.header(AUTHORIZATION, value);
+        }
+        self.count_request("PATCH", url.as_str());
+        let outcome = request.send().await;
+        let taken = source_error.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(error) = taken {
+            return Err(error);
+        }
+        let response = outcome.map_err(|error| RegistryError::Transport {
+            method: "PATCH".to_owned(),
+            url: url.to_string(),
+            reason: describe_reqwest_error(&error),
+        })?;
+        let answer = self
+            .finish(&Method::PATCH, url.to_string(), response, 64 * 1024)
+            .await?;
+        if let Some(next) = answer.header(LOCATION.as_str()) {
+            url = resolve_location(&endpoint.base, next)?;
+        }
+        url.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        self.send(
+            registry,
+            repository,
+            Access::Push,
+            Method::PUT,
+            url.as_str(),
+            &[],
+            Some(Body {
+                bytes: bytes::Bytes::new(),
+                content_type: "application/octet-stream".to_owned(),
+            }),
+            64 * 1024,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Asks the registry to mount a blob from another of its repositories. `false` when it
     /// would not (it then opened an upload session, which is abandoned).
     pub async fn mount_blob(
@@ -948,6 +1111,32 @@ impl RegistryClient {
     ) -> Result<Digest, RegistryError> {
         self.upload_blob_with(registry, repository, bytes, None, UPLOAD_CHUNK_SIZE)
             .await
+    }
+}
+
+/// A blob being read, piece by piece.
+#[derive(Debug)]
+pub struct BlobReader {
+    response: reqwest::Response,
+    url: String,
+}
+
+impl BlobReader {
+    /// The size the registry announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The next piece, or `None` at the end.
+    pub async fn next_piece(&mut self) -> Result<Option<bytes::Bytes>, RegistryError> {
+        self.response
+            .chunk()
+            .await
+            .map_err(|error| RegistryError::Transport {
+                method: "GET".to_owned(),
+                url: self.url.clone(),
+                reason: describe_reqwest_error(&error),
+            })
     }
 }
 

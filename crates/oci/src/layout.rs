@@ -109,6 +109,12 @@ impl Layout {
         self.blob_path(digest).is_file()
     }
 
+    /// Opens a blob's file for reading piece by piece (the caller checks the digest).
+    pub fn open_blob(&self, digest: &Digest) -> Result<fs::File, LayoutError> {
+        let path = self.blob_path(digest);
+        fs::File::open(&path).map_err(io_error(&path))
+    }
+
     /// Reads a blob of at most `limit` bytes and checks its digest.
     pub fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, LayoutError> {
         let path = self.blob_path(digest);
@@ -234,6 +240,31 @@ impl LayoutWriter {
         blob_path(&self.root, digest).is_file()
     }
 
+    /// Starts writing a blob under its digest, piece by piece: it appears only when
+    /// [`PendingBlob::commit`] is called (after the caller has checked the content).
+    pub fn begin_blob(&self, digest: &Digest) -> Result<PendingBlob, LayoutError> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let target = blob_path(&self.root, digest);
+        let parent = target
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| self.root.clone());
+        fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        let temporary = parent.join(format!(
+            ".{}.{}.{}.tmp",
+            digest.hex(),
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let file = fs::File::create(&temporary).map_err(io_error(&temporary))?;
+        Ok(PendingBlob {
+            file,
+            temporary,
+            target,
+            committed: false,
+        })
+    }
+
     /// Writes a blob under its digest (temporary file, sync, rename).
     pub fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<(), LayoutError> {
         let path = blob_path(&self.root, digest);
@@ -284,6 +315,39 @@ impl LayoutWriter {
         };
         write_atomically(&self.root.join(INDEX_FILE), &index.to_bytes())?;
         Ok(self.root)
+    }
+}
+
+/// A blob being written to a layout; removed unless committed.
+#[derive(Debug)]
+pub struct PendingBlob {
+    file: fs::File,
+    temporary: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl PendingBlob {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), LayoutError> {
+        self.file
+            .write_all(bytes)
+            .map_err(io_error(&self.temporary))
+    }
+
+    /// Syncs the blob and moves it into place.
+    pub fn commit(mut self) -> Result<(), LayoutError> {
+        self.file.sync_all().map_err(io_error(&self.temporary))?;
+        fs::rename(&self.temporary, &self.target).map_err(io_error(&self.target))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingBlob {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temporary);
+        }
     }
 }
 

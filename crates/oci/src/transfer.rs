@@ -4,19 +4,19 @@
 //! Manifests are pushed after everything they reference, so a registry that checks
 //! references (ours, distribution) accepts them and a reader never sees a dangling one.
 
-use cosign_core::digest::Digest;
+use cosign_core::digest::{Digest, DigestCheck};
 use cosign_core::legacy_signature::Attachment;
 use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
 use cosign_core::reference::Repository;
 use futures::{StreamExt as _, TryStreamExt as _};
 
-use crate::client::{Access, Manifest, RegistryClient};
+use crate::client::{Access, BlobReader, Manifest, RegistryClient};
 use crate::error::RegistryError;
 use crate::layout::{Layout, LayoutError, LayoutWriter};
 use crate::referrers::{self, ReferrersMode};
 
-/// The largest blob moved (held in memory while it travels).
-pub const BLOB_TRANSFER_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
+/// Pieces read from a layout file at a time.
+const FILE_PIECE: usize = 1024 * 1024;
 /// How deep indexes may nest (an index of indexes of images is 2).
 const NESTING_LIMIT: usize = 4;
 /// Blobs moved at once.
@@ -66,28 +66,28 @@ impl Source<'_> {
         }
     }
 
-    async fn blob(&self, descriptor: &Descriptor) -> Result<Vec<u8>, TransferError> {
-        if descriptor.size > BLOB_TRANSFER_LIMIT {
-            return Err(invalid(
-                &descriptor.digest,
-                format!(
-                    "blob of {} bytes is over the {BLOB_TRANSFER_LIMIT}-byte limit of copy, save and load",
-                    descriptor.size
-                ),
-            ));
-        }
-        match self {
-            Source::Registry { client, repository } => Ok(client
-                .get_blob(
-                    repository.registry(),
-                    repository.path(),
-                    &descriptor.digest,
-                    usize::try_from(descriptor.size).unwrap_or(usize::MAX),
-                    Access::Pull,
-                )
-                .await?),
-            Source::Layout(layout) => Ok(layout.read_blob(&descriptor.digest, descriptor.size)?),
-        }
+    /// Opens a blob for reading piece by piece, checked against its descriptor.
+    async fn open_blob(&self, descriptor: &Descriptor) -> Result<CheckedBlob, TransferError> {
+        let reader = match self {
+            Source::Registry { client, repository } => BlobSource::Registry(
+                client
+                    .open_blob(
+                        repository.registry(),
+                        repository.path(),
+                        &descriptor.digest,
+                        Access::Pull,
+                    )
+                    .await?,
+            ),
+            Source::Layout(layout) => BlobSource::File(layout.open_blob(&descriptor.digest)?),
+        };
+        Ok(CheckedBlob {
+            reader,
+            check: Some(DigestCheck::new(&descriptor.digest)),
+            digest: descriptor.digest.clone(),
+            declared: descriptor.size,
+            seen: 0,
+        })
     }
 
     /// This source's repository, when it is one in `registry` (a blob can then be mounted).
@@ -144,14 +144,33 @@ impl Sink<'_> {
                 }
             }
         }
-        let bytes = source.blob(descriptor).await?;
+        let mut blob = source.open_blob(descriptor).await?;
         match self {
             Sink::Registry { client, repository } => {
+                let pieces = futures::stream::unfold(Some(blob), |state| async move {
+                    let mut blob = state?;
+                    match blob.next_piece().await {
+                        Ok(Some(piece)) => Some((Ok(piece), Some(blob))),
+                        Ok(None) => None,
+                        Err(error) => Some((Err(error.into_registry_error()), None)),
+                    }
+                });
                 client
-                    .upload_blob(repository.registry(), repository.path(), &bytes)
+                    .upload_blob_stream(
+                        repository.registry(),
+                        repository.path(),
+                        &descriptor.digest,
+                        Box::pin(pieces),
+                    )
                     .await?;
             }
-            Sink::Layout(writer) => writer.write_blob(&descriptor.digest, &bytes)?,
+            Sink::Layout(writer) => {
+                let mut pending = writer.begin_blob(&descriptor.digest)?;
+                while let Some(piece) = blob.next_piece().await? {
+                    pending.write(&piece)?;
+                }
+                pending.commit()?;
+            }
         }
         Ok(())
     }
@@ -239,6 +258,79 @@ pub async fn copy_tree(
             .await?;
     }
     sink.put_manifest(root, reference).await
+}
+
+enum BlobSource {
+    Registry(BlobReader),
+    File(std::fs::File),
+}
+
+/// A blob's pieces as they are read, checked against its descriptor: more bytes than
+/// declared, fewer, or content of another digest end it with an error, before its last piece
+/// is handed over (so an upload is never closed, nor a layout file committed, on bad content).
+struct CheckedBlob {
+    reader: BlobSource,
+    check: Option<DigestCheck>,
+    digest: Digest,
+    declared: u64,
+    seen: u64,
+}
+
+impl CheckedBlob {
+    async fn next_piece(&mut self) -> Result<Option<bytes::Bytes>, TransferError> {
+        let piece = match &mut self.reader {
+            BlobSource::Registry(reader) => reader.next_piece().await?,
+            BlobSource::File(file) => {
+                use std::io::Read as _;
+                let mut buffer = vec![0u8; FILE_PIECE];
+                let read = file
+                    .read(&mut buffer)
+                    .map_err(|error| invalid(&self.digest, error))?;
+                buffer.truncate(read);
+                (read > 0).then(|| bytes::Bytes::from(buffer))
+            }
+        };
+        let Some(piece) = piece else {
+            if self.seen != self.declared {
+                return Err(invalid(
+                    &self.digest,
+                    format!("{} bytes where {} were declared", self.seen, self.declared),
+                ));
+            }
+            let matches = self.check.take().is_some_and(DigestCheck::matches);
+            if !matches {
+                return Err(invalid(&self.digest, "content does not match its digest"));
+            }
+            return Ok(None);
+        };
+        self.seen += piece.len() as u64;
+        if self.seen > self.declared {
+            return Err(invalid(
+                &self.digest,
+                format!("more than the {} bytes declared", self.declared),
+            ));
+        }
+        if let Some(check) = &mut self.check {
+            check.update(&piece);
+        }
+        Ok(Some(piece))
+    }
+}
+
+impl TransferError {
+    /// For errors that must travel through the registry client's upload stream.
+    fn into_registry_error(self) -> RegistryError {
+        match self {
+            TransferError::Registry(error) => error,
+            TransferError::Invalid { what, reason } => {
+                RegistryError::Protocol { url: what, reason }
+            }
+            TransferError::Layout(error) => RegistryError::Protocol {
+                url: "reading the layout".to_owned(),
+                reason: error.to_string(),
+            },
+        }
+    }
 }
 
 enum References {

@@ -656,3 +656,92 @@ fn referrers_mode_oci_1_1_needs_the_referrers_api() {
         .run()
         .success();
 }
+
+/// `save` from a registry serving `fault` for every blob: an error naming the blob, and no
+/// file in the layout under a digest its content does not have (nor any temporary file).
+fn save_refuses(fault: Fault, message: &str) {
+    let setup = signed_image();
+    // The image's layer.
+    let layer = cosign_core::digest::Digest::sha256(b"layer content");
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: format!("/blobs/{layer}"),
+        times: None,
+        fault,
+    });
+    let run = cosign(&setup.scratch)
+        .args(["save", "--dir", "saved", &setup.image])
+        .run()
+        .failure(1);
+    assert!(run.stderr.contains(message), "{}", run.stderr);
+    let blobs = setup.scratch.join("saved/blobs/sha256");
+    for entry in std::fs::read_dir(&blobs).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "{name} left behind");
+        let content = std::fs::read(&path).unwrap();
+        assert_eq!(
+            cosign_core::digest::Digest::sha256(&content).hex(),
+            name,
+            "{name} holds other content"
+        );
+    }
+}
+
+#[test]
+fn save_refuses_blobs_whose_content_is_not_their_digest() {
+    save_refuses(
+        Fault::Serve {
+            content_type: "application/octet-stream".to_owned(),
+            // As long as the layer ("layer content"), other bytes.
+            bytes: b"other content".to_vec(),
+        },
+        "content does not match its digest",
+    );
+}
+
+#[test]
+fn save_stops_reading_a_blob_at_its_declared_size() {
+    for declare_length in [true, false] {
+        save_refuses(
+            Fault::Huge {
+                length: 4 << 30,
+                declare_length,
+            },
+            "bytes declared",
+        );
+    }
+}
+
+#[test]
+fn copy_aborts_the_upload_of_a_blob_whose_content_is_not_its_digest() {
+    let setup = signed_image();
+    let layer = cosign_core::digest::Digest::sha256(b"layer content");
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: format!("/blobs/{layer}"),
+        times: None,
+        fault: Fault::Serve {
+            content_type: "application/octet-stream".to_owned(),
+            bytes: b"other content".to_vec(),
+        },
+    });
+    let target = cosign_testkit::Distribution::start();
+    let destination = format!("{}/lab/app:v1", target.address());
+    let run = cosign(&setup.scratch)
+        .args(["copy", &setup.image, &destination])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{layer}: content does not match its digest")),
+        "{}",
+        run.stderr
+    );
+    let digest = setup
+        .scratch
+        .command(cosign_testkit::Peer::Crane.path())
+        .args(["digest", &destination, "--insecure"])
+        .run();
+    assert_ne!(digest.code, Some(0), "nothing was tagged");
+}
