@@ -390,6 +390,34 @@ fn copy_with_platform_takes_one_image_of_an_index() {
         .run()
         .success();
 
+    // The whole index saved and loaded: its images come along.
+    cosign(&scratch)
+        .args(["save", "--dir", "index", &index_reference])
+        .run()
+        .success();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&scratch.read("index/index.json")).unwrap();
+    assert_eq!(
+        saved["manifests"][0]["annotations"]["kind"],
+        "dev.cosignproject.cosign/imageIndex"
+    );
+    let reloaded = format!("{}/reloaded/multi:1", registry.address());
+    cosign(&scratch)
+        .args(["load", "--dir", "index", &reloaded])
+        .run()
+        .success();
+    assert_eq!(
+        digest_of(&scratch, &reloaded),
+        digest_of(&scratch, &index_reference)
+    );
+    assert_eq!(
+        digest_of(
+            &scratch,
+            &format!("{}/reloaded/multi@{arm64_digest}", registry.address())
+        ),
+        arm64_digest
+    );
+
     let target = format!("{}/one/multi:1", registry.address());
     cosign(&scratch)
         .args([
