@@ -443,9 +443,17 @@ pub struct VerifyBlobArgs {
     #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
     pub certificate_identity: Option<String>,
 
+    /// the certificate identity to expect, as a regular expression matching all of it (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+
     /// the OIDC issuer to expect (keyless)
     #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
     pub certificate_oidc_issuer: Option<String>,
+
+    /// the OIDC issuer to expect, as a regular expression matching all of it (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
 
     /// expect the signature to be packaged in a Sigstore bundle
     #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]

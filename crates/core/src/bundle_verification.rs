@@ -10,6 +10,7 @@
 //! `--insecure-ignore-tlog`); this module is only the key and the content.
 
 use crate::bundle::{hash_algorithm_from_name, Bundle, Envelope};
+use crate::certificate::{Certificate, CertificateError};
 use crate::digest::Digest;
 use crate::dsse::{self, EnvelopeError};
 use crate::in_toto::{Statement, StatementError};
@@ -76,6 +77,37 @@ pub fn verify_with_key(
     {
         return Err(BundleVerificationError::CertificateMaterial);
     }
+    verify_content(bundle, key, artifact)
+}
+
+/// The bundle's signing certificate: `certificate` (v0.3), else the first of
+/// `x509CertificateChain` (v0.1, v0.2; the rest of that chain is never trusted).
+pub fn leaf_certificate(bundle: &Bundle) -> Option<Result<Certificate, CertificateError>> {
+    let material = &bundle.verification_material;
+    let raw = material.certificate.as_ref().or_else(|| {
+        material
+            .x509_certificate_chain
+            .as_ref()
+            .and_then(|chain| chain.certificates.first())
+    })?;
+    Some(Certificate::from_der(&raw.raw_bytes))
+}
+
+/// Checks the bundle's signature with the key of its (already verified) certificate and,
+/// if given, the artifact it should cover.
+pub fn verify_with_certificate(
+    bundle: &Bundle,
+    leaf: &Certificate,
+    artifact: Option<Artifact<'_>>,
+) -> Result<VerifiedContent, BundleVerificationError> {
+    verify_content(bundle, leaf.public_key(), artifact)
+}
+
+fn verify_content(
+    bundle: &Bundle,
+    key: &PublicKey,
+    artifact: Option<Artifact<'_>>,
+) -> Result<VerifiedContent, BundleVerificationError> {
     if let Some(signature) = &bundle.message_signature {
         let Some(artifact) = artifact else {
             return Err(BundleVerificationError::NeedsArtifactBytes);

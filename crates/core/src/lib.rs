@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod bundle_verification;
+pub mod certificate;
 pub mod digest;
 pub mod dsse;
 pub mod go_json;

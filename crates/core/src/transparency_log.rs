@@ -17,6 +17,7 @@ use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::bundle::{Bundle, BundleVersion, InclusionProof, TransparencyLogEntry};
+use crate::certificate::Certificate;
 use crate::digest::{hex_encode, Digest};
 use crate::keys::{PublicKey, SigningAlgorithm};
 use crate::trusted_root::{TransparencyLogInstance, TrustedRoot};
@@ -50,6 +51,13 @@ pub enum TlogError {
     InvalidCheckpoint { reason: &'static str },
 }
 
+/// Who signed, as a log entry must name them: a public key, or a certificate (logged whole).
+#[derive(Debug, Clone, Copy)]
+pub enum Signer<'a> {
+    Key(&'a PublicKey),
+    Certificate(&'a Certificate),
+}
+
 /// Verifies the bundle's log entries for a message signature by `key` over an artifact whose
 /// SHA-256 is `artifact`, at `now` (seconds since 1970). Returns the integrated times of the
 /// entries that verified (one per log), if at least `threshold` logs vouched.
@@ -58,6 +66,19 @@ pub fn verify_entries(
     root: &TrustedRoot,
     artifact: &Digest,
     key: &PublicKey,
+    now: i64,
+    threshold: usize,
+) -> Result<Vec<i64>, TlogError> {
+    verify_entries_for(bundle, root, artifact, Signer::Key(key), now, threshold)
+}
+
+/// [`verify_entries`] for any signer. The integrated times returned are those a log signed
+/// (a signed entry timestamp verified): only those may stand for the signing time.
+pub fn verify_entries_for(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    artifact: &Digest,
+    key: Signer<'_>,
     now: i64,
     threshold: usize,
 ) -> Result<Vec<i64>, TlogError> {
@@ -70,7 +91,10 @@ pub fn verify_entries(
             Ok(()) => {
                 if !logs_seen.contains(&entry.log_id.key_id.as_slice()) {
                     logs_seen.push(&entry.log_id.key_id);
-                    times.push(entry.integrated_time);
+                    // "Integrated time is trusted only when signed."
+                    if entry.inclusion_promise.is_some() {
+                        times.push(entry.integrated_time);
+                    }
                 }
             }
             Err(error) => last_error = Some(error),
@@ -91,7 +115,7 @@ fn verify_entry(
     entry: &TransparencyLogEntry,
     root: &TrustedRoot,
     artifact: &Digest,
-    key: &PublicKey,
+    key: Signer<'_>,
     now: i64,
 ) -> Result<(), TlogError> {
     // 1. A trusted log, valid at the integrated time.
@@ -135,7 +159,7 @@ fn check_body(
     bundle: &Bundle,
     entry: &TransparencyLogEntry,
     artifact: &Digest,
-    key: &PublicKey,
+    signer: Signer<'_>,
 ) -> Result<(), TlogError> {
     let kind = (&entry.kind_version.kind, &entry.kind_version.version);
     if kind != (&"hashedrekord".to_owned(), &"0.0.1".to_owned()) {
@@ -166,15 +190,25 @@ fn check_body(
     if text("/spec/signature/content") != signature.as_deref() {
         return Err(TlogError::BodyMismatch { what: "signature" });
     }
-    let logged_key = text("/spec/signature/publicKey/content")
-        .and_then(|encoded| {
-            base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .ok()
-        })
-        .and_then(|pem| PublicKey::from_pem(&pem).ok());
-    if logged_key.as_ref() != Some(key) {
-        return Err(TlogError::BodyMismatch { what: "public key" });
+    let logged = text("/spec/signature/publicKey/content").and_then(|encoded| {
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+    });
+    let matches = match (signer, &logged) {
+        (Signer::Key(key), Some(pem)) => PublicKey::from_pem(pem).ok().as_ref() == Some(key),
+        (Signer::Certificate(leaf), Some(pem)) => {
+            Certificate::from_pem(pem).ok().as_ref() == Some(leaf)
+        }
+        (_, None) => false,
+    };
+    if !matches {
+        return Err(TlogError::BodyMismatch {
+            what: match signer {
+                Signer::Key(_) => "public key",
+                Signer::Certificate(_) => "certificate",
+            },
+        });
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use base64::Engine as _;
 use serde::Deserialize;
 
+use crate::certificate::Certificate;
 use crate::keys::PublicKey;
 
 /// Sigstore's public-good trusted root, embedded so that verification needs no network.
@@ -26,9 +27,22 @@ pub struct TransparencyLogInstance {
     pub valid_until: Option<i64>,
 }
 
+/// A certificate authority we trust: its chain (issuing certificate first, trust anchor
+/// last), for certificates issued in [start, end].
+#[derive(Debug, Clone)]
+pub struct CertificateAuthority {
+    pub uri: String,
+    pub chain: Vec<Certificate>,
+    pub valid_from: i64,
+    pub valid_until: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TrustedRoot {
     pub tlogs: Vec<TransparencyLogInstance>,
+    pub certificate_authorities: Vec<CertificateAuthority>,
+    /// Certificate transparency logs (same shape as transparency logs).
+    pub ct_logs: Vec<TransparencyLogInstance>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +56,44 @@ pub enum TrustedRootError {
     },
     #[error("trusted root: transparency log {url}: {reason}")]
     Log { url: String, reason: String },
+    #[error("trusted root: certificate authority {uri}: {reason}")]
+    Authority { uri: String, reason: String },
 }
 
 #[derive(Deserialize)]
 struct RawRoot {
     #[serde(default)]
     tlogs: Vec<RawLog>,
+    #[serde(
+        rename = "certificateAuthorities",
+        alias = "certificate_authorities",
+        default
+    )]
+    certificate_authorities: Vec<RawAuthority>,
+    #[serde(default)]
+    ctlogs: Vec<RawLog>,
+}
+
+#[derive(Deserialize)]
+struct RawAuthority {
+    #[serde(default)]
+    uri: String,
+    #[serde(rename = "certChain", alias = "cert_chain")]
+    cert_chain: RawChain,
+    #[serde(rename = "validFor", alias = "valid_for", default)]
+    valid_for: Option<RawValidity>,
+}
+
+#[derive(Deserialize)]
+struct RawChain {
+    #[serde(default)]
+    certificates: Vec<RawCertificate>,
+}
+
+#[derive(Deserialize)]
+struct RawCertificate {
+    #[serde(rename = "rawBytes", alias = "raw_bytes")]
+    raw_bytes: String,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +110,8 @@ struct RawLog {
 struct RawKey {
     #[serde(rename = "rawBytes", alias = "raw_bytes", default)]
     raw_bytes: String,
+    #[serde(rename = "keyDetails", alias = "key_details", default)]
+    key_details: String,
     #[serde(rename = "validFor", alias = "valid_for", default)]
     valid_for: Option<RawValidity>,
 }
@@ -89,50 +137,101 @@ impl TrustedRoot {
         }
         let raw: RawRoot =
             serde_json::from_slice(bytes).map_err(|source| TrustedRootError::Parse { source })?;
-        let mut tlogs = Vec::new();
-        for log in raw.tlogs {
-            let error = |reason: String| TrustedRootError::Log {
-                url: log.base_url.clone(),
+        let tlogs = raw
+            .tlogs
+            .into_iter()
+            .map(parse_log)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ct_logs = raw
+            .ctlogs
+            .into_iter()
+            .map(parse_log)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut certificate_authorities = Vec::new();
+        for authority in raw.certificate_authorities {
+            let error = |reason: String| TrustedRootError::Authority {
+                uri: authority.uri.clone(),
                 reason,
             };
-            let engine = base64::engine::general_purpose::STANDARD;
-            let der = engine
-                .decode(log.public_key.raw_bytes.as_bytes())
-                .map_err(|e| error(e.to_string()))?;
-            let public_key = PublicKey::from_der(&der).map_err(|e| error(e.to_string()))?;
-            let log_id = engine
-                .decode(log.log_id.key_id.as_bytes())
-                .map_err(|e| error(e.to_string()))?;
-            // "validFor.start" is required: a key with no start is trusted for nothing.
-            let validity = log
-                .public_key
-                .valid_for
-                .ok_or_else(|| error("no validity period".to_owned()))?;
-            let start = validity
-                .start
-                .ok_or_else(|| error("no validity start".to_owned()))?;
-            let valid_from =
-                parse_rfc3339(&start).ok_or_else(|| error(format!("bad time {start:?}")))?;
-            let valid_until = match validity.end {
-                Some(end) => {
-                    Some(parse_rfc3339(&end).ok_or_else(|| error(format!("bad time {end:?}")))?)
-                }
-                None => None,
-            };
-            tlogs.push(TransparencyLogInstance {
-                base_url: log.base_url.clone(),
-                public_key,
-                log_id,
+            let chain = authority
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|certificate| {
+                    let der = base64::engine::general_purpose::STANDARD
+                        .decode(certificate.raw_bytes.as_bytes())
+                        .map_err(|e| error(e.to_string()))?;
+                    Certificate::from_der(&der).map_err(|e| error(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (valid_from, valid_until) = parse_validity(authority.valid_for).map_err(error)?;
+            certificate_authorities.push(CertificateAuthority {
+                uri: authority.uri.clone(),
+                chain,
                 valid_from,
                 valid_until,
             });
         }
-        Ok(Self { tlogs })
+        Ok(Self {
+            tlogs,
+            certificate_authorities,
+            ct_logs,
+        })
     }
 
     pub fn tlog(&self, log_id: &[u8]) -> Option<&TransparencyLogInstance> {
         self.tlogs.iter().find(|log| log.log_id == log_id)
     }
+
+    pub fn ct_log(&self, log_id: &[u8]) -> Option<&TransparencyLogInstance> {
+        self.ct_logs.iter().find(|log| log.log_id == log_id)
+    }
+}
+
+fn parse_log(log: RawLog) -> Result<TransparencyLogInstance, TrustedRootError> {
+    let error = |reason: String| TrustedRootError::Log {
+        url: log.base_url.clone(),
+        reason,
+    };
+    let engine = base64::engine::general_purpose::STANDARD;
+    let der = engine
+        .decode(log.public_key.raw_bytes.as_bytes())
+        .map_err(|e| error(e.to_string()))?;
+    // Keys are PKIX, except for `keyDetails` PKCS1_RSA_*: a bare PKCS #1 RSA key.
+    let public_key = if log.public_key.key_details.starts_with("PKCS1_RSA") {
+        use rsa::pkcs1::DecodeRsaPublicKey as _;
+        use rsa::pkcs8::EncodePublicKey as _;
+        let key = rsa::RsaPublicKey::from_pkcs1_der(&der).map_err(|e| error(e.to_string()))?;
+        let spki = key.to_public_key_der().map_err(|e| error(e.to_string()))?;
+        PublicKey::from_der(spki.as_bytes()).map_err(|e| error(e.to_string()))?
+    } else {
+        PublicKey::from_der(&der).map_err(|e| error(e.to_string()))?
+    };
+    let log_id = engine
+        .decode(log.log_id.key_id.as_bytes())
+        .map_err(|e| error(e.to_string()))?;
+    let (valid_from, valid_until) = parse_validity(log.public_key.valid_for).map_err(error)?;
+    Ok(TransparencyLogInstance {
+        base_url: log.base_url.clone(),
+        public_key,
+        log_id,
+        valid_from,
+        valid_until,
+    })
+}
+
+/// `validFor`: "start" is required (a key with no start is trusted for nothing).
+fn parse_validity(validity: Option<RawValidity>) -> Result<(i64, Option<i64>), String> {
+    let validity = validity.ok_or_else(|| "no validity period".to_owned())?;
+    let start = validity
+        .start
+        .ok_or_else(|| "no validity start".to_owned())?;
+    let valid_from = parse_rfc3339(&start).ok_or_else(|| format!("bad time {start:?}"))?;
+    let valid_until = match validity.end {
+        Some(end) => Some(parse_rfc3339(&end).ok_or_else(|| format!("bad time {end:?}"))?),
+        None => None,
+    };
+    Ok((valid_from, valid_until))
 }
 
 impl TransparencyLogInstance {

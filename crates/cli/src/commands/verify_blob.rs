@@ -3,9 +3,12 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::bundle_verification::{verify_with_key, Artifact};
+use cosign_core::bundle_verification::{
+    leaf_certificate, verify_with_certificate, verify_with_key, Artifact,
+};
+use cosign_core::certificate::{self, IdentityPolicy};
 use cosign_core::keys::PublicKey;
-use cosign_core::transparency_log;
+use cosign_core::transparency_log::{self, Signer};
 use cosign_core::trusted_root::TrustedRoot;
 
 use crate::args::VerifyBlobArgs;
@@ -19,18 +22,16 @@ const SIGNATURE_LIMIT: u64 = 1024 * 1024;
 
 pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless verification (no --key)",
-            "verify with the signer's public key: `cosign verify-blob --key cosign.pub --bundle BUNDLE FILE`",
-        ));
+        return verify_keyless(args);
     };
     if args.certificate.is_some()
         || args.certificate_identity.is_some()
+        || args.certificate_identity_regexp.is_some()
         || args.certificate_oidc_issuer.is_some()
+        || args.certificate_oidc_issuer_regexp.is_some()
     {
-        return Err(CliError::not_supported(
-            "certificate verification",
-            "verify with --key",
+        return Err(CliError::usage(
+            "--key cannot be combined with --certificate or --certificate-identity/--certificate-oidc-issuer",
         ));
     }
     if args.insecure_ignore_tlog {
@@ -69,11 +70,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
                 .map_err(|error| CliError::new(error.to_string()))?;
             if !args.insecure_ignore_tlog {
                 let root = trusted_root(args.trusted_root.as_deref())?;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-                    .unwrap_or_default();
-                transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, now, 1)
+                transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, now(), 1)
                     .map_err(|error| {
                         CliError::new(format!("failed to verify log inclusion: {error}")).with_hint(
                             "a bundle signed with a key offline has no log entry: pass --insecure-ignore-tlog to verify it without one",
@@ -98,6 +95,113 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     }
     console::info("Verified OK");
     Ok(())
+}
+
+/// A bundle signed with a Fulcio certificate: the certificate chains to a CA of the trusted
+/// root at the time a log signed (its signed entry timestamp), carries an SCT from a trusted CT
+/// log, names the expected identity and issuer, and its key made the signature; the log entry
+/// is for this artifact, signature and certificate.
+fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
+    if args.certificate.is_some() {
+        return Err(CliError::not_supported(
+            "--certificate",
+            "verify a --bundle, which carries its certificate",
+        ));
+    }
+    if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
+        )
+        .with_hint("or verify with the signer's public key: --key cosign.pub"));
+    }
+    if args.certificate_oidc_issuer.is_none() && args.certificate_oidc_issuer_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
+        ));
+    }
+    let policy = IdentityPolicy::new(
+        args.certificate_identity.as_deref(),
+        args.certificate_identity_regexp.as_deref(),
+        args.certificate_oidc_issuer.as_deref(),
+        args.certificate_oidc_issuer_regexp.as_deref(),
+    )
+    .map_err(|error| CliError::new(error.to_string()))?;
+    let Some(path) = &args.bundle else {
+        return Err(CliError::not_supported(
+            "keyless verification of a bare --signature",
+            "verify the --bundle the signer wrote",
+        ));
+    };
+    let bytes =
+        crate::key_files::read_limited_to(path, cosign_core::bundle::BUNDLE_SIZE_LIMIT as u64)?;
+    let bundle =
+        Bundle::parse(&bytes).map_err(|error| CliError::new(format!("loading bundle: {error}")))?;
+    let leaf = match leaf_certificate(&bundle) {
+        Some(leaf) => leaf.map_err(|error| CliError::new(error.to_string()))?,
+        None => {
+            return Err(CliError::new("the bundle carries no certificate")
+                .with_hint("it was signed with a key: verify it with --key"))
+        }
+    };
+    if bundle
+        .verification_material
+        .timestamp_verification_data
+        .as_ref()
+        .is_some_and(|data| !data.rfc3161_timestamps.is_empty())
+    {
+        return Err(CliError::not_supported(
+            "bundles with RFC 3161 timestamps",
+            "verify bundles whose signing time comes from a transparency log entry",
+        ));
+    }
+    if args.insecure_ignore_tlog {
+        return Err(CliError::new(
+            "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
+        )
+        .with_hint("drop --insecure-ignore-tlog"));
+    }
+    let needs_bytes = !matches!(
+        leaf.public_key().default_algorithm().hash(),
+        Some(cosign_core::keys::HashAlgorithm::Sha256)
+    ) || matches!(leaf.public_key(), PublicKey::Ed25519(_));
+    let hashed = blob::hash(&args.blob, needs_bytes)?;
+    let artifact = Artifact {
+        sha256: &hashed.sha256,
+        bytes: hashed.bytes.as_deref(),
+    };
+    verify_with_certificate(&bundle, &leaf, Some(artifact))
+        .map_err(|error| CliError::new(error.to_string()))?;
+    let root = trusted_root(args.trusted_root.as_deref())?;
+    let times = transparency_log::verify_entries_for(
+        &bundle,
+        &root,
+        &hashed.sha256,
+        Signer::Certificate(&leaf),
+        now(),
+        1,
+    )
+    .map_err(|error| CliError::new(format!("failed to verify log inclusion: {error}")))?;
+    if times.is_empty() {
+        return Err(CliError::new(
+            "no signed signing time: the log entries carry no signed entry timestamp",
+        ));
+    }
+    for time in times {
+        certificate::verify_leaf(&leaf, &root, time)
+            .map_err(|error| CliError::new(format!("verifying the certificate: {error}")))?;
+    }
+    policy
+        .check(&leaf)
+        .map_err(|error| CliError::new(error.to_string()))?;
+    console::info("Verified OK");
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
 }
 
 /// The trusted root: `--trusted-root`, else `SIGSTORE_ROOT_FILE`, else the public-good root
