@@ -161,21 +161,45 @@ fn check_body(
     artifact: &Digest,
     signer: Signer<'_>,
 ) -> Result<(), TlogError> {
-    let kind = (&entry.kind_version.kind, &entry.kind_version.version);
-    if kind != (&"hashedrekord".to_owned(), &"0.0.1".to_owned()) {
-        return Err(TlogError::UnsupportedKind {
-            kind: kind.0.clone(),
-            version: kind.1.clone(),
-        });
-    }
     let body: serde_json::Value =
         serde_json::from_slice(&entry.canonicalized_body).map_err(|_| TlogError::BodyMismatch {
             what: "body is not JSON",
         })?;
+    let declared = (
+        entry.kind_version.kind.as_str(),
+        entry.kind_version.version.as_str(),
+    );
     let text = |pointer: &str| body.pointer(pointer).and_then(serde_json::Value::as_str);
-    if text("/kind") != Some("hashedrekord") {
-        return Err(TlogError::BodyMismatch { what: "kind" });
+    // The body says what it is too; both must agree.
+    if (text("/kind"), text("/apiVersion")) != (Some(declared.0), Some(declared.1)) {
+        return Err(TlogError::BodyMismatch {
+            what: "kind and version",
+        });
     }
+    match declared {
+        ("hashedrekord", "0.0.1") => check_hashedrekord(bundle, &body, artifact, signer),
+        ("dsse", "0.0.1") => check_dsse(bundle, &body, signer),
+        ("intoto", "0.0.2") => check_intoto(bundle, &body, signer),
+        (kind, version) => Err(TlogError::UnsupportedKind {
+            kind: kind.to_owned(),
+            version: version.to_owned(),
+        }),
+    }
+}
+
+/// `hashedrekord` v0.0.1: the artifact's digest, the bundle's message signature, the signer.
+fn check_hashedrekord(
+    bundle: &Bundle,
+    body: &serde_json::Value,
+    artifact: &Digest,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let text = |pointer: &str| body.pointer(pointer).and_then(serde_json::Value::as_str);
+    let Some(message) = &bundle.message_signature else {
+        return Err(TlogError::BodyMismatch {
+            what: "a hashedrekord entry for a bundle without a message signature",
+        });
+    };
     if text("/spec/data/hash/algorithm") != Some("sha256")
         || text("/spec/data/hash/value") != Some(artifact.hex())
     {
@@ -183,18 +207,114 @@ fn check_body(
             what: "artifact digest",
         });
     }
-    let signature = bundle
-        .message_signature
-        .as_ref()
-        .map(|message| base64::engine::general_purpose::STANDARD.encode(&message.signature));
-    if text("/spec/signature/content") != signature.as_deref() {
+    let signature = base64::engine::general_purpose::STANDARD.encode(&message.signature);
+    if text("/spec/signature/content") != Some(signature.as_str()) {
         return Err(TlogError::BodyMismatch { what: "signature" });
     }
-    let logged = text("/spec/signature/publicKey/content").and_then(|encoded| {
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()
-    });
+    check_signer(text("/spec/signature/publicKey/content"), signer)
+}
+
+/// `dsse` v0.0.1: one signature, the envelope's; the hash of the envelope's payload; the
+/// signer as verifier.
+fn check_dsse(
+    bundle: &Bundle,
+    body: &serde_json::Value,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let envelope = bundle_envelope(bundle)?;
+    let signatures = body
+        .pointer("/spec/signatures")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [logged] = signatures else {
+        return Err(TlogError::BodyMismatch {
+            what: "signature count",
+        });
+    };
+    let text = |value: &serde_json::Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let signature = text(logged, "/signature").and_then(|encoded| decode(&encoded));
+    check_envelope_signature(envelope, signature)?;
+    check_payload_hash(envelope, text(body, "/spec/payloadHash/value"))?;
+    check_signer(text(logged, "/verifier").as_deref(), signer)
+}
+
+/// `intoto` v0.0.2: as `dsse`, with the signature base64-encoded twice.
+fn check_intoto(
+    bundle: &Bundle,
+    body: &serde_json::Value,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let envelope = bundle_envelope(bundle)?;
+    let signatures = body
+        .pointer("/spec/content/envelope/signatures")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [logged] = signatures else {
+        return Err(TlogError::BodyMismatch {
+            what: "signature count",
+        });
+    };
+    let text = |value: &serde_json::Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let signature = text(logged, "/sig")
+        .and_then(|encoded| decode(&encoded))
+        .and_then(|inner| decode(std::str::from_utf8(&inner).ok()?));
+    check_envelope_signature(envelope, signature)?;
+    check_payload_hash(envelope, text(body, "/spec/content/payloadHash/value"))?;
+    check_signer(text(logged, "/publicKey").as_deref(), signer)
+}
+
+fn decode(encoded: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+}
+
+fn bundle_envelope(bundle: &Bundle) -> Result<&crate::bundle::Envelope, TlogError> {
+    bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or(TlogError::BodyMismatch {
+            what: "an envelope entry for a bundle without an envelope",
+        })
+}
+
+fn check_envelope_signature(
+    envelope: &crate::bundle::Envelope,
+    logged: Option<Vec<u8>>,
+) -> Result<(), TlogError> {
+    match (envelope.signatures.as_slice(), logged) {
+        ([signature], Some(logged)) if signature.sig == logged => Ok(()),
+        _ => Err(TlogError::BodyMismatch { what: "signature" }),
+    }
+}
+
+fn check_payload_hash(
+    envelope: &crate::bundle::Envelope,
+    logged: Option<String>,
+) -> Result<(), TlogError> {
+    if logged.as_deref() != Some(Digest::sha256(&envelope.payload).hex()) {
+        return Err(TlogError::BodyMismatch {
+            what: "payload hash",
+        });
+    }
+    Ok(())
+}
+
+/// The logged key or certificate (base64 of its PEM) is the signer's.
+fn check_signer(logged: Option<&str>, signer: Signer<'_>) -> Result<(), TlogError> {
+    let logged = logged.and_then(decode);
     let matches = match (signer, &logged) {
         (Signer::Key(key), Some(pem)) => PublicKey::from_pem(pem).ok().as_ref() == Some(key),
         (Signer::Certificate(leaf), Some(pem)) => {

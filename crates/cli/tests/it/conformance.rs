@@ -68,9 +68,8 @@ fn run_case(scratch: &Scratch, case: &Path) -> bool {
 /// Cases that need what is not built yet: RFC 3161 timestamps, Rekor v2 entries, DSSE entries
 /// in the log. Each is refused with a "not supported" error today; every other case, and every
 /// `_fail` case whatever it needs, must get the expected verdict.
-const NOT_YET: [&str; 14] = [
+const NOT_YET: [&str; 13] = [
     "bundle-with-sct-with-extensions",
-    "happy-path-intoto-in-dsse-v3",
     "intoto-with-custom-trust-root",
     "rekor2-checkpoint-cosigned",
     "rekor2-checkpoint-multiple-cosigs",
