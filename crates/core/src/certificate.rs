@@ -35,6 +35,7 @@ const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const OID_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const OID_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 const OID_SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
 /// Fulcio's OIDC issuer, a raw string (deprecated).
 const OID_FULCIO_ISSUER_V1: ObjectIdentifier =
@@ -175,9 +176,17 @@ impl Certificate {
     }
 
     pub fn is_code_signing(&self) -> bool {
+        self.has_extended_key_usage(OID_CODE_SIGNING)
+    }
+
+    pub fn is_time_stamping(&self) -> bool {
+        self.has_extended_key_usage(OID_TIME_STAMPING)
+    }
+
+    fn has_extended_key_usage(&self, usage: ObjectIdentifier) -> bool {
         self.extension(OID_EKU)
             .and_then(|value| ExtendedKeyUsage::from_der(value).ok())
-            .is_some_and(|usages| usages.0.contains(&OID_CODE_SIGNING))
+            .is_some_and(|usages| usages.0.contains(&usage))
     }
 
     /// The subject alternative names Fulcio puts identities in: URIs, emails, and its

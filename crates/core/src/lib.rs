@@ -19,5 +19,6 @@ pub mod pem;
 pub mod reference;
 pub mod referrer;
 pub mod simple_signing;
+pub mod timestamp;
 pub mod transparency_log;
 pub mod trusted_root;

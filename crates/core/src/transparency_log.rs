@@ -82,12 +82,27 @@ pub fn verify_entries_for(
     now: i64,
     threshold: usize,
 ) -> Result<Vec<i64>, TlogError> {
+    verify_entries_observed(bundle, root, artifact, key, now, threshold, &[])
+}
+
+/// [`verify_entries_for`], with the signing times other evidence (RFC 3161 timestamps) gave:
+/// Rekor v2 entries carry no integrated time, so their log's key must have been valid at one
+/// of those.
+pub fn verify_entries_observed(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    artifact: &Digest,
+    key: Signer<'_>,
+    now: i64,
+    threshold: usize,
+    observed: &[i64],
+) -> Result<Vec<i64>, TlogError> {
     let version = bundle.version().unwrap_or(BundleVersion::V0_3);
     let mut logs_seen: Vec<&[u8]> = Vec::new();
     let mut times = Vec::new();
     let mut last_error = None;
     for entry in &bundle.verification_material.tlog_entries {
-        match verify_entry(bundle, version, entry, root, artifact, key, now) {
+        match verify_entry(bundle, version, entry, root, artifact, key, now, observed) {
             Ok(()) => {
                 if !logs_seen.contains(&entry.log_id.key_id.as_slice()) {
                     logs_seen.push(&entry.log_id.key_id);
@@ -109,6 +124,7 @@ pub fn verify_entries_for(
     Ok(times)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn verify_entry(
     bundle: &Bundle,
     version: BundleVersion,
@@ -117,6 +133,7 @@ fn verify_entry(
     artifact: &Digest,
     key: Signer<'_>,
     now: i64,
+    observed: &[i64],
 ) -> Result<(), TlogError> {
     // 1. A trusted log, valid at the integrated time.
     let log = root
@@ -124,7 +141,15 @@ fn verify_entry(
         .ok_or_else(|| TlogError::UnknownLog {
             log_id: hex_encode(&entry.log_id.key_id),
         })?;
-    if !log.valid_at(entry.integrated_time) {
+    let rekor_v2 = entry.kind_version.version == "0.0.2";
+    if rekor_v2 && entry.integrated_time == 0 {
+        // No integrated time: the log's key must be valid at a timestamp's time.
+        if !observed.iter().any(|time| log.valid_at(*time)) {
+            return Err(TlogError::OutsideLogValidity {
+                time: observed.first().copied().unwrap_or_default(),
+            });
+        }
+    } else if !log.valid_at(entry.integrated_time) {
         return Err(TlogError::OutsideLogValidity {
             time: entry.integrated_time,
         });
@@ -180,6 +205,8 @@ fn check_body(
         ("hashedrekord", "0.0.1") => check_hashedrekord(bundle, &body, artifact, signer),
         ("dsse", "0.0.1") => check_dsse(bundle, &body, signer),
         ("intoto", "0.0.2") => check_intoto(bundle, &body, signer),
+        ("hashedrekord", "0.0.2") => check_hashedrekord_v2(bundle, &body, artifact, signer),
+        ("dsse", "0.0.2") => check_dsse_v2(bundle, &body, signer),
         (kind, version) => Err(TlogError::UnsupportedKind {
             kind: kind.to_owned(),
             version: version.to_owned(),
@@ -273,6 +300,121 @@ fn check_intoto(
     check_envelope_signature(envelope, signature)?;
     check_payload_hash(envelope, text(body, "/spec/content/payloadHash/value"))?;
     check_signer(text(logged, "/publicKey").as_deref(), signer)
+}
+
+/// Rekor v2 `hashedrekord` v0.0.2: the artifact's digest, the signature, the verifier (a DER
+/// certificate or public key), all base64.
+fn check_hashedrekord_v2(
+    bundle: &Bundle,
+    body: &serde_json::Value,
+    artifact: &Digest,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let spec = body
+        .pointer("/spec/hashedRekordV002")
+        .ok_or(TlogError::BodyMismatch { what: "spec" })?;
+    let text = |pointer: &str| spec.pointer(pointer).and_then(serde_json::Value::as_str);
+    // A message signature is logged with the artifact's digest; a DSSE envelope with the
+    // digest of what its one signature covers, PAE(payloadType, payload).
+    let (digest, signature) = match (&bundle.message_signature, &bundle.dsse_envelope) {
+        (Some(message), _) => (artifact.bytes(), message.signature.as_slice()),
+        (None, Some(envelope)) => match envelope.signatures.as_slice() {
+            [only] => (
+                Digest::sha256(&crate::dsse::pae(&envelope.payload_type, &envelope.payload))
+                    .bytes(),
+                only.sig.as_slice(),
+            ),
+            _ => {
+                return Err(TlogError::BodyMismatch {
+                    what: "signature count",
+                })
+            }
+        },
+        (None, None) => return Err(TlogError::BodyMismatch { what: "content" }),
+    };
+    if text("/data/algorithm") != Some("SHA2_256")
+        || text("/data/digest").and_then(decode) != Some(digest)
+    {
+        return Err(TlogError::BodyMismatch {
+            what: "artifact digest",
+        });
+    }
+    if text("/signature/content").and_then(decode).as_deref() != Some(signature) {
+        return Err(TlogError::BodyMismatch { what: "signature" });
+    }
+    check_verifier_v2(spec.pointer("/signature/verifier"), signer)
+}
+
+/// Rekor v2 `dsse` v0.0.2: the payload's hash, one signature (the envelope's), its verifier.
+fn check_dsse_v2(
+    bundle: &Bundle,
+    body: &serde_json::Value,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let envelope = bundle_envelope(bundle)?;
+    let spec = body
+        .pointer("/spec/dsseV002")
+        .ok_or(TlogError::BodyMismatch { what: "spec" })?;
+    let text = |value: &serde_json::Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    if text(spec, "/payloadHash/algorithm").as_deref() != Some("SHA2_256")
+        || text(spec, "/payloadHash/digest").and_then(|encoded| decode(&encoded))
+            != Some(Digest::sha256(&envelope.payload).bytes())
+    {
+        return Err(TlogError::BodyMismatch {
+            what: "payload hash",
+        });
+    }
+    let signatures = spec
+        .pointer("/signatures")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [logged] = signatures else {
+        return Err(TlogError::BodyMismatch {
+            what: "signature count",
+        });
+    };
+    let signature = text(logged, "/content").and_then(|encoded| decode(&encoded));
+    check_envelope_signature(envelope, signature)?;
+    check_verifier_v2(logged.pointer("/verifier"), signer)
+}
+
+/// A Rekor v2 verifier: `x509Certificate.rawBytes` or `publicKey.rawBytes`, base64 DER.
+fn check_verifier_v2(
+    verifier: Option<&serde_json::Value>,
+    signer: Signer<'_>,
+) -> Result<(), TlogError> {
+    let raw = |pointer: &str| {
+        verifier
+            .and_then(|value| value.pointer(pointer))
+            .and_then(serde_json::Value::as_str)
+            .and_then(decode)
+    };
+    let matches = match signer {
+        Signer::Certificate(leaf) => {
+            raw("/x509Certificate/rawBytes").as_deref() == Some(leaf.der())
+        }
+        Signer::Key(key) => {
+            raw("/publicKey/rawBytes")
+                .and_then(|der| PublicKey::from_der(&der).ok())
+                .as_ref()
+                == Some(key)
+        }
+    };
+    if !matches {
+        return Err(TlogError::BodyMismatch {
+            what: match signer {
+                Signer::Key(_) => "public key",
+                Signer::Certificate(_) => "certificate",
+            },
+        });
+    }
+    Ok(())
 }
 
 fn decode(encoded: &str) -> Option<Vec<u8>> {

@@ -43,6 +43,8 @@ pub struct TrustedRoot {
     pub certificate_authorities: Vec<CertificateAuthority>,
     /// Certificate transparency logs (same shape as transparency logs).
     pub ct_logs: Vec<TransparencyLogInstance>,
+    /// RFC 3161 timestamp authorities: their chains start with the signing (leaf) certificate.
+    pub timestamp_authorities: Vec<CertificateAuthority>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,12 @@ struct RawRoot {
     certificate_authorities: Vec<RawAuthority>,
     #[serde(default)]
     ctlogs: Vec<RawLog>,
+    #[serde(
+        rename = "timestampAuthorities",
+        alias = "timestamp_authorities",
+        default
+    )]
+    timestamp_authorities: Vec<RawAuthority>,
 }
 
 #[derive(Deserialize)]
@@ -147,35 +155,21 @@ impl TrustedRoot {
             .into_iter()
             .map(parse_log)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut certificate_authorities = Vec::new();
-        for authority in raw.certificate_authorities {
-            let error = |reason: String| TrustedRootError::Authority {
-                uri: authority.uri.clone(),
-                reason,
-            };
-            let chain = authority
-                .cert_chain
-                .certificates
-                .iter()
-                .map(|certificate| {
-                    let der = base64::engine::general_purpose::STANDARD
-                        .decode(certificate.raw_bytes.as_bytes())
-                        .map_err(|e| error(e.to_string()))?;
-                    Certificate::from_der(&der).map_err(|e| error(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let (valid_from, valid_until) = parse_validity(authority.valid_for).map_err(error)?;
-            certificate_authorities.push(CertificateAuthority {
-                uri: authority.uri.clone(),
-                chain,
-                valid_from,
-                valid_until,
-            });
-        }
+        let certificate_authorities = raw
+            .certificate_authorities
+            .into_iter()
+            .map(parse_authority)
+            .collect::<Result<Vec<_>, _>>()?;
+        let timestamp_authorities = raw
+            .timestamp_authorities
+            .into_iter()
+            .map(parse_authority)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             tlogs,
             certificate_authorities,
             ct_logs,
+            timestamp_authorities,
         })
     }
 
@@ -186,6 +180,31 @@ impl TrustedRoot {
     pub fn ct_log(&self, log_id: &[u8]) -> Option<&TransparencyLogInstance> {
         self.ct_logs.iter().find(|log| log.log_id == log_id)
     }
+}
+
+fn parse_authority(authority: RawAuthority) -> Result<CertificateAuthority, TrustedRootError> {
+    let error = |reason: String| TrustedRootError::Authority {
+        uri: authority.uri.clone(),
+        reason,
+    };
+    let chain = authority
+        .cert_chain
+        .certificates
+        .iter()
+        .map(|certificate| {
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(certificate.raw_bytes.as_bytes())
+                .map_err(|e| error(e.to_string()))?;
+            Certificate::from_der(&der).map_err(|e| error(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (valid_from, valid_until) = parse_validity(authority.valid_for).map_err(error)?;
+    Ok(CertificateAuthority {
+        uri: authority.uri.clone(),
+        chain,
+        valid_from,
+        valid_until,
+    })
 }
 
 fn parse_log(log: RawLog) -> Result<TransparencyLogInstance, TrustedRootError> {

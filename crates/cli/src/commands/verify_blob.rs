@@ -8,6 +8,7 @@ use cosign_core::bundle_verification::{
 };
 use cosign_core::certificate::{self, IdentityPolicy};
 use cosign_core::keys::PublicKey;
+use cosign_core::timestamp;
 use cosign_core::transparency_log::{self, Signer};
 use cosign_core::trusted_root::TrustedRoot;
 
@@ -143,17 +144,6 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
                 .with_hint("it was signed with a key: verify it with --key"))
         }
     };
-    if bundle
-        .verification_material
-        .timestamp_verification_data
-        .as_ref()
-        .is_some_and(|data| !data.rfc3161_timestamps.is_empty())
-    {
-        return Err(CliError::not_supported(
-            "bundles with RFC 3161 timestamps",
-            "verify bundles whose signing time comes from a transparency log entry",
-        ));
-    }
     if args.insecure_ignore_tlog {
         return Err(CliError::new(
             "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
@@ -172,18 +162,46 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
     verify_with_certificate(&bundle, &leaf, Some(artifact))
         .map_err(|error| CliError::new(error.to_string()))?;
     let root = trusted_root(args.trusted_root.as_deref())?;
-    let times = transparency_log::verify_entries_for(
+    // Signing times: each timestamp authority's time, each log's signed integrated time.
+    let signature = bundle
+        .message_signature
+        .as_ref()
+        .map(|message| message.signature.as_slice())
+        .or_else(|| {
+            bundle
+                .dsse_envelope
+                .as_ref()
+                .and_then(|envelope| envelope.signatures.first())
+                .map(|signature| signature.sig.as_slice())
+        })
+        .unwrap_or_default();
+    let mut times = Vec::new();
+    for stamp in bundle
+        .verification_material
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|data| &data.rfc3161_timestamps)
+    {
+        let time =
+            timestamp::verify(&stamp.signed_timestamp, signature, &root).map_err(|error| {
+                CliError::new(format!("unable to verify signed timestamps: {error}"))
+            })?;
+        times.push(time);
+    }
+    let logged = transparency_log::verify_entries_observed(
         &bundle,
         &root,
         &hashed.sha256,
         Signer::Certificate(&leaf),
         now(),
         1,
+        &times,
     )
     .map_err(|error| CliError::new(format!("failed to verify log inclusion: {error}")))?;
+    times.extend(logged);
     if times.is_empty() {
         return Err(CliError::new(
-            "no signed signing time: the log entries carry no signed entry timestamp",
+            "no signed signing time: neither a signed entry timestamp nor an RFC 3161 timestamp",
         ));
     }
     for time in times {
