@@ -13,6 +13,7 @@ mod password;
 mod registry_access;
 mod settings;
 mod time;
+mod trust;
 
 use std::ffi::OsString;
 

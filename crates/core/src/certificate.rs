@@ -124,6 +124,50 @@ impl Certificate {
         &self.der
     }
 
+    /// Every certificate in PEM `input` (`CERTIFICATE` blocks, in order).
+    pub fn all_from_pem(input: &[u8]) -> Result<Vec<Self>, CertificateError> {
+        let text = String::from_utf8_lossy(input);
+        let mut certificates = Vec::new();
+        let mut rest = text.as_ref();
+        while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+            let block = rest.get(start..).unwrap_or_default();
+            let end = block
+                .find("-----END CERTIFICATE-----")
+                .ok_or_else(|| malformed("unterminated PEM block"))?
+                + "-----END CERTIFICATE-----".len();
+            certificates.push(Self::from_pem(
+                block.get(..end).unwrap_or_default().as_bytes(),
+            )?);
+            rest = block.get(end..).unwrap_or_default();
+        }
+        if certificates.is_empty() {
+            return Err(malformed("no PEM CERTIFICATE block"));
+        }
+        Ok(certificates)
+    }
+
+    /// The DER of the subject name.
+    pub fn subject_der(&self) -> Vec<u8> {
+        self.parsed
+            .tbs_certificate
+            .subject
+            .to_der()
+            .unwrap_or_default()
+    }
+
+    /// The DER of the issuer name.
+    pub fn issuer_der(&self) -> Vec<u8> {
+        self.parsed
+            .tbs_certificate
+            .issuer
+            .to_der()
+            .unwrap_or_default()
+    }
+
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_der() == self.issuer_der()
+    }
+
     pub fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
@@ -169,7 +213,7 @@ impl Certificate {
             .map(|extension| extension.extn_value.as_bytes())
     }
 
-    fn is_ca(&self) -> bool {
+    pub fn is_ca(&self) -> bool {
         self.extension(OID_BASIC_CONSTRAINTS)
             .and_then(|value| BasicConstraints::from_der(value).ok())
             .is_some_and(|constraints| constraints.ca)
@@ -241,21 +285,15 @@ impl Certificate {
         let tbs = self.tbs_der()?;
         let key = issuer.public_key();
         let outcome = match oid.as_str() {
-            "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => key.verify_digest(
-                &HashAlgorithm::Sha256.digest(tbs),
-                HashAlgorithm::Sha256,
-                signature,
-            ),
-            "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => key.verify_digest(
-                &HashAlgorithm::Sha384.digest(tbs),
-                HashAlgorithm::Sha384,
-                signature,
-            ),
-            "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => key.verify_digest(
-                &HashAlgorithm::Sha512.digest(tbs),
-                HashAlgorithm::Sha512,
-                signature,
-            ),
+            "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => {
+                key.verify_message(tbs, HashAlgorithm::Sha256, signature)
+            }
+            "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => {
+                key.verify_message(tbs, HashAlgorithm::Sha384, signature)
+            }
+            "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => {
+                key.verify_message(tbs, HashAlgorithm::Sha512, signature)
+            }
             "1.3.101.112" => key.verify_with(SigningAlgorithm::Ed25519, tbs, signature),
             _ => return Err(CertificateError::UnsupportedSignatureAlgorithm { oid }),
         };
@@ -393,18 +431,21 @@ fn verify_chain(
         });
     }
     let issuer = authority
-        .chain
+        .chain()
         .first()
         .ok_or_else(|| CertificateError::Chain {
             reason: format!("{} has no certificates", authority.uri),
         })?;
-    leaf.verify_signed_by(issuer)?;
-    for pair in authority.chain.windows(2) {
-        if let [child, parent] = pair {
-            child.verify_signed_by(parent)?;
-        }
+    if issuer.subject_der() != leaf.issuer_der() {
+        return Err(CertificateError::Chain {
+            reason: format!("{} did not issue the certificate", authority.uri),
+        });
     }
-    for certificate in &authority.chain {
+    leaf.verify_signed_by(issuer)?;
+    authority
+        .links_verify()
+        .map_err(|reason| CertificateError::Chain { reason })?;
+    for certificate in authority.chain() {
         certificate.check_valid_at(time)?;
         if !certificate.is_ca() {
             return Err(CertificateError::Chain {
@@ -469,10 +510,7 @@ fn verify_sct(
                 continue;
             }
         };
-        match log
-            .public_key
-            .verify_digest(&hash.digest(&signed), hash, &sct.signature)
-        {
+        match log.public_key.verify_message(&signed, hash, &sct.signature) {
             Ok(()) => return Ok(()),
             Err(error) => reasons.push(format!("signature does not verify: {error}")),
         }
@@ -635,11 +673,14 @@ mod tests {
         assert!(verify_leaf(&leaf, &expired, time).is_err());
         // A CA chain missing its trust anchor's signature link: the leaf under the root alone.
         let mut rootless = root;
-        for authority in &mut rootless.certificate_authorities {
-            authority
-                .chain
-                .drain(..authority.chain.len().saturating_sub(1));
-        }
+        rootless.certificate_authorities = rootless
+            .certificate_authorities
+            .iter()
+            .map(|authority| {
+                let anchor = authority.chain().last().cloned().into_iter().collect();
+                CertificateAuthority::new(&authority.uri, anchor, authority.valid_from, None)
+            })
+            .collect();
         assert!(verify_leaf(&leaf, &rootless, time).is_err());
     }
 

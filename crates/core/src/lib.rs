@@ -12,6 +12,7 @@ pub mod digest;
 pub mod dsse;
 pub mod go_json;
 pub mod in_toto;
+pub mod keyless;
 pub mod keys;
 pub mod legacy_signature;
 pub mod manifest;

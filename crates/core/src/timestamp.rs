@@ -169,23 +169,17 @@ fn check_authority(
         return Err(format!("not valid at {time}"));
     }
     let leaf: &Certificate = authority
-        .chain
+        .chain()
         .first()
         .ok_or_else(|| "no certificates".to_owned())?;
     leaf.public_key()
-        .verify_digest(&hash.digest(signed_attributes), hash, signature)
+        .verify_message(signed_attributes, hash, signature)
         .map_err(|error| format!("signature does not verify: {error}"))?;
     if !leaf.is_time_stamping() {
         return Err("the leaf is not for time stamping".to_owned());
     }
-    for pair in authority.chain.windows(2) {
-        if let [child, parent] = pair {
-            child
-                .verify_signed_by(parent)
-                .map_err(|error| error.to_string())?;
-        }
-    }
-    for certificate in &authority.chain {
+    authority.links_verify()?;
+    for certificate in authority.chain() {
         certificate
             .check_valid_at(time)
             .map_err(|error| error.to_string())?;

@@ -32,9 +32,51 @@ pub struct TransparencyLogInstance {
 #[derive(Debug, Clone)]
 pub struct CertificateAuthority {
     pub uri: String,
-    pub chain: Vec<Certificate>,
+    /// Private: [`CertificateAuthority::links_verify`] caches a verdict about it.
+    chain: Vec<Certificate>,
     pub valid_from: i64,
     pub valid_until: Option<i64>,
+    /// Whether each certificate of the chain is signed by the next: checked once, as it does
+    /// not depend on the time.
+    links: std::sync::OnceLock<Result<(), String>>,
+}
+
+impl CertificateAuthority {
+    pub fn new(
+        uri: &str,
+        chain: Vec<Certificate>,
+        valid_from: i64,
+        valid_until: Option<i64>,
+    ) -> Self {
+        Self {
+            uri: uri.to_owned(),
+            chain,
+            valid_from,
+            valid_until,
+            links: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The chain: issuing certificate first, trust anchor last.
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+
+    /// Whether each certificate of the chain is signed by the next (computed once).
+    pub fn links_verify(&self) -> Result<(), String> {
+        self.links
+            .get_or_init(|| {
+                for pair in self.chain.windows(2) {
+                    if let [child, parent] = pair {
+                        child
+                            .verify_signed_by(parent)
+                            .map_err(|error| error.to_string())?;
+                    }
+                }
+                Ok(())
+            })
+            .clone()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -199,12 +241,12 @@ fn parse_authority(authority: RawAuthority) -> Result<CertificateAuthority, Trus
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (valid_from, valid_until) = parse_validity(authority.valid_for).map_err(error)?;
-    Ok(CertificateAuthority {
-        uri: authority.uri.clone(),
+    Ok(CertificateAuthority::new(
+        &authority.uri,
         chain,
         valid_from,
         valid_until,
-    })
+    ))
 }
 
 fn parse_log(log: RawLog) -> Result<TransparencyLogInstance, TrustedRootError> {
@@ -253,7 +295,53 @@ fn parse_validity(validity: Option<RawValidity>) -> Result<(i64, Option<i64>), S
     Ok((valid_from, valid_until))
 }
 
+impl CertificateAuthority {
+    /// The chains a pool of CA certificates (roots and intermediates, in any order, as in
+    /// cosign's `SIGSTORE_ROOT_FILE`) makes: one per certificate, up through its issuers to a
+    /// self-issued root, trusted at any time.
+    pub fn chains_from_pool(pool: &[Certificate]) -> Vec<Self> {
+        let mut authorities = Vec::new();
+        for start in pool {
+            let mut chain = vec![start.clone()];
+            while let Some(last) = chain.last() {
+                if last.is_self_issued() || chain.len() > 8 {
+                    break;
+                }
+                let issuer = last.issuer_der();
+                // Names can repeat (Sigstore's two roots share one): the issuer is the one
+                // whose key verifies the signature.
+                match pool.iter().find(|candidate| {
+                    candidate.subject_der() == issuer
+                        && !chain.contains(candidate)
+                        && last.verify_signed_by(candidate).is_ok()
+                }) {
+                    Some(parent) => chain.push(parent.clone()),
+                    None => break,
+                }
+            }
+            if chain.last().is_some_and(Certificate::is_self_issued) {
+                authorities.push(Self::new("SIGSTORE_ROOT_FILE", chain, i64::MIN, None));
+            }
+        }
+        authorities
+    }
+}
+
 impl TransparencyLogInstance {
+    /// A log (or CT log) known only by its key, trusted at any time; its id is the SHA-256 of
+    /// the key's DER, as cosign computes it.
+    pub fn from_key(base_url: &str, public_key: PublicKey) -> Result<Self, crate::keys::KeyError> {
+        use sha2::Digest as _;
+        let log_id = sha2::Sha256::digest(public_key.to_der()?).to_vec();
+        Ok(Self {
+            base_url: base_url.to_owned(),
+            public_key,
+            log_id,
+            valid_from: i64::MIN,
+            valid_until: None,
+        })
+    }
+
     /// Whether the log's key was valid at `time` (seconds since 1970), both ends included.
     pub fn valid_at(&self, time: i64) -> bool {
         time >= self.valid_from && self.valid_until.is_none_or(|end| time <= end)

@@ -1,16 +1,14 @@
-//! `cosign verify-blob --key`: checks a blob against a Sigstore bundle (`--bundle`) or a bare
-//! signature (`--signature`), hashing the blob as it streams by.
+//! `cosign verify-blob`: checks a blob against a Sigstore bundle (`--bundle`) or a bare
+//! signature (`--signature`) with a key (`--key`) or, for bundles signed with a Fulcio
+//! certificate, against a trusted root and an identity policy; hashing the blob as it streams by.
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::bundle_verification::{
-    leaf_certificate, verify_with_certificate, verify_with_key, Artifact,
-};
-use cosign_core::certificate::{self, IdentityPolicy};
+use cosign_core::bundle_verification::{leaf_certificate, verify_with_key, Artifact};
+use cosign_core::certificate::IdentityPolicy;
+use cosign_core::keyless;
 use cosign_core::keys::PublicKey;
-use cosign_core::timestamp;
-use cosign_core::transparency_log::{self, Signer};
-use cosign_core::trusted_root::TrustedRoot;
+use cosign_core::transparency_log;
 
 use crate::args::VerifyBlobArgs;
 use crate::blob;
@@ -70,7 +68,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
             verify_with_key(&bundle, &key, Some(artifact))
                 .map_err(|error| CliError::new(error.to_string()))?;
             if !args.insecure_ignore_tlog {
-                let root = trusted_root(args.trusted_root.as_deref())?;
+                let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
                 transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, now(), 1)
                     .map_err(|error| {
                         CliError::new(format!("failed to verify log inclusion: {error}")).with_hint(
@@ -159,57 +157,8 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         sha256: &hashed.sha256,
         bytes: hashed.bytes.as_deref(),
     };
-    verify_with_certificate(&bundle, &leaf, Some(artifact))
-        .map_err(|error| CliError::new(error.to_string()))?;
-    let root = trusted_root(args.trusted_root.as_deref())?;
-    // Signing times: each timestamp authority's time, each log's signed integrated time.
-    let signature = bundle
-        .message_signature
-        .as_ref()
-        .map(|message| message.signature.as_slice())
-        .or_else(|| {
-            bundle
-                .dsse_envelope
-                .as_ref()
-                .and_then(|envelope| envelope.signatures.first())
-                .map(|signature| signature.sig.as_slice())
-        })
-        .unwrap_or_default();
-    let mut times = Vec::new();
-    for stamp in bundle
-        .verification_material
-        .timestamp_verification_data
-        .iter()
-        .flat_map(|data| &data.rfc3161_timestamps)
-    {
-        let time =
-            timestamp::verify(&stamp.signed_timestamp, signature, &root).map_err(|error| {
-                CliError::new(format!("unable to verify signed timestamps: {error}"))
-            })?;
-        times.push(time);
-    }
-    let logged = transparency_log::verify_entries_observed(
-        &bundle,
-        &root,
-        &hashed.sha256,
-        Signer::Certificate(&leaf),
-        now(),
-        1,
-        &times,
-    )
-    .map_err(|error| CliError::new(format!("failed to verify log inclusion: {error}")))?;
-    times.extend(logged);
-    if times.is_empty() {
-        return Err(CliError::new(
-            "no signed signing time: neither a signed entry timestamp nor an RFC 3161 timestamp",
-        ));
-    }
-    for time in times {
-        certificate::verify_leaf(&leaf, &root, time)
-            .map_err(|error| CliError::new(format!("verifying the certificate: {error}")))?;
-    }
-    policy
-        .check(&leaf)
+    let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
+    keyless::verify(&bundle, artifact, &root, &policy, now())
         .map_err(|error| CliError::new(error.to_string()))?;
     console::info("Verified OK");
     Ok(())
@@ -220,22 +169,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or_default()
-}
-
-/// The trusted root: `--trusted-root`, else `SIGSTORE_ROOT_FILE`, else the public-good root
-/// embedded in the binary (no network needed).
-fn trusted_root(path: Option<&str>) -> Result<TrustedRoot, CliError> {
-    let from_file = path
-        .map(str::to_owned)
-        .or_else(|| std::env::var("SIGSTORE_ROOT_FILE").ok());
-    let bytes = match &from_file {
-        Some(path) => crate::key_files::read_limited_to(
-            std::path::Path::new(path),
-            cosign_core::trusted_root::TRUSTED_ROOT_SIZE_LIMIT as u64,
-        )?,
-        None => cosign_core::trusted_root::PUBLIC_GOOD.to_vec(),
-    };
-    TrustedRoot::parse(&bytes).map_err(|error| CliError::new(error.to_string()))
 }
 
 /// `--signature`: a file holding the base64 signature (or raw bytes), or the base64 itself.

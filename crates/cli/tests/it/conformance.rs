@@ -127,3 +127,92 @@ fn keyless_verdicts_and_identity_errors_match_cosign_3() {
         assert_eq!(ours.stderr, theirs.stderr);
     }
 }
+
+/// cosign's environment overrides of the trusted material: Fulcio's CAs, the Rekor and CT log
+/// keys, each from a PEM file, replacing that part of the embedded root.
+#[test]
+fn keyless_trust_can_come_from_cosigns_environment_variables() {
+    use base64::Engine as _;
+    let scratch = Scratch::new();
+    let root: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(vectors().join("../public-good-trusted_root.json")).unwrap(),
+    )
+    .unwrap();
+    let pem = |label: &str, base64: &str| {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .unwrap();
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|chunk| std::str::from_utf8(chunk).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            lines.join("\n")
+        )
+    };
+    let mut cas = String::new();
+    for authority in root["certificateAuthorities"].as_array().unwrap() {
+        for certificate in authority["certChain"]["certificates"].as_array().unwrap() {
+            cas.push_str(&pem(
+                "CERTIFICATE",
+                certificate["rawBytes"].as_str().unwrap(),
+            ));
+        }
+    }
+    scratch.write("fulcio.pem", &cas);
+    scratch.write(
+        "rekor.pub",
+        pem(
+            "PUBLIC KEY",
+            root["tlogs"][0]["publicKey"]["rawBytes"].as_str().unwrap(),
+        ),
+    );
+    let ct_logs = root["ctlogs"].as_array().unwrap();
+    scratch.write(
+        "ctfe.pub",
+        pem(
+            "PUBLIC KEY",
+            ct_logs.last().unwrap()["publicKey"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        ),
+    );
+    // An unrelated self-signed CA: Fulcio's certificates no longer chain.
+    let unrelated = root["timestampAuthorities"][0]["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["rawBytes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    scratch.write("unrelated.pem", pem("CERTIFICATE", &unrelated));
+    let case = vectors().join("happy-path-v0.3");
+    let verify = |fulcio: &str| {
+        cosign(&scratch)
+            .args([
+                "verify-blob",
+                "--bundle",
+                &case.join("bundle.sigstore.json").display().to_string(),
+                "--certificate-identity",
+                "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+                "--certificate-oidc-issuer",
+                "https://token.actions.githubusercontent.com",
+                &vectors().join("a.txt").display().to_string(),
+            ])
+            .env("SIGSTORE_ROOT_FILE", scratch.join(fulcio))
+            .env("SIGSTORE_REKOR_PUBLIC_KEY", scratch.join("rekor.pub"))
+            .env("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", scratch.join("ctfe.pub"))
+            .run()
+    };
+    verify("fulcio.pem").success();
+    let run = verify("unrelated.pem").failure(1);
+    assert!(
+        run.stderr.contains("verifying the certificate"),
+        "{}",
+        run.stderr
+    );
+}

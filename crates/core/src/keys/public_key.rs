@@ -229,9 +229,44 @@ impl PublicKey {
             }
             (_, algorithm) => {
                 let hash = algorithm.hash().unwrap_or(HashAlgorithm::Sha256);
-                self.verify_digest(&hash.digest(message), hash, signature)
+                self.verify_message(message, hash, signature)
             }
         }
+    }
+
+    /// Verifies an ECDSA or RSA signature over `message` hashed with `hash`. P-256 and P-384
+    /// go through `ring` (several times faster than the pure-Rust curves, which matters when
+    /// a keyless bundle needs half a dozen verifications); the rest as [`Self::verify_digest`].
+    pub fn verify_message(
+        &self,
+        message: &[u8],
+        hash: HashAlgorithm,
+        signature: &[u8],
+    ) -> Result<(), KeyError> {
+        use ring::signature as ring_signature;
+        let (algorithm, point): (&'static ring_signature::EcdsaVerificationAlgorithm, Vec<u8>) =
+            match (self, hash) {
+                (Self::EcdsaP256(key), HashAlgorithm::Sha256) => (
+                    &ring_signature::ECDSA_P256_SHA256_ASN1,
+                    key.to_encoded_point(false).as_bytes().to_vec(),
+                ),
+                (Self::EcdsaP256(key), HashAlgorithm::Sha384) => (
+                    &ring_signature::ECDSA_P256_SHA384_ASN1,
+                    key.to_encoded_point(false).as_bytes().to_vec(),
+                ),
+                (Self::EcdsaP384(key), HashAlgorithm::Sha384) => (
+                    &ring_signature::ECDSA_P384_SHA384_ASN1,
+                    key.to_encoded_point(false).as_bytes().to_vec(),
+                ),
+                (Self::EcdsaP384(key), HashAlgorithm::Sha256) => (
+                    &ring_signature::ECDSA_P384_SHA256_ASN1,
+                    key.to_encoded_point(false).as_bytes().to_vec(),
+                ),
+                _ => return self.verify_digest(&hash.digest(message), hash, signature),
+            };
+        ring_signature::UnparsedPublicKey::new(algorithm, point)
+            .verify(message, signature)
+            .map_err(|_| KeyError::InvalidEcdsaSignature)
     }
 
     /// Verifies an ECDSA or RSA signature over an already computed digest.

@@ -1,0 +1,114 @@
+//! Verifying a bundle signed with a Fulcio certificate, end to end, in the order of the Sigstore
+//! client spec's "Verification" section:
+//!
+//! 1. "The signature MUST verify with the certificate's key over the artifact" (and, for DSSE,
+//!    an in-toto subject names the artifact).
+//! 2. "Each RFC 3161 timestamp MUST verify" against the trusted root's timestamp authorities;
+//!    its time is a signing time.
+//! 3. "Each transparency log entry MUST verify" (body, inclusion proof, checkpoint, signed entry
+//!    timestamp); a signed integrated time is a signing time. Rekor v2 entries have none: their
+//!    log's key must be valid at a timestamp's time.
+//! 4. "There MUST be at least one verified signing time", and "the certificate MUST chain to a
+//!    trusted CA, with an SCT from a trusted CT log, at every one of them".
+//! 5. "The certificate's identity MUST match the policy."
+
+use crate::bundle::Bundle;
+use crate::bundle_verification::{
+    leaf_certificate, verify_with_certificate, Artifact, BundleVerificationError, VerifiedContent,
+};
+use crate::certificate::{self, Certificate, CertificateError, IdentityPolicy};
+use crate::timestamp::{self, TimestampError};
+use crate::transparency_log::{self, Signer, TlogError};
+use crate::trusted_root::TrustedRoot;
+
+/// What a keyless bundle proved.
+#[derive(Debug, Clone)]
+pub struct VerifiedKeyless {
+    pub content: VerifiedContent,
+    pub certificate: Certificate,
+    /// The verified signing times (seconds since 1970).
+    pub times: Vec<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeylessError {
+    #[error("the bundle carries no certificate")]
+    NoCertificate,
+    #[error("{0}")]
+    Certificate(CertificateError),
+    #[error("{0}")]
+    Content(#[from] BundleVerificationError),
+    #[error("unable to verify signed timestamps: {0}")]
+    Timestamp(#[from] TimestampError),
+    #[error("failed to verify log inclusion: {0}")]
+    Tlog(#[from] TlogError),
+    #[error("no signed signing time: neither a signed entry timestamp nor an RFC 3161 timestamp")]
+    NoSigningTime,
+    #[error("verifying the certificate: {0}")]
+    Chain(CertificateError),
+    #[error("{0}")]
+    Identity(CertificateError),
+}
+
+/// Verifies `bundle` over `artifact` against `root` and `policy`, at `now` (seconds since
+/// 1970).
+pub fn verify(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    policy: &IdentityPolicy,
+    now: i64,
+) -> Result<VerifiedKeyless, KeylessError> {
+    let leaf = leaf_certificate(bundle)
+        .ok_or(KeylessError::NoCertificate)?
+        .map_err(KeylessError::Certificate)?;
+    // 1.
+    let content = verify_with_certificate(bundle, &leaf, Some(artifact))?;
+    // 2.
+    let signature = bundle
+        .message_signature
+        .as_ref()
+        .map(|message| message.signature.as_slice())
+        .or_else(|| {
+            bundle
+                .dsse_envelope
+                .as_ref()
+                .and_then(|envelope| envelope.signatures.first())
+                .map(|signature| signature.sig.as_slice())
+        })
+        .unwrap_or_default();
+    let mut times = Vec::new();
+    for stamp in bundle
+        .verification_material
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|data| &data.rfc3161_timestamps)
+    {
+        times.push(timestamp::verify(&stamp.signed_timestamp, signature, root)?);
+    }
+    // 3.
+    let logged = transparency_log::verify_entries_observed(
+        bundle,
+        root,
+        artifact.sha256,
+        Signer::Certificate(&leaf),
+        now,
+        1,
+        &times,
+    )?;
+    times.extend(logged);
+    // 4.
+    if times.is_empty() {
+        return Err(KeylessError::NoSigningTime);
+    }
+    for time in &times {
+        certificate::verify_leaf(&leaf, root, *time).map_err(KeylessError::Chain)?;
+    }
+    // 5.
+    policy.check(&leaf).map_err(KeylessError::Identity)?;
+    Ok(VerifiedKeyless {
+        content,
+        certificate: leaf,
+        times,
+    })
+}
