@@ -521,11 +521,55 @@ fn verify_sct(
 }
 
 /// Who must have signed: `--certificate-identity[-regexp]` and
-/// `--certificate-oidc-issuer[-regexp]`.
+/// `--certificate-oidc-issuer[-regexp]`, and the GitHub workflow claims Fulcio recorded
+/// (`--certificate-github-workflow-*`), each exact.
 #[derive(Debug, Clone)]
 pub struct IdentityPolicy {
     subject: Matcher,
     issuer: Matcher,
+    claims: Vec<(GithubClaim, String)>,
+}
+
+/// The GitHub workflow claims of Fulcio's first extensions (1.3.6.1.4.1.57264.1.2 to 1.6, raw
+/// strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GithubClaim {
+    Trigger,
+    Sha,
+    Name,
+    Repository,
+    Ref,
+}
+
+impl GithubClaim {
+    fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Trigger => ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.2"),
+            Self::Sha => ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.3"),
+            Self::Name => ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.4"),
+            Self::Repository => ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.5"),
+            Self::Ref => ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Trigger => "GithubWorkflowTrigger",
+            Self::Sha => "GithubWorkflowSHA",
+            Self::Name => "GithubWorkflowName",
+            Self::Repository => "GithubWorkflowRepository",
+            Self::Ref => "GithubWorkflowRef",
+        }
+    }
+}
+
+impl Certificate {
+    /// A GitHub workflow claim Fulcio recorded, if any.
+    pub fn github_claim(&self, claim: GithubClaim) -> Option<String> {
+        self.extension(claim.oid())
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .map(str::to_owned)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -584,7 +628,14 @@ impl IdentityPolicy {
         Ok(Self {
             subject: Matcher::new(subject, subject_regexp)?,
             issuer: Matcher::new(issuer, issuer_regexp)?,
+            claims: Vec::new(),
         })
+    }
+
+    /// Also requires a GitHub workflow claim to be exactly `value`.
+    pub fn with_claim(mut self, claim: GithubClaim, value: &str) -> Self {
+        self.claims.push((claim, value.to_owned()));
+        self
     }
 
     pub fn check(&self, leaf: &Certificate) -> Result<(), CertificateError> {
@@ -596,6 +647,17 @@ impl IdentityPolicy {
             });
         }
         if subjects.iter().any(|subject| self.subject.matches(subject)) {
+            for (claim, expected) in &self.claims {
+                let actual = leaf.github_claim(*claim).unwrap_or_default();
+                if &actual != expected {
+                    return Err(CertificateError::IdentityMismatch {
+                        reason: format!(
+                            "expected {} to be {expected:?}, got {actual:?}",
+                            claim.name()
+                        ),
+                    });
+                }
+            }
             return Ok(());
         }
         Err(CertificateError::IdentityMismatch {
@@ -756,6 +818,33 @@ mod tests {
         .unwrap()
         .check(&leaf)
         .is_ok());
+    }
+
+    #[test]
+    fn github_workflow_claims_must_match_exactly() {
+        let (leaf, _, _) = public_good_leaf();
+        let policy = || {
+            IdentityPolicy::new(
+                None,
+                Some(".*"),
+                Some("https://token.actions.githubusercontent.com"),
+                None,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            leaf.github_claim(GithubClaim::Trigger).as_deref(),
+            Some("workflow_dispatch")
+        );
+        assert!(policy()
+            .with_claim(GithubClaim::Trigger, "workflow_dispatch")
+            .with_claim(GithubClaim::Ref, "refs/heads/main")
+            .check(&leaf)
+            .is_ok());
+        assert!(policy()
+            .with_claim(GithubClaim::Trigger, "push")
+            .check(&leaf)
+            .is_err());
     }
 
     #[test]

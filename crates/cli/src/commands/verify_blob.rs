@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
 use cosign_core::bundle_verification::{leaf_certificate, verify_with_key, Artifact};
-use cosign_core::certificate::IdentityPolicy;
+use cosign_core::certificate::{GithubClaim, IdentityPolicy};
 use cosign_core::keyless;
 use cosign_core::keys::PublicKey;
 use cosign_core::transparency_log;
@@ -118,13 +118,30 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
             "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
         ));
     }
-    let policy = IdentityPolicy::new(
+    let mut policy = IdentityPolicy::new(
         args.certificate_identity.as_deref(),
         args.certificate_identity_regexp.as_deref(),
         args.certificate_oidc_issuer.as_deref(),
         args.certificate_oidc_issuer_regexp.as_deref(),
     )
     .map_err(|error| CliError::new(error.to_string()))?;
+    for (claim, value) in [
+        (
+            GithubClaim::Trigger,
+            &args.certificate_github_workflow_trigger,
+        ),
+        (GithubClaim::Sha, &args.certificate_github_workflow_sha),
+        (GithubClaim::Name, &args.certificate_github_workflow_name),
+        (
+            GithubClaim::Repository,
+            &args.certificate_github_workflow_repository,
+        ),
+        (GithubClaim::Ref, &args.certificate_github_workflow_ref),
+    ] {
+        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
+            policy = policy.with_claim(claim, value);
+        }
+    }
     let Some(path) = &args.bundle else {
         return Err(CliError::not_supported(
             "keyless verification of a bare --signature",

@@ -106,10 +106,14 @@ fn keyless_verdicts_and_identity_errors_match_cosign_3() {
     let root = vectors().join("../public-good-trusted_root.json");
     let issuer = "https://token.actions.githubusercontent.com";
     let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-    for (expected_identity, accepted) in [(identity, true), ("https://example.com/someone", false)]
-    {
+    for (expected_identity, trigger, accepted) in [
+        (identity, "workflow_dispatch", true),
+        ("https://example.com/someone", "workflow_dispatch", false),
+        (identity, "push", false),
+    ] {
         let args = [
             "verify-blob".to_owned(),
+            format!("--certificate-github-workflow-trigger={trigger}"),
             "--bundle".to_owned(),
             case.join("bundle.sigstore.json").display().to_string(),
             "--trusted-root".to_owned(),
