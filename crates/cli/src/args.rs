@@ -110,6 +110,10 @@ pub enum Command {
     #[command(subcommand)]
     Registry(RegistryCommand),
 
+    /// Interact with a Sigstore protobuf trusted root
+    #[command(subcommand)]
+    TrustedRoot(TrustedRootCommand),
+
     /// Prints the version
     Version(VersionArgs),
 
@@ -697,4 +701,56 @@ pub struct LoadArgs {
     /// where to load the image
     #[arg(value_name = "IMAGE")]
     pub image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustedRootCommand {
+    /// Create a Sigstore protobuf trusted root
+    #[command(
+        long_about = "Create a Sigstore protobuf trusted root by supplying verification material.\n\nEach service is specified via a repeatable flag (--fulcio, --rekor, --ctfe, --tsa) that takes a comma-separated list of key-value pairs."
+    )]
+    Create(TrustedRootCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustedRootCreateArgs {
+    /// fulcio service specification, as a comma-separated key-value list. Required keys: url, certificate-chain (path to PEM-encoded certificate chain). Optional keys: start-time, end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub fulcio: Vec<String>,
+
+    /// ctfe service specification, as a comma-separated key-value list. Required keys: url, public-key (path to PEM-encoded public key), start-time. Optional keys: end-time, origin.
+    #[arg(long, value_name = "SPEC")]
+    pub ctfe: Vec<String>,
+
+    /// timestamping authority specification, as a comma-separated key-value list. Required keys: url, certificate-chain (path to PEM-encoded certificate chain). Optional keys: start-time, end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub tsa: Vec<String>,
+
+    /// rekor service specification, as a comma-separated key-value list. Required keys: url, public-key (path to PEM-encoded public key), start-time. Optional keys: end-time, origin.
+    #[arg(long, value_name = "SPEC")]
+    pub rekor: Vec<String>,
+
+    /// use the Sigstore public-good trusted root (embedded in cosign-rs, no network) as default values; the other service flags add to it
+    #[arg(long)]
+    pub with_default_services: bool,
+
+    /// removes the default Fulcio URLs from the trusted root.
+    #[arg(long)]
+    pub no_default_fulcio: bool,
+
+    /// removes the default CTFE URLs from the trusted root.
+    #[arg(long)]
+    pub no_default_ctfe: bool,
+
+    /// removes the default TSA URLs from the trusted root.
+    #[arg(long)]
+    pub no_default_tsa: bool,
+
+    /// removes the default Rekor URLs from the trusted root.
+    #[arg(long)]
+    pub no_default_rekor: bool,
+
+    /// path to output trusted root
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }

@@ -80,6 +80,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Registry(args::RegistryCommand::Serve(args)) => {
             commands::registry_serve::run(args, &settings)
         }
+        Command::TrustedRoot(args::TrustedRootCommand::Create(args)) => {
+            commands::trusted_root_create::run(args, &mut console)
+        }
         Command::Version(args) => commands::version::run(args, &mut console),
         Command::Completion(args) => commands::completion::run(args, &mut console),
     }

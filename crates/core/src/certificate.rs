@@ -146,6 +146,32 @@ impl Certificate {
         Ok(certificates)
     }
 
+    /// The first value of a subject attribute (`2.5.4.3`: common name, `2.5.4.10`:
+    /// organization), as text.
+    pub fn subject_attribute(&self, oid: &str) -> Option<String> {
+        let oid = ObjectIdentifier::new(oid).ok()?;
+        self.parsed
+            .tbs_certificate
+            .subject
+            .0
+            .iter()
+            .flat_map(|rdn| rdn.0.iter())
+            .find(|attribute| attribute.oid == oid)
+            .and_then(|attribute| {
+                attribute
+                    .value
+                    .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                    .map(|value| value.as_str().to_owned())
+                    .or_else(|_| {
+                        attribute
+                            .value
+                            .decode_as::<Utf8StringRef<'_>>()
+                            .map(|value| value.as_str().to_owned())
+                    })
+                    .ok()
+            })
+    }
+
     /// The DER of the subject name.
     pub fn subject_der(&self) -> Vec<u8> {
         self.parsed

@@ -328,6 +328,20 @@ impl CertificateAuthority {
 }
 
 impl TransparencyLogInstance {
+    /// The key id of a log that signs checkpoints (signed notes) under `origin`: SHA-256 of
+    /// the origin, a newline, the signature type (1: Ed25519) and the raw key, as the Rekor v2
+    /// logs of the public-good root have it. `None` for other key types.
+    pub fn checkpoint_key_id(origin: &str, key: &PublicKey) -> Option<Vec<u8>> {
+        let PublicKey::Ed25519(raw) = key else {
+            return None;
+        };
+        let mut hasher = crate::digest::Sha256Hasher::default();
+        hasher.update(origin.as_bytes());
+        hasher.update(b"\n\x01");
+        hasher.update(raw.as_bytes());
+        Some(hasher.finish().bytes())
+    }
+
     /// A log (or CT log) known only by its key, trusted at any time; its id is the SHA-256 of
     /// the key's DER, as cosign computes it.
     pub fn from_key(base_url: &str, public_key: PublicKey) -> Result<Self, crate::keys::KeyError> {
@@ -345,6 +359,118 @@ impl TransparencyLogInstance {
     /// Whether the log's key was valid at `time` (seconds since 1970), both ends included.
     pub fn valid_at(&self, time: i64) -> bool {
         time >= self.valid_from && self.valid_until.is_none_or(|end| time <= end)
+    }
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (days to civil date: Howard Hinnant's method).
+pub fn format_rfc3339(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
+
+/// The media type of a trusted root.
+pub const MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+impl TrustedRoot {
+    /// The trusted root as JSON, as cosign's `trusted-root create` writes it (protobuf JSON:
+    /// compact, fields in the proto's order, bytes in base64).
+    pub fn to_json(&self) -> Result<String, crate::keys::KeyError> {
+        use crate::go_json::string;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let validity = |from: i64, until: Option<i64>| {
+            let mut out = format!(r#"{{"start":{}"#, string(&format_rfc3339(from)));
+            if let Some(until) = until {
+                out.push_str(&format!(r#","end":{}"#, string(&format_rfc3339(until))));
+            }
+            out.push('}');
+            out
+        };
+        let log = |log: &TransparencyLogInstance| -> Result<String, crate::keys::KeyError> {
+            Ok(format!(
+                r#"{{"baseUrl":{},"hashAlgorithm":"SHA2_256","publicKey":{{"rawBytes":{},"keyDetails":{},"validFor":{}}},"logId":{{"keyId":{}}}}}"#,
+                string(&log.base_url),
+                string(&engine.encode(log.public_key.to_der()?)),
+                string(log.public_key.key_details()),
+                validity(log.valid_from, log.valid_until),
+                string(&engine.encode(&log.log_id)),
+            ))
+        };
+        let authority = |authority: &CertificateAuthority| {
+            let mut subject = Vec::new();
+            if let Some(anchor) = authority.chain.last() {
+                if let Some(organization) = anchor.subject_attribute("2.5.4.10") {
+                    subject.push(format!(r#""organization":{}"#, string(&organization)));
+                }
+                if let Some(common_name) = anchor.subject_attribute("2.5.4.3") {
+                    subject.push(format!(r#""commonName":{}"#, string(&common_name)));
+                }
+            }
+            let certificates: Vec<String> = authority
+                .chain
+                .iter()
+                .map(|certificate| {
+                    format!(
+                        r#"{{"rawBytes":{}}}"#,
+                        string(&engine.encode(certificate.der()))
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"subject":{{{}}},"uri":{},"certChain":{{"certificates":[{}]}},"validFor":{}}}"#,
+                subject.join(","),
+                string(&authority.uri),
+                certificates.join(","),
+                validity(authority.valid_from, authority.valid_until),
+            )
+        };
+        let mut out = format!(r#"{{"mediaType":{}"#, string(MEDIA_TYPE));
+        // Each list oldest first, as sigstore-go writes them.
+        let mut tlogs: Vec<&TransparencyLogInstance> = self.tlogs.iter().collect();
+        tlogs.sort_by_key(|log| log.valid_from);
+        let mut ct_logs: Vec<&TransparencyLogInstance> = self.ct_logs.iter().collect();
+        ct_logs.sort_by_key(|log| log.valid_from);
+        let mut authorities: Vec<&CertificateAuthority> =
+            self.certificate_authorities.iter().collect();
+        authorities.sort_by_key(|authority| authority.valid_from);
+        let mut timestamp_authorities: Vec<&CertificateAuthority> =
+            self.timestamp_authorities.iter().collect();
+        timestamp_authorities.sort_by_key(|authority| authority.valid_from);
+        let tlogs = tlogs.into_iter().map(log).collect::<Result<Vec<_>, _>>()?;
+        let ct_logs = ct_logs
+            .into_iter()
+            .map(log)
+            .collect::<Result<Vec<_>, _>>()?;
+        let authorities: Vec<String> = authorities.into_iter().map(authority).collect();
+        let timestamp_authorities: Vec<String> =
+            timestamp_authorities.into_iter().map(authority).collect();
+        for (name, items) in [
+            ("tlogs", tlogs),
+            ("certificateAuthorities", authorities),
+            ("ctlogs", ct_logs),
+            ("timestampAuthorities", timestamp_authorities),
+        ] {
+            if !items.is_empty() {
+                out.push_str(&format!(r#","{name}":[{}]"#, items.join(",")));
+            }
+        }
+        out.push('}');
+        Ok(out)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod sign;
 pub mod sign_blob;
 pub mod tree;
 pub mod triangulate;
+pub mod trusted_root_create;
 pub mod verify;
 pub mod verify_blob;
 pub mod version;

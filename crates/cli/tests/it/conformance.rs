@@ -220,3 +220,111 @@ fn keyless_trust_can_come_from_cosigns_environment_variables() {
         run.stderr
     );
 }
+
+/// `trusted-root create`: byte for byte what cosign 3.1 writes for the same services, and
+/// `--with-default-services` (offline here: the embedded public-good root) verifies a
+/// public-good bundle.
+#[test]
+fn trusted_root_create_writes_what_cosign_3_writes() {
+    use cosign_testkit::Peer;
+    let scratch = Scratch::new();
+    for args in [
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "k.pem",
+        ][..],
+        &["ec", "-in", "k.pem", "-pubout", "-out", "k.pub"][..],
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "k.pem",
+            "-subj",
+            "/O=example/CN=example-ca",
+            "-days",
+            "30",
+            "-out",
+            "ca.pem",
+        ][..],
+    ] {
+        scratch.command("openssl").args(args).run().success();
+    }
+    let specs = [
+        "--rekor",
+        "url=https://rekor.example,public-key=k.pub,start-time=2024-01-01T00:00:00Z,end-time=2030-01-01T00:00:00Z",
+        "--ctfe",
+        "url=https://ctfe.example,public-key=k.pub,start-time=2024-01-01T00:00:00Z",
+        "--fulcio",
+        "url=https://fulcio.example,certificate-chain=ca.pem",
+        "--fulcio",
+        "url=https://fulcio2.example,certificate-chain=ca.pem,start-time=2025-01-01T00:00:00Z",
+    ];
+    let ours = cosign(&scratch)
+        .args(["trusted-root", "create"])
+        .args(specs)
+        .run()
+        .success();
+    let theirs = scratch
+        .command(Peer::Cosign3.path())
+        .args(["trusted-root", "create"])
+        .args(specs)
+        .run()
+        .success();
+    assert_eq!(ours.stdout, theirs.stdout);
+    // The same refusals, in cosign's words.
+    for (spec, message) in [
+        (
+            "url=https://rekor.example,public-key=k.pub",
+            "parsing rekor spec: missing or empty required key 'start-time' in tlog spec",
+        ),
+        (
+            "url=https://rekor.example,start-time=2024-01-01T00:00:00Z",
+            "parsing rekor spec: missing or empty required key 'public-key' in tlog spec",
+        ),
+    ] {
+        let ours = cosign(&scratch)
+            .args(["trusted-root", "create", "--rekor", spec])
+            .run()
+            .failure(1);
+        let theirs = scratch
+            .command(Peer::Cosign3.path())
+            .args(["trusted-root", "create", "--rekor", spec])
+            .run()
+            .failure(1);
+        assert_eq!(ours.stderr, theirs.stderr);
+        assert!(ours.stderr.contains(message), "{}", ours.stderr);
+    }
+
+    cosign(&scratch)
+        .args([
+            "trusted-root",
+            "create",
+            "--with-default-services",
+            "--out",
+            "root.json",
+        ])
+        .run()
+        .success();
+    let case = vectors().join("happy-path-v0.3");
+    cosign(&scratch)
+        .args([
+            "verify-blob",
+            "--bundle",
+            &case.join("bundle.sigstore.json").display().to_string(),
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity-regexp",
+            ".*",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            &vectors().join("a.txt").display().to_string(),
+        ])
+        .run()
+        .success();
+}

@@ -186,6 +186,25 @@ impl PublicKey {
         Ok(pem::encode(PUBLIC_KEY_LABEL, &self.to_der()?))
     }
 
+    /// The key's `keyDetails` in a trusted root (Sigstore's `PublicKeyDetails`).
+    pub fn key_details(&self) -> &'static str {
+        match self {
+            Self::EcdsaP256(_) => "PKIX_ECDSA_P256_SHA_256",
+            Self::EcdsaP384(_) => "PKIX_ECDSA_P384_SHA_384",
+            Self::EcdsaP521(_) => "PKIX_ECDSA_P521_SHA_512",
+            Self::Ed25519(_) => "PKIX_ED25519",
+            Self::Rsa(key) => {
+                if key.bits() <= 2048 {
+                    "PKIX_RSA_PKCS1V15_2048_SHA256"
+                } else if key.bits() <= 3072 {
+                    "PKIX_RSA_PKCS1V15_3072_SHA256"
+                } else {
+                    "PKIX_RSA_PKCS1V15_4096_SHA256"
+                }
+            }
+        }
+    }
+
     /// Verifies `signature` over `message` with the key's default algorithm.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
         self.verify_with(self.default_algorithm(), message, signature)
