@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -226,4 +226,25 @@ echo "  copy to distribution 2.8 (cosign 3.1 copies the .sig image only, not the
 measure ours sh -c "exec '$ours' copy '$image' '$copies-'\$\$:v1"
 measure cosign3 sh -c "exec '$peers/cosign3' copy --allow-http-registry '$image' '$copies-'\$\$:v1"
 printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s\n' "$(ratio "$ms_ours" "$ms_cosign3")" "$(ratio "$rss_ours" "$rss_cosign3")"
+fi
+
+if want keyless; then
+echo
+echo "== keyless bundle verification (conformance happy-path-v0.3: Fulcio chain, SCT, Rekor entry, identity)"
+cargo bench -q -p cosign-core --bench bundle_verification -- --noplot >/dev/null 2>&1
+one_us=$(jq '.median.point_estimate / 1e3' target/criterion/bundle_verification/keyless_bundle/new/estimates.json)
+batch_ms=$(jq '.median.point_estimate / 1e6' target/criterion/bundle_verification/keyless_bundles_x1000/new/estimates.json)
+printf '  in process (criterion): one bundle %.0f us, 1000 bundles %.0f ms\n' "$one_us" "$batch_ms"
+vectors=$root/../shared/conformance
+keyless_args=(verify-blob --bundle "$vectors/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
+  --trusted-root "$vectors/public-good-trusted_root.json"
+  --certificate-identity https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main
+  --certificate-oidc-issuer https://token.actions.githubusercontent.com "$vectors/bundle-verify/a.txt")
+for name in ours cosign3; do
+  case $name in ours) bin=$ours ;; *) bin=$peers/$name ;; esac
+  ms=$(median_ms "$bin" "${keyless_args[@]}")
+  eval "keyless_$name=$ms"
+  printf '  whole process, %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '  ratio cosign-rs / cosign 3.1: %s\n' "$(ratio "$keyless_ours" "$keyless_cosign3")"
 fi

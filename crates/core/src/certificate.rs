@@ -601,7 +601,8 @@ impl Certificate {
 #[derive(Debug, Clone)]
 enum Matcher {
     Exact(String),
-    Pattern(regex::Regex),
+    /// The pattern as given, and compiled anchored at both ends.
+    Pattern(String, regex::Regex),
     Any,
 }
 
@@ -610,7 +611,7 @@ impl Matcher {
         match (exact, pattern) {
             (Some(exact), _) => Ok(Self::Exact(exact.to_owned())),
             (None, Some(pattern)) => regex::Regex::new(&format!("^(?:{pattern})$"))
-                .map(Self::Pattern)
+                .map(|compiled| Self::Pattern(pattern.to_owned(), compiled))
                 .map_err(|error| CertificateError::Regex {
                     pattern: pattern.to_owned(),
                     reason: error.to_string(),
@@ -623,12 +624,9 @@ impl Matcher {
     fn mismatch(&self, what: &str, value: &str) -> String {
         match self {
             Self::Exact(expected) => format!("expected {what} value {expected:?}, got {value:?}"),
-            Self::Pattern(pattern) => {
-                format!(
-                    "expected {what} value to match regex {:?}, got {value:?}",
-                    pattern.as_str()
-                )
-            }
+            Self::Pattern(pattern, _) => format!(
+                "expected {what} value to match regex {pattern:?} (all of it: cosign-rs anchors patterns, write .*{pattern}.* to match anywhere), got {value:?}"
+            ),
             Self::Any => String::new(),
         }
     }
@@ -636,7 +634,7 @@ impl Matcher {
     fn matches(&self, value: &str) -> bool {
         match self {
             Self::Exact(expected) => expected == value,
-            Self::Pattern(pattern) => pattern.is_match(value),
+            Self::Pattern(_, compiled) => compiled.is_match(value),
             Self::Any => true,
         }
     }

@@ -328,3 +328,50 @@ fn trusted_root_create_writes_what_cosign_3_writes() {
         .run()
         .success();
 }
+
+/// Where we differ on purpose: an identity pattern must match the whole identity. cosign 3.1
+/// accepts a pattern found anywhere in it (here, any workflow of any repository whose URL
+/// contains `sigstore-conformance`).
+#[test]
+fn identity_patterns_match_whole_identities_where_cosign_matches_substrings() {
+    use cosign_testkit::Peer;
+    let scratch = Scratch::new();
+    let args = |pattern: &str| {
+        vec![
+            "verify-blob".to_owned(),
+            "--bundle".to_owned(),
+            vectors()
+                .join("happy-path-v0.3/bundle.sigstore.json")
+                .display()
+                .to_string(),
+            "--trusted-root".to_owned(),
+            vectors()
+                .join("../public-good-trusted_root.json")
+                .display()
+                .to_string(),
+            "--certificate-identity-regexp".to_owned(),
+            pattern.to_owned(),
+            "--certificate-oidc-issuer".to_owned(),
+            "https://token.actions.githubusercontent.com".to_owned(),
+            vectors().join("a.txt").display().to_string(),
+        ]
+    };
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(args("sigstore-conformance"))
+        .run()
+        .success();
+    let ours = cosign(&scratch)
+        .args(args("sigstore-conformance"))
+        .run()
+        .failure(1);
+    assert!(
+        ours.stderr.contains("cosign-rs anchors patterns"),
+        "{}",
+        ours.stderr
+    );
+    cosign(&scratch)
+        .args(args("https://github.com/sigstore-conformance/.*"))
+        .run()
+        .success();
+}
