@@ -249,22 +249,7 @@ fn check_dsse(
     signer: Signer<'_>,
 ) -> Result<(), TlogError> {
     let envelope = bundle_envelope(bundle)?;
-    let signatures = body
-        .pointer("/spec/signatures")
-        .and_then(serde_json::Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let [logged] = signatures else {
-        return Err(TlogError::BodyMismatch {
-            what: "signature count",
-        });
-    };
-    let text = |value: &serde_json::Value, pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
+    let logged = single_signature(body, "/spec/signatures")?;
     let signature = text(logged, "/signature").and_then(|encoded| decode(&encoded));
     check_envelope_signature(envelope, signature)?;
     check_payload_hash(envelope, text(body, "/spec/payloadHash/value"))?;
@@ -278,22 +263,7 @@ fn check_intoto(
     signer: Signer<'_>,
 ) -> Result<(), TlogError> {
     let envelope = bundle_envelope(bundle)?;
-    let signatures = body
-        .pointer("/spec/content/envelope/signatures")
-        .and_then(serde_json::Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let [logged] = signatures else {
-        return Err(TlogError::BodyMismatch {
-            what: "signature count",
-        });
-    };
-    let text = |value: &serde_json::Value, pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
+    let logged = single_signature(body, "/spec/content/envelope/signatures")?;
     let signature = text(logged, "/sig")
         .and_then(|encoded| decode(&encoded))
         .and_then(|inner| decode(std::str::from_utf8(&inner).ok()?));
@@ -355,12 +325,6 @@ fn check_dsse_v2(
     let spec = body
         .pointer("/spec/dsseV002")
         .ok_or(TlogError::BodyMismatch { what: "spec" })?;
-    let text = |value: &serde_json::Value, pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
     if text(spec, "/payloadHash/algorithm").as_deref() != Some("SHA2_256")
         || text(spec, "/payloadHash/digest").and_then(|encoded| decode(&encoded))
             != Some(Digest::sha256(&envelope.payload).bytes())
@@ -369,16 +333,7 @@ fn check_dsse_v2(
             what: "payload hash",
         });
     }
-    let signatures = spec
-        .pointer("/signatures")
-        .and_then(serde_json::Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let [logged] = signatures else {
-        return Err(TlogError::BodyMismatch {
-            what: "signature count",
-        });
-    };
+    let logged = single_signature(spec, "/signatures")?;
     let signature = text(logged, "/content").and_then(|encoded| decode(&encoded));
     check_envelope_signature(envelope, signature)?;
     check_verifier_v2(logged.pointer("/verifier"), signer)
@@ -415,6 +370,32 @@ fn check_verifier_v2(
         });
     }
     Ok(())
+}
+
+/// The string at `pointer` in `value`.
+fn text(value: &serde_json::Value, pointer: &str) -> Option<String> {
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The one signature of the list at `pointer` (an entry for an envelope carries exactly one).
+fn single_signature<'a>(
+    value: &'a serde_json::Value,
+    pointer: &str,
+) -> Result<&'a serde_json::Value, TlogError> {
+    let signatures = value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    match signatures {
+        [logged] => Ok(logged),
+        _ => Err(TlogError::BodyMismatch {
+            what: "signature count",
+        }),
+    }
 }
 
 fn decode(encoded: &str) -> Option<Vec<u8>> {

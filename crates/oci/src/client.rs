@@ -863,29 +863,13 @@ impl RegistryClient {
     {
         use futures::StreamExt as _;
         let start_path = format!("/v2/{repository}/blobs/uploads/");
-        let start = self
-            .send(
-                registry,
-                repository,
-                Access::Push,
-                Method::POST,
-                &start_path,
-                &[],
-                Some(Body {
-                    bytes: bytes::Bytes::new(),
-                    content_type: "application/octet-stream".to_owned(),
-                }),
-                64 * 1024,
-            )
-            .await?;
-        let location = start
-            .header(LOCATION.as_str())
-            .ok_or_else(|| RegistryError::Protocol {
-                url: start_path.clone(),
-                reason: "upload started without a Location header".to_owned(),
-            })?;
+        let Some(mut url) = self.begin_upload(registry, repository, &start_path).await? else {
+            return Err(RegistryError::Protocol {
+                url: start_path,
+                reason: "the registry created a blob before receiving it".to_owned(),
+            });
+        };
         let endpoint = self.endpoint(registry).await?;
-        let mut url = resolve_location(&endpoint.base, location)?;
         // The source's own error, kept to report instead of the aborted request's.
         let source_error: Arc<std::sync::Mutex<Option<RegistryError>>> = Arc::default();
         let slot = Arc::clone(&source_error);
@@ -958,13 +942,27 @@ impl RegistryClient {
             return Ok(false);
         }
         let path = format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}");
-        let answer = self
+        Ok(self
+            .begin_upload(registry, repository, &path)
+            .await?
+            .is_none())
+    }
+
+    /// `POST` to `start_path` (an upload, or a mount): `None` when the registry answered 201
+    /// (the blob is there), else where to send the upload.
+    async fn begin_upload(
+        &self,
+        registry: &str,
+        repository: &str,
+        start_path: &str,
+    ) -> Result<Option<url::Url>, RegistryError> {
+        let start = self
             .send(
                 registry,
                 repository,
                 Access::Push,
                 Method::POST,
-                &path,
+                start_path,
                 &[],
                 Some(Body {
                     bytes: bytes::Bytes::new(),
@@ -973,7 +971,17 @@ impl RegistryClient {
                 64 * 1024,
             )
             .await?;
-        Ok(answer.status == 201)
+        if start.status == 201 {
+            return Ok(None);
+        }
+        let location = start
+            .header(LOCATION.as_str())
+            .ok_or_else(|| RegistryError::Protocol {
+                url: start_path.to_owned(),
+                reason: "upload started without a Location header".to_owned(),
+            })?;
+        let endpoint = self.endpoint(registry).await?;
+        resolve_location(&endpoint.base, location).map(Some)
     }
 
     /// Uploads a blob unless the registry has it: `HEAD`; then, if `mount_from` names a
@@ -1028,33 +1036,11 @@ impl RegistryClient {
         if let Some(source) = mount_from.filter(|source| *source != repository) {
             start_path = format!("{start_path}?mount={digest}&from={source}");
         }
-        let start = self
-            .send(
-                registry,
-                repository,
-                Access::Push,
-                Method::POST,
-                &start_path,
-                &[],
-                Some(Body {
-                    bytes: bytes::Bytes::new(),
-                    content_type: "application/octet-stream".to_owned(),
-                }),
-                64 * 1024,
-            )
-            .await?;
-        if start.status == 201 {
+        let Some(mut url) = self.begin_upload(registry, repository, &start_path).await? else {
             // Mounted: the registry already had it.
             return Ok(digest);
-        }
-        let location = start
-            .header(LOCATION.as_str())
-            .ok_or_else(|| RegistryError::Protocol {
-                url: start_path.clone(),
-                reason: "upload started without a Location header".to_owned(),
-            })?;
+        };
         let endpoint = self.endpoint(registry).await?;
-        let mut url = resolve_location(&endpoint.base, location)?;
         let chunk_size = chunk_size.max(1);
         let mut closing: &[u8] = bytes;
         if bytes.len() > chunk_size {
