@@ -143,6 +143,29 @@ fn crane_oras_and_both_cosigns_work_against_it() {
         "{}",
         discovered.stdout
     );
+    // oras: push an artifact of its own and pull it back intact.
+    std::fs::create_dir(scratch.join("pushed")).expect("dir");
+    scratch.write("pushed/notes.txt", "lab notes\n");
+    let artifact = format!("{}/lab/notes:v1", registry.address());
+    scratch
+        .command(Peer::Oras.path())
+        .args([
+            "push",
+            "--plain-http",
+            "--artifact-type",
+            "application/vnd.example.notes",
+            &artifact,
+            "pushed/notes.txt:text/plain",
+        ])
+        .run()
+        .success();
+    std::fs::create_dir(scratch.join("pulled")).expect("dir");
+    scratch
+        .command(Peer::Oras.path())
+        .args(["pull", "--plain-http", "-o", "pulled", &artifact])
+        .run()
+        .success();
+    assert_eq!(scratch.read("pulled/pushed/notes.txt"), b"lab notes\n");
 }
 
 #[test]
