@@ -354,6 +354,30 @@ pub struct VerifyArgs {
     #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
     pub certificate_oidc_issuer: Option<String>,
 
+    /// the OIDC issuer to expect, as a regular expression matching all of it (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// contains the event_name claim from the GitHub OIDC Identity token that contains the name of the event that triggered the workflow run
+    #[arg(long, value_name = "TRIGGER")]
+    pub certificate_github_workflow_trigger: Option<String>,
+
+    /// contains the sha claim from the GitHub OIDC Identity token that contains the commit SHA that the workflow run was based upon.
+    #[arg(long, value_name = "SHA")]
+    pub certificate_github_workflow_sha: Option<String>,
+
+    /// contains the workflow claim from the GitHub OIDC Identity token that contains the name of the executed workflow.
+    #[arg(long, value_name = "NAME")]
+    pub certificate_github_workflow_name: Option<String>,
+
+    /// contains the repository claim from the GitHub OIDC Identity token that contains the repository that the workflow run was based upon
+    #[arg(long, value_name = "REPOSITORY")]
+    pub certificate_github_workflow_repository: Option<String>,
+
+    /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
+    #[arg(long, value_name = "REF")]
+    pub certificate_github_workflow_ref: Option<String>,
+
     /// path to a trusted root file
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<String>,

@@ -9,13 +9,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cosign_core::bundle::{Bundle, BUNDLE_SIZE_LIMIT};
-use cosign_core::bundle_verification::{verify_envelope, VerifiedContent};
+use cosign_core::bundle_verification::{verify_envelope, Artifact, VerifiedContent};
+use cosign_core::certificate::{GithubClaim, IdentityPolicy};
 use cosign_core::digest::Digest;
+use cosign_core::keyless;
 use cosign_core::keys::PublicKey;
 use cosign_core::legacy_signature::{verify_layer, LayerCheck};
 use cosign_core::manifest::ImageManifest;
 use cosign_core::reference::ImageReference;
 use cosign_core::simple_signing::SimpleSigningPayload;
+use cosign_core::trusted_root::TrustedRoot;
 use cosign_core::{in_toto, referrer};
 use cosign_oci::layout::{kinds, Layout, LayoutError};
 use cosign_oci::referrers;
@@ -61,28 +64,33 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
-    let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless verification (no --key)",
-            "verify with the signer's public key: `cosign verify --key cosign.pub --insecure-ignore-tlog IMAGE`",
-        ));
+    let key;
+    let keyless;
+    let verifier = match &args.key {
+        Some(key_reference) => {
+            if args.trusted_root.is_some() {
+                return Err(CliError::not_supported(
+                    "--trusted-root with --key",
+                    "verify key-based signatures with --insecure-ignore-tlog",
+                ));
+            }
+            if args.insecure_ignore_tlog {
+                console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+            } else {
+                return Err(CliError::new(
+                    "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network), which cosign-rs cannot fetch or check yet",
+                )
+                .with_hint("for signatures made with a key, pass --insecure-ignore-tlog to verify them offline"));
+            }
+            let key_bytes = load_key_reference(key_reference)?;
+            key = PublicKey::from_pem(&key_bytes).map_err(CliError::from)?;
+            Verifier::Key(&key)
+        }
+        None => {
+            keyless = keyless_context(args)?;
+            Verifier::Keyless(&keyless)
+        }
     };
-    if args.trusted_root.is_some() {
-        return Err(CliError::not_supported(
-            "--trusted-root",
-            "verify key-based signatures with --insecure-ignore-tlog",
-        ));
-    }
-    if args.insecure_ignore_tlog {
-        console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
-    } else {
-        return Err(CliError::new(
-            "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network), which cosign-rs cannot fetch or check yet",
-        )
-        .with_hint("for signatures made with a key, pass --insecure-ignore-tlog to verify them offline"));
-    }
-    let key_bytes = load_key_reference(key_reference)?;
-    let key = PublicKey::from_pem(&key_bytes).map_err(CliError::from)?;
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let wanted = (!args.annotations.is_empty()).then_some(&annotations);
     let formats = Formats {
@@ -91,9 +99,20 @@ pub async fn run(
     };
     if args.local_image {
         for path in &args.images {
-            let verified =
-                verify_local_image(Path::new(path), &key, wanted, args.check_claims, formats)?;
-            print_header(path, args, wanted.is_some(), !verified.bundles.is_empty());
+            let verified = verify_local_image(
+                Path::new(path),
+                verifier,
+                wanted,
+                args.check_claims,
+                formats,
+            )?;
+            print_header(
+                path,
+                args,
+                wanted.is_some(),
+                !verified.bundles.is_empty(),
+                verifier,
+            );
             print_payloads(console, &verified, args.output)?;
         }
         return Ok(());
@@ -107,17 +126,21 @@ pub async fn run(
 
     // All images at once (up to --max-workers), reported in the order given.
     let workers = args.max_workers.max(1);
-    let mut results =
-        futures::stream::iter(
-            references.iter().map(|reference| {
-                let client = &client;
-                let key = &key;
-                async move {
-                    verify_image(client, reference, key, wanted, args.check_claims, formats).await
-                }
-            }),
-        )
-        .buffered(workers);
+    let mut results = futures::stream::iter(references.iter().map(|reference| {
+        let client = &client;
+        async move {
+            verify_image(
+                client,
+                reference,
+                verifier,
+                wanted,
+                args.check_claims,
+                formats,
+            )
+            .await
+        }
+    }))
+    .buffered(workers);
 
     let mut index = 0;
     while let Some(result) = results.next().await {
@@ -131,6 +154,7 @@ pub async fn run(
             args,
             wanted.is_some(),
             !verified.bundles.is_empty(),
+            verifier,
         );
         print_payloads(console, &verified, args.output)?;
     }
@@ -141,7 +165,7 @@ pub async fn run(
 async fn verify_image(
     client: &RegistryClient,
     reference: &ImageReference,
-    key: &PublicKey,
+    verifier: Verifier<'_>,
     annotations: Option<&BTreeMap<String, String>>,
     check_claims: bool,
     formats: Formats,
@@ -156,19 +180,24 @@ async fn verify_image(
             ResolveError::Registry { source } => CliError::new(source.to_string()),
         })?;
     let repository = registry_access::signature_repository(reference.repository())?;
-    let check = check(key, &digest, annotations, check_claims);
+    let check = Checks {
+        verifier,
+        digest: &digest,
+        annotations,
+        check_claims,
+    };
     // Both places at once: the legacy `.sig` image and the referrers.
     let (legacy, bundles) = tokio::join!(
         async {
             if formats.legacy {
-                legacy_signatures(client, &repository, &digest, check).await
+                legacy_signatures(client, &repository, &digest, &check).await
             } else {
                 Ok(Findings::default())
             }
         },
         async {
             if formats.bundles {
-                bundle_signatures(client, reference, &repository, &digest, check).await
+                bundle_signatures(client, reference, &repository, &digest, &check).await
             } else {
                 Ok(Findings::default())
             }
@@ -228,7 +257,7 @@ fn conclude(
 /// names, and the bundles among its manifests whose subject is the image. No network.
 fn verify_local_image(
     path: &Path,
-    key: &PublicKey,
+    verifier: Verifier<'_>,
     annotations: Option<&BTreeMap<String, String>>,
     check_claims: bool,
     formats: Formats,
@@ -249,7 +278,12 @@ fn verify_local_image(
         ))
     })?;
     let digest = entry.digest.clone();
-    let check = check(key, &digest, annotations, check_claims);
+    let check = Checks {
+        verifier,
+        digest: &digest,
+        annotations,
+        check_claims,
+    };
     let mut legacy = Findings::default();
     if let Some(entry) = layout
         .entry_of_kind(kinds::SIGNATURES)
@@ -270,7 +304,7 @@ fn verify_local_image(
                     .map_err(|error| error.to_string())
             })
             .collect();
-        legacy = check_legacy(&parsed, payloads, check);
+        legacy = check_legacy(&parsed, payloads, &check);
     }
     let mut bundles = Findings::default();
     if formats.bundles {
@@ -288,7 +322,7 @@ fn verify_local_image(
                     .read_blob(&layer.digest, layer.size.min(BUNDLE_SIZE_LIMIT as u64))
                     .map_err(|error| error.to_string())?;
                 // A saved image has no name: cosign leaves the reference empty too.
-                check_bundle(&bytes, check, &digest, "")
+                check_bundle(&bytes, &check, &digest, "")
             })
             .collect();
         bundles = bundle_findings(outcomes);
@@ -307,7 +341,7 @@ async fn legacy_signatures(
     client: &RegistryClient,
     repository: &cosign_core::reference::Repository,
     digest: &Digest,
-    check: LayerCheck<'_>,
+    check: &Checks<'_>,
 ) -> Result<Findings<(Vec<u8>, SimpleSigningPayload)>, CliError> {
     let Some((_, manifest)) =
         signatures::fetch_signature_manifest(client, repository, digest, Access::Pull)
@@ -328,7 +362,7 @@ async fn legacy_signatures(
 fn check_legacy(
     manifest: &ImageManifest,
     payloads: Vec<Result<Vec<u8>, String>>,
-    check: LayerCheck<'_>,
+    check: &Checks<'_>,
 ) -> Findings<(Vec<u8>, SimpleSigningPayload)> {
     let mut findings = Findings {
         found_any: !manifest.layers.is_empty(),
@@ -336,7 +370,16 @@ fn check_legacy(
     };
     for (layer, payload) in manifest.layers.iter().zip(payloads) {
         let outcome = payload.and_then(|payload| {
-            verify_layer(layer, &payload, check)
+            let Verifier::Key(key) = check.verifier else {
+                return Err("keyless signatures in the legacy .sig format (certificate annotations) are not supported by cosign-rs yet".to_owned());
+            };
+            let layer_check = LayerCheck {
+                key,
+                image_digest: check.digest,
+                annotations: check.annotations,
+                check_claims: check.check_claims,
+            };
+            verify_layer(layer, &payload, layer_check)
                 .map(|parsed| (payload, parsed))
                 .map_err(|error| error.to_string())
         });
@@ -354,7 +397,7 @@ async fn bundle_signatures(
     reference: &ImageReference,
     repository: &cosign_core::reference::Repository,
     digest: &Digest,
-    check: LayerCheck<'_>,
+    check: &Checks<'_>,
 ) -> Result<Findings<String>, CliError> {
     let (entries, _) = referrers::list(client, repository, digest, Access::Pull)
         .await
@@ -417,7 +460,7 @@ fn bundle_findings(outcomes: Vec<Result<Option<String>, String>>) -> Findings<St
 /// image signature, `Ok(None)` for something else (an attestation, a message signature).
 fn check_bundle(
     bytes: &[u8],
-    check: LayerCheck<'_>,
+    check: &Checks<'_>,
     digest: &Digest,
     docker_reference: &str,
 ) -> Result<Option<String>, String> {
@@ -425,9 +468,29 @@ fn check_bundle(
     let Some(envelope) = &bundle.dsse_envelope else {
         return Ok(None);
     };
-    let subject = check.check_claims.then_some(digest);
-    let verified =
-        verify_envelope(envelope, check.key, subject).map_err(|error| error.to_string())?;
+    let verified = match check.verifier {
+        Verifier::Key(key) => {
+            let subject = check.check_claims.then_some(digest);
+            verify_envelope(envelope, key, subject).map_err(|error| error.to_string())?
+        }
+        // The whole keyless check: certificate, log entry, timestamps, identity; the
+        // statement must name the image.
+        Verifier::Keyless(context) => {
+            let artifact = Artifact {
+                sha256: digest,
+                bytes: None,
+            };
+            keyless::verify(
+                &bundle,
+                artifact,
+                &context.root,
+                &context.policy,
+                context.now,
+            )
+            .map_err(|error| error.to_string())?
+            .content
+        }
+    };
     let VerifiedContent::Envelope {
         statement: Some(statement),
         ..
@@ -482,25 +545,94 @@ fn bundle_output(
     )
 }
 
-fn check<'a>(
-    key: &'a PublicKey,
+/// How signatures are checked: with a public key, or keyless against a trusted root and an
+/// identity policy.
+#[derive(Clone, Copy)]
+enum Verifier<'a> {
+    Key(&'a PublicKey),
+    Keyless(&'a KeylessContext),
+}
+
+struct KeylessContext {
+    root: TrustedRoot,
+    policy: IdentityPolicy,
+    now: i64,
+}
+
+/// What every signature of one image is checked against.
+struct Checks<'a> {
+    verifier: Verifier<'a>,
     digest: &'a Digest,
     annotations: Option<&'a BTreeMap<String, String>>,
     check_claims: bool,
-) -> LayerCheck<'a> {
-    LayerCheck {
-        key,
-        image_digest: digest,
-        annotations,
-        check_claims,
+}
+
+/// Keyless verification's inputs: cosign's identity flags (both required), the trusted root
+/// (`--trusted-root`, else the embedded public-good root with cosign's `SIGSTORE_*` overrides).
+fn keyless_context(args: &VerifyArgs) -> Result<KeylessContext, CliError> {
+    if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
+        )
+        .with_hint("or verify with the signer's public key: --key cosign.pub"));
     }
+    if args.certificate_oidc_issuer.is_none() && args.certificate_oidc_issuer_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
+        ));
+    }
+    if args.insecure_ignore_tlog {
+        return Err(CliError::new(
+            "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
+        )
+        .with_hint("drop --insecure-ignore-tlog"));
+    }
+    let mut policy = IdentityPolicy::new(
+        args.certificate_identity.as_deref(),
+        args.certificate_identity_regexp.as_deref(),
+        args.certificate_oidc_issuer.as_deref(),
+        args.certificate_oidc_issuer_regexp.as_deref(),
+    )
+    .map_err(|error| CliError::new(error.to_string()))?;
+    for (claim, value) in [
+        (
+            GithubClaim::Trigger,
+            &args.certificate_github_workflow_trigger,
+        ),
+        (GithubClaim::Sha, &args.certificate_github_workflow_sha),
+        (GithubClaim::Name, &args.certificate_github_workflow_name),
+        (
+            GithubClaim::Repository,
+            &args.certificate_github_workflow_repository,
+        ),
+        (GithubClaim::Ref, &args.certificate_github_workflow_ref),
+    ] {
+        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
+            policy = policy.with_claim(claim, value);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    Ok(KeylessContext {
+        root: crate::trust::trusted_root(args.trusted_root.as_deref())?,
+        policy,
+        now,
+    })
 }
 
 fn no_signatures() -> CliError {
     CliError::new("no signatures found").with_exit_code(ExitCode::NoSignatures)
 }
 
-fn print_header(reference: &str, args: &VerifyArgs, annotations: bool, bundles: bool) {
+fn print_header(
+    reference: &str,
+    args: &VerifyArgs,
+    annotations: bool,
+    bundles: bool,
+    verifier: Verifier<'_>,
+) {
     console::info(format_args!("\nVerification for {reference} --"));
     console::info("The following checks were performed on each of these signatures:");
     if args.check_claims {
@@ -513,7 +645,14 @@ fn print_header(reference: &str, args: &VerifyArgs, annotations: bool, bundles: 
         // cosign 3 prints this on the bundle path, with --insecure-ignore-tlog too.
         console::info("  - Existence of the claims in the transparency log was verified offline");
     }
-    console::info("  - The signatures were verified against the specified public key");
+    match verifier {
+        Verifier::Key(_) => {
+            console::info("  - The signatures were verified against the specified public key")
+        }
+        Verifier::Keyless(_) => console::info(
+            "  - The code-signing certificate was verified using trusted certificate authority certificates",
+        ),
+    }
 }
 
 fn print_payloads(

@@ -15,6 +15,7 @@ mod interop_blobs;
 mod interop_bundle_images;
 mod interop_images;
 mod interop_keys;
+mod keyless_images;
 mod keys;
 mod layouts;
 mod registry_serve;
