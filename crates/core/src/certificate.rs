@@ -285,6 +285,14 @@ impl Certificate {
             .collect()
     }
 
+    /// The OIDC issuer in Fulcio's first extension (1.3.6.1.4.1.57264.1.1, a raw string),
+    /// which cosign prints.
+    pub fn oidc_issuer_v1(&self) -> Option<String> {
+        self.extension(OID_FULCIO_ISSUER_V1)
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .map(str::to_owned)
+    }
+
     /// The OIDC issuer Fulcio recorded.
     pub fn oidc_issuer(&self) -> Option<String> {
         if let Some(value) = self.extension(OID_FULCIO_ISSUER_V2) {

@@ -234,6 +234,12 @@ pub enum LayerVerificationError {
     DigestClaim { found: String },
     #[error("missing or incorrect annotation")]
     Annotations,
+    #[error(
+        "no certificate annotation {CERTIFICATE_ANNOTATION}: the signature was made with a key"
+    )]
+    MissingCertificate,
+    #[error("{reason}")]
+    Keyless { reason: String },
 }
 
 /// What to check a signature layer against.
@@ -269,22 +275,192 @@ pub fn verify_layer(
         .decode(encoded)
         .map_err(|source| LayerVerificationError::SignatureEncoding { source })?;
     check.key.verify(payload, &signature)?;
+    check_payload_claims(
+        payload,
+        check.image_digest,
+        check.annotations,
+        check.check_claims,
+    )
+}
+
+/// The payload's claims (with `--check-claims`): it names the image's digest and carries the
+/// wanted annotations.
+pub fn check_payload_claims(
+    payload: &[u8],
+    image_digest: &Digest,
+    annotations: Option<&BTreeMap<String, String>>,
+    check_claims: bool,
+) -> Result<SimpleSigningPayload, LayerVerificationError> {
     let parsed = SimpleSigningPayload::parse(payload)
         .map_err(|source| LayerVerificationError::PayloadJson { source })?;
-    if check.check_claims {
+    if check_claims {
         let found = &parsed.critical.image.docker_manifest_digest;
-        if *found != check.image_digest.to_string() {
+        if *found != image_digest.to_string() {
             return Err(LayerVerificationError::DigestClaim {
                 found: found.clone(),
             });
         }
-        if let Some(wanted) = check.annotations {
+        if let Some(wanted) = annotations {
             if !parsed.has_annotations(wanted) {
                 return Err(LayerVerificationError::Annotations);
             }
         }
     }
     Ok(parsed)
+}
+
+/// A layer signed with a certificate (cosign's keyless legacy format), as the bundle it
+/// amounts to: the certificate from `dev.sigstore.cosign/certificate`, the Rekor entry and its
+/// signed entry timestamp from `dev.sigstore.cosign/bundle`, RFC 3161 timestamps from
+/// `dev.sigstore.cosign/rfc3161timestamp`, and the signature over the payload. The chain
+/// annotation is not used: only the trusted root's CAs are trusted.
+pub fn keyless_bundle(
+    layer: &Descriptor,
+    payload: &[u8],
+) -> Result<crate::bundle::Bundle, LayerVerificationError> {
+    use crate::bundle;
+    if !layer.digest.matches(payload) {
+        return Err(LayerVerificationError::PayloadDigestMismatch {
+            expected: layer.digest.clone(),
+            actual: Digest::sha256(payload),
+        });
+    }
+    let engine = base64::engine::general_purpose::STANDARD;
+    let signature = engine
+        .decode(
+            layer
+                .annotation(SIGNATURE_ANNOTATION)
+                .ok_or(LayerVerificationError::MissingSignature)?,
+        )
+        .map_err(|source| LayerVerificationError::SignatureEncoding { source })?;
+    let certificate = layer
+        .annotation(CERTIFICATE_ANNOTATION)
+        .ok_or(LayerVerificationError::MissingCertificate)?;
+    let certificate =
+        crate::certificate::Certificate::from_pem(certificate.as_bytes()).map_err(|error| {
+            LayerVerificationError::Keyless {
+                reason: error.to_string(),
+            }
+        })?;
+    let mut tlog_entries = Vec::new();
+    if let Some(rekor) = layer.annotation(BUNDLE_ANNOTATION) {
+        let rekor =
+            RekorBundle::parse(rekor).map_err(|reason| LayerVerificationError::Keyless {
+                reason: format!("{BUNDLE_ANNOTATION}: {reason}"),
+            })?;
+        tlog_entries.push(rekor.entry);
+    }
+    let mut rfc3161_timestamps = Vec::new();
+    if let Some(timestamp) = layer.annotation(RFC3161_TIMESTAMP_ANNOTATION) {
+        #[derive(serde::Deserialize)]
+        struct Timestamp {
+            #[serde(rename = "SignedRFC3161Timestamp")]
+            signed: String,
+        }
+        let parsed: Timestamp =
+            serde_json::from_str(timestamp).map_err(|error| LayerVerificationError::Keyless {
+                reason: format!("{RFC3161_TIMESTAMP_ANNOTATION}: {error}"),
+            })?;
+        let signed_timestamp = engine.decode(parsed.signed.as_bytes()).map_err(|error| {
+            LayerVerificationError::Keyless {
+                reason: format!("{RFC3161_TIMESTAMP_ANNOTATION}: {error}"),
+            }
+        })?;
+        rfc3161_timestamps.push(bundle::Rfc3161Timestamp { signed_timestamp });
+    }
+    Ok(bundle::Bundle {
+        media_type: bundle::MEDIA_TYPE_V0_1.to_owned(),
+        verification_material: bundle::VerificationMaterial {
+            public_key: None,
+            certificate: None,
+            x509_certificate_chain: Some(bundle::CertificateChain {
+                certificates: vec![bundle::Certificate {
+                    raw_bytes: certificate.der().to_vec(),
+                }],
+            }),
+            tlog_entries,
+            timestamp_verification_data: (!rfc3161_timestamps.is_empty())
+                .then_some(bundle::TimestampVerificationData { rfc3161_timestamps }),
+        },
+        message_signature: Some(bundle::MessageSignature {
+            message_digest: Some(bundle::HashOutput {
+                algorithm: "SHA2_256".to_owned(),
+                digest: Digest::sha256(payload).bytes(),
+            }),
+            signature,
+        }),
+        dsse_envelope: None,
+    })
+}
+
+/// cosign's `dev.sigstore.cosign/bundle` annotation: a Rekor entry with its signed entry
+/// timestamp (no inclusion proof).
+#[derive(Debug, Clone)]
+pub struct RekorBundle {
+    pub entry: crate::bundle::TransparencyLogEntry,
+}
+
+impl RekorBundle {
+    pub fn parse(annotation: &str) -> Result<Self, String> {
+        use crate::bundle;
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            #[serde(rename = "SignedEntryTimestamp")]
+            set: String,
+            #[serde(rename = "Payload")]
+            payload: RawPayload,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawPayload {
+            body: String,
+            #[serde(rename = "integratedTime")]
+            integrated_time: i64,
+            #[serde(rename = "logIndex")]
+            log_index: i64,
+            #[serde(rename = "logID")]
+            log_id: String,
+        }
+        let raw: Raw = serde_json::from_str(annotation).map_err(|error| error.to_string())?;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let body = engine
+            .decode(raw.payload.body.as_bytes())
+            .map_err(|error| error.to_string())?;
+        let kind: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|error| error.to_string())?;
+        let text = |pointer: &str| {
+            kind.pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let log_id = (0..raw.payload.log_id.len() / 2)
+            .map(|index| {
+                raw.payload
+                    .log_id
+                    .get(index * 2..index * 2 + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(|| "logID is not hex".to_owned())
+            })
+            .collect::<Result<Vec<u8>, String>>()?;
+        Ok(Self {
+            entry: bundle::TransparencyLogEntry {
+                log_index: raw.payload.log_index,
+                log_id: bundle::LogId { key_id: log_id },
+                kind_version: bundle::KindVersion {
+                    kind: text("/kind"),
+                    version: text("/apiVersion"),
+                },
+                integrated_time: raw.payload.integrated_time,
+                inclusion_promise: Some(bundle::InclusionPromise {
+                    signed_entry_timestamp: engine
+                        .decode(raw.set.as_bytes())
+                        .map_err(|error| error.to_string())?,
+                }),
+                inclusion_proof: None,
+                canonicalized_body: body,
+            },
+        })
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use cosign_core::certificate::{GithubClaim, IdentityPolicy};
 use cosign_core::digest::Digest;
 use cosign_core::keyless;
 use cosign_core::keys::PublicKey;
-use cosign_core::legacy_signature::{verify_layer, LayerCheck};
+use cosign_core::legacy_signature::{
+    check_payload_claims, keyless_bundle, verify_layer, LayerCheck,
+};
 use cosign_core::manifest::ImageManifest;
 use cosign_core::reference::ImageReference;
 use cosign_core::simple_signing::SimpleSigningPayload;
@@ -36,7 +38,7 @@ use crate::settings::GlobalSettings;
 /// What verifying one image gave: the signatures that verified, in both formats.
 struct Verified {
     /// Legacy `.sig` payloads (raw bytes and parsed).
-    payloads: Vec<(Vec<u8>, SimpleSigningPayload)>,
+    payloads: Vec<LegacyVerified>,
     /// Bundles: cosign 3's synthesized output for each.
     bundles: Vec<String>,
 }
@@ -223,7 +225,7 @@ async fn verify_image(
 /// The verdict on an image from what both places gave: what verified, or cosign's error and
 /// exit code for why nothing did.
 fn conclude(
-    legacy: Findings<(Vec<u8>, SimpleSigningPayload)>,
+    legacy: Findings<LegacyVerified>,
     bundles: Findings<String>,
 ) -> Result<Verified, CliError> {
     if !legacy.verified.is_empty() || !bundles.verified.is_empty() {
@@ -342,7 +344,7 @@ async fn legacy_signatures(
     repository: &cosign_core::reference::Repository,
     digest: &Digest,
     check: &Checks<'_>,
-) -> Result<Findings<(Vec<u8>, SimpleSigningPayload)>, CliError> {
+) -> Result<Findings<LegacyVerified>, CliError> {
     let Some((_, manifest)) =
         signatures::fetch_signature_manifest(client, repository, digest, Access::Pull)
             .await
@@ -363,25 +365,29 @@ fn check_legacy(
     manifest: &ImageManifest,
     payloads: Vec<Result<Vec<u8>, String>>,
     check: &Checks<'_>,
-) -> Findings<(Vec<u8>, SimpleSigningPayload)> {
+) -> Findings<LegacyVerified> {
     let mut findings = Findings {
         found_any: !manifest.layers.is_empty(),
         ..Findings::default()
     };
     for (layer, payload) in manifest.layers.iter().zip(payloads) {
-        let outcome = payload.and_then(|payload| {
-            let Verifier::Key(key) = check.verifier else {
-                return Err("keyless signatures in the legacy .sig format (certificate annotations) are not supported by cosign-rs yet".to_owned());
-            };
-            let layer_check = LayerCheck {
-                key,
-                image_digest: check.digest,
-                annotations: check.annotations,
-                check_claims: check.check_claims,
-            };
-            verify_layer(layer, &payload, layer_check)
-                .map(|parsed| (payload, parsed))
-                .map_err(|error| error.to_string())
+        let outcome = payload.and_then(|payload| match check.verifier {
+            Verifier::Key(key) => {
+                let layer_check = LayerCheck {
+                    key,
+                    image_digest: check.digest,
+                    annotations: check.annotations,
+                    check_claims: check.check_claims,
+                };
+                verify_layer(layer, &payload, layer_check)
+                    .map(|parsed| LegacyVerified {
+                        raw: payload,
+                        parsed,
+                        keyless: None,
+                    })
+                    .map_err(|error| error.to_string())
+            }
+            Verifier::Keyless(context) => check_legacy_keyless(layer, payload, check, context),
         });
         match outcome {
             Ok(ok) => findings.verified.push(ok),
@@ -389,6 +395,105 @@ fn check_legacy(
         }
     }
     findings
+}
+
+/// A legacy signature that verified: the payload as stored and parsed, and for a keyless one
+/// what cosign adds to its output.
+struct LegacyVerified {
+    raw: Vec<u8>,
+    parsed: SimpleSigningPayload,
+    keyless: Option<KeylessDetails>,
+}
+
+/// The certificate's identity and claims, and the Rekor bundle annotation, as cosign prints them.
+struct KeylessDetails {
+    subject: String,
+    /// Fulcio's first issuer extension (1.3.6.1.4.1.57264.1.1), which cosign prints.
+    issuer: Option<String>,
+    claims: Vec<(GithubClaim, String)>,
+    /// The `dev.sigstore.cosign/bundle` annotation, re-encoded as cosign's `RekorBundle`.
+    rekor_bundle: Option<String>,
+}
+
+/// A legacy layer signed with a certificate: the same checks as a keyless bundle, then the
+/// payload's claims.
+fn check_legacy_keyless(
+    layer: &cosign_core::manifest::Descriptor,
+    payload: Vec<u8>,
+    check: &Checks<'_>,
+    context: &KeylessContext,
+) -> Result<LegacyVerified, String> {
+    let bundle = keyless_bundle(layer, &payload).map_err(|error| error.to_string())?;
+    let sha256 = Digest::sha256(&payload);
+    let artifact = Artifact {
+        sha256: &sha256,
+        bytes: Some(&payload),
+    };
+    let verified = keyless::verify(
+        &bundle,
+        artifact,
+        &context.root,
+        &context.policy,
+        context.now,
+    )
+    .map_err(|error| error.to_string())?;
+    let parsed = check_payload_claims(
+        &payload,
+        check.digest,
+        check.annotations,
+        check.check_claims,
+    )
+    .map_err(|error| error.to_string())?;
+    let certificate = &verified.certificate;
+    let claims = [
+        GithubClaim::Trigger,
+        GithubClaim::Sha,
+        GithubClaim::Name,
+        GithubClaim::Repository,
+        GithubClaim::Ref,
+    ]
+    .into_iter()
+    .filter_map(|claim| {
+        certificate
+            .github_claim(claim)
+            .filter(|value| !value.is_empty())
+            .map(|value| (claim, value))
+    })
+    .collect();
+    Ok(LegacyVerified {
+        raw: payload,
+        parsed,
+        keyless: Some(KeylessDetails {
+            subject: certificate
+                .subject_alternative_names()
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            issuer: certificate
+                .oidc_issuer_v1()
+                .filter(|issuer| !issuer.is_empty()),
+            claims,
+            rekor_bundle: layer
+                .annotation(cosign_core::legacy_signature::BUNDLE_ANNOTATION)
+                .and_then(rekor_bundle_json),
+        }),
+    })
+}
+
+/// cosign's `RekorBundle` as Go encodes it: `SignedEntryTimestamp`, then `Payload` with `body`,
+/// `integratedTime`, `logIndex`, `logID`.
+fn rekor_bundle_json(annotation: &str) -> Option<String> {
+    use cosign_core::go_json::string;
+    let value: serde_json::Value = serde_json::from_str(annotation).ok()?;
+    let payload = value.get("Payload")?;
+    Some(format!(
+        r#"{{"SignedEntryTimestamp":{},"Payload":{{"body":{},"integratedTime":{},"logIndex":{},"logID":{}}}}}"#,
+        string(value.get("SignedEntryTimestamp")?.as_str()?),
+        string(payload.get("body")?.as_str()?),
+        payload.get("integratedTime")?.as_i64()?,
+        payload.get("logIndex")?.as_i64()?,
+        string(payload.get("logID")?.as_str()?),
+    ))
 }
 
 /// The bundles among the image's referrers: each fetched and checked in parallel.
@@ -641,8 +746,9 @@ fn print_header(
         }
         console::info("  - The cosign claims were validated");
     }
-    if bundles {
-        // cosign 3 prints this on the bundle path, with --insecure-ignore-tlog too.
+    if bundles || matches!(verifier, Verifier::Keyless(_)) {
+        // cosign 3 prints this on the bundle path, with --insecure-ignore-tlog too, and
+        // wherever a log entry was verified.
         console::info("  - Existence of the claims in the transparency log was verified offline");
     }
     match verifier {
@@ -665,8 +771,17 @@ fn print_payloads(
             for output in &verified.bundles {
                 console.out(format!("{output}\n").as_bytes())?;
             }
-            for (raw, _) in &verified.payloads {
-                let mut line = raw.clone();
+            for verified in &verified.payloads {
+                if let Some(details) = &verified.keyless {
+                    console::info(format_args!("Certificate subject: {}", details.subject));
+                    if let Some(issuer) = &details.issuer {
+                        console::info(format_args!("Certificate issuer URL: {issuer}"));
+                    }
+                    for (claim, value) in &details.claims {
+                        console::info(format_args!("{}: {value}", claim_label(*claim)));
+                    }
+                }
+                let mut line = verified.raw.clone();
                 line.push(b'\n');
                 console.out(&line)?;
             }
@@ -677,12 +792,7 @@ fn print_payloads(
                 .bundles
                 .iter()
                 .cloned()
-                .chain(
-                    verified
-                        .payloads
-                        .iter()
-                        .map(|(_, parsed)| payload_json(parsed)),
-                )
+                .chain(verified.payloads.iter().map(payload_json))
                 .collect();
             console.out(format!("\n[{}]\n", items.join(",")).as_bytes())
         }
@@ -690,14 +800,44 @@ fn print_payloads(
 }
 
 /// cosign re-encodes each payload through its `SimpleContainerImage` type: only these fields,
-/// in this order, `optional` with sorted keys or `null`.
-fn payload_json(payload: &SimpleSigningPayload) -> String {
+/// in this order, `optional` with sorted keys or `null`; for a certificate, its subject, issuer
+/// and GitHub claims (under both their names) and the Rekor bundle are added to `optional`.
+fn payload_json(verified: &LegacyVerified) -> String {
     use cosign_core::go_json;
-    let optional = match &payload.optional {
+    let payload = &verified.parsed;
+    let mut optional: Option<BTreeMap<String, String>> = payload.optional.as_ref().map(|map| {
+        map.iter()
+            .map(|(key, value)| {
+                let text = String::from_utf8(go_json::to_vec(value).unwrap_or_default())
+                    .unwrap_or_default();
+                (key.clone(), text)
+            })
+            .collect()
+    });
+    if let Some(details) = &verified.keyless {
+        let entries = optional.get_or_insert_with(BTreeMap::new);
+        entries.insert("Subject".to_owned(), go_json::string(&details.subject));
+        if let Some(issuer) = &details.issuer {
+            entries.insert("Issuer".to_owned(), go_json::string(issuer));
+            entries.insert("1.3.6.1.4.1.57264.1.1".to_owned(), go_json::string(issuer));
+        }
+        for (claim, value) in &details.claims {
+            let (oid, name) = claim_keys(*claim);
+            entries.insert(oid.to_owned(), go_json::string(value));
+            entries.insert(name.to_owned(), go_json::string(value));
+        }
+        if let Some(bundle) = &details.rekor_bundle {
+            entries.insert("Bundle".to_owned(), bundle.clone());
+        }
+    }
+    let optional = match optional {
         None => "null".to_owned(),
-        Some(map) => {
-            let sorted: BTreeMap<&String, &serde_json::Value> = map.iter().collect();
-            String::from_utf8(go_json::to_vec(&sorted).unwrap_or_default()).unwrap_or_default()
+        Some(entries) => {
+            let fields: Vec<String> = entries
+                .iter()
+                .map(|(key, value)| format!("{}:{value}", go_json::string(key)))
+                .collect();
+            format!("{{{}}}", fields.join(","))
         }
     };
     format!(
@@ -706,4 +846,26 @@ fn payload_json(payload: &SimpleSigningPayload) -> String {
         go_json::string(&payload.critical.image.docker_manifest_digest),
         go_json::string(&payload.critical.kind),
     )
+}
+
+/// A GitHub claim's keys in cosign's JSON output: its OID and its readable name.
+fn claim_keys(claim: GithubClaim) -> (&'static str, &'static str) {
+    match claim {
+        GithubClaim::Trigger => ("1.3.6.1.4.1.57264.1.2", "githubWorkflowTrigger"),
+        GithubClaim::Sha => ("1.3.6.1.4.1.57264.1.3", "githubWorkflowSha"),
+        GithubClaim::Name => ("1.3.6.1.4.1.57264.1.4", "githubWorkflowName"),
+        GithubClaim::Repository => ("1.3.6.1.4.1.57264.1.5", "githubWorkflowRepository"),
+        GithubClaim::Ref => ("1.3.6.1.4.1.57264.1.6", "githubWorkflowRef"),
+    }
+}
+
+/// A GitHub claim as cosign's text output labels it.
+fn claim_label(claim: GithubClaim) -> &'static str {
+    match claim {
+        GithubClaim::Trigger => "GitHub Workflow Trigger",
+        GithubClaim::Sha => "GitHub Workflow SHA",
+        GithubClaim::Name => "GitHub Workflow Name",
+        GithubClaim::Repository => "GitHub Workflow Repository",
+        GithubClaim::Ref => "GitHub Workflow Ref",
+    }
 }

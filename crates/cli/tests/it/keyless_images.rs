@@ -169,9 +169,20 @@ impl Sigstore {
         Self { scratch }
     }
 
-    /// A leaf certificate for `IDENTITY` (issuer `ISSUER`) with an SCT, valid 2025 to 2035.
+    /// A leaf certificate for `IDENTITY` (issuer `ISSUER`) with an SCT, valid for ten minutes
+    /// from `now`, as Fulcio issues them (cosign checks the chain at the leaf's start).
     fn leaf(&self, now: u64) -> Vec<u8> {
         let scratch = &self.scratch;
+        let utc_time = |seconds: u64| {
+            let text = cosign_core::trusted_root::format_rfc3339(seconds as i64);
+            // 2026-11-25T19:20:00Z -> 261125192000Z
+            text.chars()
+                .skip(2)
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                + "Z"
+        };
+        let (start, end) = (utc_time(now), utc_time(now + 600));
         openssl(
             scratch,
             &[
@@ -179,7 +190,9 @@ impl Sigstore {
             ],
         );
         let extensions = format!(
-            "subjectAltName = critical, URI:{IDENTITY}\nextendedKeyUsage = codeSigning\nkeyUsage = critical, digitalSignature\n1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:{ISSUER}\n"
+            "subjectAltName = critical, URI:{IDENTITY}\nextendedKeyUsage = codeSigning\nkeyUsage = critical, digitalSignature\n1.3.6.1.4.1.57264.1.1 = DER:{}\n1.3.6.1.4.1.57264.1.2 = DER:{}\n1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:{ISSUER}\n",
+            hex(ISSUER.as_bytes()),
+            hex(b"push"),
         );
         let issue = |section: &str, out: &str| {
             scratch.write("index.txt", "");
@@ -204,9 +217,9 @@ impl Sigstore {
                     "-in",
                     "leaf.csr",
                     "-startdate",
-                    "250101000000Z",
+                    &start,
                     "-enddate",
-                    "351231000000Z",
+                    &end,
                     "-extensions",
                     "leaf",
                     "-notext",
@@ -319,6 +332,72 @@ impl Sigstore {
     }
 }
 
+impl Sigstore {
+    /// A legacy signature layer as cosign 2 writes it for a keyless signature: the payload
+    /// signed by the leaf, with the certificate, its chain, and the Rekor `hashedrekord` entry
+    /// with its signed entry timestamp in annotations.
+    fn legacy_layer(&self, payload: &[u8]) -> cosign_core::manifest::Descriptor {
+        let scratch = &self.scratch;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let leaf = self.leaf(now);
+        let signature = sign(scratch, "leaf.key", payload);
+        let pem = |der: &[u8]| {
+            let body = b64(der);
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(64)
+                .map(|chunk| std::str::from_utf8(chunk).unwrap())
+                .collect();
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                lines.join("\n")
+            )
+        };
+        let leaf_pem = pem(&leaf);
+        let body = format!(
+            r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
+            Digest::sha256(payload).hex(),
+            b64(&signature),
+            b64(leaf_pem.as_bytes())
+        );
+        let log_id = Digest::sha256(&public_der(scratch, "rekor.key")).bytes();
+        let set = sign(
+            scratch,
+            "rekor.key",
+            format!(
+                r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":7}}"#,
+                b64(body.as_bytes()),
+                hex(&log_id)
+            )
+            .as_bytes(),
+        );
+        let rekor_bundle = format!(
+            r#"{{"SignedEntryTimestamp":"{}","Payload":{{"body":"{}","integratedTime":{now},"logIndex":7,"logID":"{}"}}}}"#,
+            b64(&set),
+            b64(body.as_bytes()),
+            hex(&log_id)
+        );
+        let mut layer = cosign_core::legacy_signature::signature_layer(payload, &signature);
+        let annotations = layer.annotations.get_or_insert_with(Default::default);
+        annotations.insert(
+            cosign_core::legacy_signature::CERTIFICATE_ANNOTATION.to_owned(),
+            leaf_pem,
+        );
+        annotations.insert(
+            cosign_core::legacy_signature::CHAIN_ANNOTATION.to_owned(),
+            pem(&certificate_der(scratch, "ca.pem")),
+        );
+        annotations.insert(
+            cosign_core::legacy_signature::BUNDLE_ANNOTATION.to_owned(),
+            rekor_bundle,
+        );
+        layer
+    }
+}
+
 /// Pushes `bundle` as a referrer of the image `digest` in `repository`, as cosign 3 does.
 fn attach(repository: &str, digest: &Digest, size: u64, bundle: &[u8]) {
     use cosign_core::manifest::{media_types, Descriptor};
@@ -426,4 +505,64 @@ fn keyless_image_signatures_verify_like_cosign_3() {
     let ours_run = verify(ours(), "https://github.com/someone/else");
     assert_ne!(theirs.code, Some(0));
     assert_eq!(ours_run.code, theirs.code, "{}", ours_run.stderr);
+}
+
+#[test]
+fn keyless_legacy_signatures_verify_like_cosign_3() {
+    let sigstore = Sigstore::new();
+    let scratch = &sigstore.scratch;
+    let registry = EmbeddedRegistry::start(&ours(), None);
+    let (image, digest) = registry.push_random_image(scratch, "lab/legacy-keyless:1");
+    let digest: Digest = digest.parse().unwrap();
+    let repository = format!("{}/lab/legacy-keyless", registry.address());
+    let payload = cosign_core::simple_signing::payload(
+        &repository,
+        &digest,
+        &std::collections::BTreeMap::new(),
+    );
+    let layer = sigstore.legacy_layer(&payload);
+    let client = cosign_oci::RegistryClient::new(
+        cosign_oci::ClientOptions::default(),
+        Box::new(cosign_oci::auth::Anonymous),
+    )
+    .unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(cosign_oci::signatures::append_legacy_signature(
+            &client,
+            &cosign_core::reference::Repository::parse(&repository).unwrap(),
+            &digest,
+            &payload,
+            &layer,
+            cosign_core::legacy_signature::ManifestFlavor::Oci,
+            &|_| false,
+        ))
+        .unwrap();
+    for output in ["json", "text"] {
+        let verify = |program: std::path::PathBuf| {
+            let mut invocation = scratch.command(&program).args([
+                "verify",
+                "-o",
+                output,
+                "--trusted-root",
+                "root.json",
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ]);
+            if program != ours() {
+                invocation = invocation.args(["--allow-http-registry"]);
+            }
+            invocation.args([image.as_str()]).run()
+        };
+        let theirs = verify(Peer::Cosign3.path());
+        assert_eq!(theirs.code, Some(0), "cosign 3.1: {}", theirs.stderr);
+        let ours_run = verify(ours());
+        assert_eq!(ours_run.code, Some(0), "ours: {}", ours_run.stderr);
+        assert_eq!(ours_run.stdout, theirs.stdout, "{output}");
+        assert_eq!(ours_run.stderr, theirs.stderr, "{output}");
+    }
 }
