@@ -18,11 +18,22 @@ pub struct HashedBlob {
     pub bytes: Option<Vec<u8>>,
 }
 
-/// Hashes the blob at `path` (`-`: standard input), keeping the bytes if `keep` is true.
+/// Hashes the blob at `path` (`-`: standard input), keeping the bytes if `keep` is true. As in
+/// cosign 3, a `sha256:<hex>` that names no file stands for a blob known by its digest alone.
 pub fn hash(path: &str, keep: bool) -> Result<HashedBlob, CliError> {
     if path == "-" {
         return hash_reader(std::io::stdin(), keep)
             .map_err(|error| CliError::new(format!("reading standard input: {error}")));
+    }
+    if !Path::new(path).exists() {
+        if let Ok(digest) = path.parse::<Digest>() {
+            if digest.algorithm() == cosign_core::digest::DigestAlgorithm::Sha256 {
+                return Ok(HashedBlob {
+                    sha256: digest,
+                    bytes: None,
+                });
+            }
+        }
     }
     let file =
         std::fs::File::open(path).map_err(|error| io_error("open", Path::new(path), &error))?;

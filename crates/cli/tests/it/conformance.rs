@@ -1,7 +1,8 @@
 //! The Sigstore bundle-verification conformance vectors (`shared/conformance/bundle-verify`),
 //! run through `cosign verify-blob` as cosign 3 would run them. Cases ending in `_fail` must be
 //! rejected, the others accepted: key-based and keyless (Fulcio certificates, SCTs, Rekor v1
-//! and v2 entries, RFC 3161 timestamps). All 70 are required.
+//! and v2 entries, RFC 3161 timestamps). All 70 are required, each run with the artifact file
+//! and with only its digest.
 
 use std::path::{Path, PathBuf};
 
@@ -20,8 +21,9 @@ fn vectors() -> PathBuf {
     path
 }
 
-/// Runs one case; `true` if our verdict is the expected one.
-fn run_case(scratch: &Scratch, case: &Path) -> bool {
+/// Runs one case, with the artifact file or only its digest (`sha256:<hex>`); `true` if our
+/// verdict is the expected one.
+fn run_case(scratch: &Scratch, case: &Path, by_digest: bool) -> bool {
     let name = case
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -58,7 +60,12 @@ fn run_case(scratch: &Scratch, case: &Path) -> bool {
             read("issuer", "https://token.actions.githubusercontent.com"),
         ]);
     }
-    args.push(artifact.display().to_string());
+    if by_digest {
+        let bytes = std::fs::read(&artifact).expect("artifact");
+        args.push(cosign_core::digest::Digest::sha256(&bytes).to_string());
+    } else {
+        args.push(artifact.display().to_string());
+    }
     let run = cosign(scratch).args(&args).run();
     assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
     let accepted = run.code == Some(0);
@@ -83,15 +90,20 @@ fn the_conformance_cases_get_the_expected_verdict() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let ok = run_case(&scratch, case);
-        passed += usize::from(ok);
-        if !ok {
-            wrong.push(name);
+        for by_digest in [false, true] {
+            let ok = run_case(&scratch, case, by_digest);
+            passed += usize::from(ok);
+            if !ok {
+                wrong.push(format!(
+                    "{name} (by {})",
+                    if by_digest { "digest" } else { "file" }
+                ));
+            }
         }
     }
     eprintln!(
-        "conformance: {passed} of {} cases give the expected verdict",
-        cases.len()
+        "conformance: {passed} of {} runs (each case with its file and with its digest) give the expected verdict",
+        cases.len() * 2
     );
     assert!(wrong.is_empty(), "wrong verdicts: {wrong:?}");
 }
