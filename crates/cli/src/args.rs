@@ -342,41 +342,8 @@ pub struct VerifyArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
     pub offline: bool,
 
-    /// the certificate identity to expect (keyless)
-    #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
-    pub certificate_identity: Option<String>,
-
-    /// the certificate identity regular expression to expect (keyless)
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_identity_regexp: Option<String>,
-
-    /// the OIDC issuer to expect (keyless)
-    #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
-    pub certificate_oidc_issuer: Option<String>,
-
-    /// the OIDC issuer to expect, as a regular expression matching all of it (keyless)
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_oidc_issuer_regexp: Option<String>,
-
-    /// contains the event_name claim from the GitHub OIDC Identity token that contains the name of the event that triggered the workflow run
-    #[arg(long, value_name = "TRIGGER")]
-    pub certificate_github_workflow_trigger: Option<String>,
-
-    /// contains the sha claim from the GitHub OIDC Identity token that contains the commit SHA that the workflow run was based upon.
-    #[arg(long, value_name = "SHA")]
-    pub certificate_github_workflow_sha: Option<String>,
-
-    /// contains the workflow claim from the GitHub OIDC Identity token that contains the name of the executed workflow.
-    #[arg(long, value_name = "NAME")]
-    pub certificate_github_workflow_name: Option<String>,
-
-    /// contains the repository claim from the GitHub OIDC Identity token that contains the repository that the workflow run was based upon
-    #[arg(long, value_name = "REPOSITORY")]
-    pub certificate_github_workflow_repository: Option<String>,
-
-    /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
-    #[arg(long, value_name = "REF")]
-    pub certificate_github_workflow_ref: Option<String>,
+    #[command(flatten)]
+    pub identity: CertificateIdentityArgs,
 
     /// path to a trusted root file
     #[arg(long, value_name = "FILE")]
@@ -467,41 +434,8 @@ pub struct VerifyBlobArgs {
     #[arg(long, alias = "cert", value_name = "FILE")]
     pub certificate: Option<String>,
 
-    /// the certificate identity to expect (keyless)
-    #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
-    pub certificate_identity: Option<String>,
-
-    /// the certificate identity to expect, as a regular expression matching all of it (keyless)
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_identity_regexp: Option<String>,
-
-    /// the OIDC issuer to expect (keyless)
-    #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
-    pub certificate_oidc_issuer: Option<String>,
-
-    /// the OIDC issuer to expect, as a regular expression matching all of it (keyless)
-    #[arg(long, value_name = "REGEXP")]
-    pub certificate_oidc_issuer_regexp: Option<String>,
-
-    /// contains the event_name claim from the GitHub OIDC Identity token that contains the name of the event that triggered the workflow run
-    #[arg(long, value_name = "TRIGGER")]
-    pub certificate_github_workflow_trigger: Option<String>,
-
-    /// contains the sha claim from the GitHub OIDC Identity token that contains the commit SHA that the workflow run was based upon.
-    #[arg(long, value_name = "SHA")]
-    pub certificate_github_workflow_sha: Option<String>,
-
-    /// contains the workflow claim from the GitHub OIDC Identity token that contains the name of the executed workflow.
-    #[arg(long, value_name = "NAME")]
-    pub certificate_github_workflow_name: Option<String>,
-
-    /// contains the repository claim from the GitHub OIDC Identity token that contains the repository that the workflow run was based upon
-    #[arg(long, value_name = "REPOSITORY")]
-    pub certificate_github_workflow_repository: Option<String>,
-
-    /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
-    #[arg(long, value_name = "REF")]
-    pub certificate_github_workflow_ref: Option<String>,
+    #[command(flatten)]
+    pub identity: CertificateIdentityArgs,
 
     /// expect the signature to be packaged in a Sigstore bundle
     #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
@@ -777,4 +711,44 @@ pub struct TrustedRootCreateArgs {
     /// path to output trusted root
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+}
+
+/// Who must have signed, for keyless verification (`verify`, `verify-blob`).
+#[derive(Debug, Clone, Args)]
+pub struct CertificateIdentityArgs {
+    /// the certificate identity to expect (keyless)
+    #[arg(long, alias = "cert-identity", value_name = "IDENTITY")]
+    pub certificate_identity: Option<String>,
+
+    /// the certificate identity to expect, as a regular expression matching all of it (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// the OIDC issuer to expect (keyless)
+    #[arg(long, alias = "cert-oidc-issuer", value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// the OIDC issuer to expect, as a regular expression matching all of it (keyless)
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// contains the event_name claim from the GitHub OIDC Identity token that contains the name of the event that triggered the workflow run
+    #[arg(long, value_name = "TRIGGER")]
+    pub certificate_github_workflow_trigger: Option<String>,
+
+    /// contains the sha claim from the GitHub OIDC Identity token that contains the commit SHA that the workflow run was based upon.
+    #[arg(long, value_name = "SHA")]
+    pub certificate_github_workflow_sha: Option<String>,
+
+    /// contains the workflow claim from the GitHub OIDC Identity token that contains the name of the executed workflow.
+    #[arg(long, value_name = "NAME")]
+    pub certificate_github_workflow_name: Option<String>,
+
+    /// contains the repository claim from the GitHub OIDC Identity token that contains the repository that the workflow run was based upon
+    #[arg(long, value_name = "REPOSITORY")]
+    pub certificate_github_workflow_repository: Option<String>,
+
+    /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
+    #[arg(long, value_name = "REF")]
+    pub certificate_github_workflow_ref: Option<String>,
 }

@@ -71,3 +71,63 @@ fn log_from_key(file: &str, variable: &str) -> Result<TransparencyLogInstance, C
     TransparencyLogInstance::from_key(variable, key)
         .map_err(|error| CliError::new(format!("{variable} {file}: {error}")))
 }
+
+/// The identity policy from cosign's keyless flags: an identity and an issuer are both required
+/// (exact or as a regular expression), GitHub workflow claims are optional.
+pub fn identity_policy(
+    args: &crate::args::CertificateIdentityArgs,
+) -> Result<cosign_core::certificate::IdentityPolicy, CliError> {
+    use cosign_core::certificate::{GithubClaim, IdentityPolicy};
+    if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
+        )
+        .with_hint("or verify with the signer's public key: --key cosign.pub"));
+    }
+    if args.certificate_oidc_issuer.is_none() && args.certificate_oidc_issuer_regexp.is_none() {
+        return Err(CliError::new(
+            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
+        ));
+    }
+    let mut policy = IdentityPolicy::new(
+        args.certificate_identity.as_deref(),
+        args.certificate_identity_regexp.as_deref(),
+        args.certificate_oidc_issuer.as_deref(),
+        args.certificate_oidc_issuer_regexp.as_deref(),
+    )
+    .map_err(|error| CliError::new(error.to_string()))?;
+    for (claim, value) in [
+        (
+            GithubClaim::Trigger,
+            &args.certificate_github_workflow_trigger,
+        ),
+        (GithubClaim::Sha, &args.certificate_github_workflow_sha),
+        (GithubClaim::Name, &args.certificate_github_workflow_name),
+        (
+            GithubClaim::Repository,
+            &args.certificate_github_workflow_repository,
+        ),
+        (GithubClaim::Ref, &args.certificate_github_workflow_ref),
+    ] {
+        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
+            policy = policy.with_claim(claim, value);
+        }
+    }
+    Ok(policy)
+}
+
+/// Keyless verification needs a signing time a log or timestamp authority signed.
+pub fn refuse_ignored_tlog() -> CliError {
+    CliError::new(
+        "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
+    )
+    .with_hint("drop --insecure-ignore-tlog")
+}
+
+/// Seconds since 1970.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}

@@ -675,55 +675,14 @@ struct Checks<'a> {
 /// Keyless verification's inputs: cosign's identity flags (both required), the trusted root
 /// (`--trusted-root`, else the embedded public-good root with cosign's `SIGSTORE_*` overrides).
 fn keyless_context(args: &VerifyArgs) -> Result<KeylessContext, CliError> {
-    if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
-        return Err(CliError::new(
-            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
-        )
-        .with_hint("or verify with the signer's public key: --key cosign.pub"));
-    }
-    if args.certificate_oidc_issuer.is_none() && args.certificate_oidc_issuer_regexp.is_none() {
-        return Err(CliError::new(
-            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
-        ));
-    }
+    let policy = crate::trust::identity_policy(&args.identity)?;
     if args.insecure_ignore_tlog {
-        return Err(CliError::new(
-            "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
-        )
-        .with_hint("drop --insecure-ignore-tlog"));
+        return Err(crate::trust::refuse_ignored_tlog());
     }
-    let mut policy = IdentityPolicy::new(
-        args.certificate_identity.as_deref(),
-        args.certificate_identity_regexp.as_deref(),
-        args.certificate_oidc_issuer.as_deref(),
-        args.certificate_oidc_issuer_regexp.as_deref(),
-    )
-    .map_err(|error| CliError::new(error.to_string()))?;
-    for (claim, value) in [
-        (
-            GithubClaim::Trigger,
-            &args.certificate_github_workflow_trigger,
-        ),
-        (GithubClaim::Sha, &args.certificate_github_workflow_sha),
-        (GithubClaim::Name, &args.certificate_github_workflow_name),
-        (
-            GithubClaim::Repository,
-            &args.certificate_github_workflow_repository,
-        ),
-        (GithubClaim::Ref, &args.certificate_github_workflow_ref),
-    ] {
-        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
-            policy = policy.with_claim(claim, value);
-        }
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or_default();
     Ok(KeylessContext {
         root: crate::trust::trusted_root(args.trusted_root.as_deref())?,
         policy,
-        now,
+        now: crate::trust::now(),
     })
 }
 

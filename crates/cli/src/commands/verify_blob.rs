@@ -5,7 +5,6 @@
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
 use cosign_core::bundle_verification::{leaf_certificate, verify_with_key, Artifact};
-use cosign_core::certificate::{GithubClaim, IdentityPolicy};
 use cosign_core::keyless;
 use cosign_core::keys::PublicKey;
 use cosign_core::transparency_log;
@@ -24,10 +23,10 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         return verify_keyless(args);
     };
     if args.certificate.is_some()
-        || args.certificate_identity.is_some()
-        || args.certificate_identity_regexp.is_some()
-        || args.certificate_oidc_issuer.is_some()
-        || args.certificate_oidc_issuer_regexp.is_some()
+        || args.identity.certificate_identity.is_some()
+        || args.identity.certificate_identity_regexp.is_some()
+        || args.identity.certificate_oidc_issuer.is_some()
+        || args.identity.certificate_oidc_issuer_regexp.is_some()
     {
         return Err(CliError::usage(
             "--key cannot be combined with --certificate or --certificate-identity/--certificate-oidc-issuer",
@@ -69,7 +68,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
                 .map_err(|error| CliError::new(error.to_string()))?;
             if !args.insecure_ignore_tlog {
                 let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
-                transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, now(), 1)
+                transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, crate::trust::now(), 1)
                     .map_err(|error| {
                         CliError::new(format!("failed to verify log inclusion: {error}")).with_hint(
                             "a bundle signed with a key offline has no log entry: pass --insecure-ignore-tlog to verify it without one",
@@ -107,41 +106,7 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
             "verify a --bundle, which carries its certificate",
         ));
     }
-    if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
-        return Err(CliError::new(
-            "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
-        )
-        .with_hint("or verify with the signer's public key: --key cosign.pub"));
-    }
-    if args.certificate_oidc_issuer.is_none() && args.certificate_oidc_issuer_regexp.is_none() {
-        return Err(CliError::new(
-            "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode",
-        ));
-    }
-    let mut policy = IdentityPolicy::new(
-        args.certificate_identity.as_deref(),
-        args.certificate_identity_regexp.as_deref(),
-        args.certificate_oidc_issuer.as_deref(),
-        args.certificate_oidc_issuer_regexp.as_deref(),
-    )
-    .map_err(|error| CliError::new(error.to_string()))?;
-    for (claim, value) in [
-        (
-            GithubClaim::Trigger,
-            &args.certificate_github_workflow_trigger,
-        ),
-        (GithubClaim::Sha, &args.certificate_github_workflow_sha),
-        (GithubClaim::Name, &args.certificate_github_workflow_name),
-        (
-            GithubClaim::Repository,
-            &args.certificate_github_workflow_repository,
-        ),
-        (GithubClaim::Ref, &args.certificate_github_workflow_ref),
-    ] {
-        if let Some(value) = value.as_deref().filter(|value| !value.is_empty()) {
-            policy = policy.with_claim(claim, value);
-        }
-    }
+    let policy = crate::trust::identity_policy(&args.identity)?;
     let Some(path) = &args.bundle else {
         return Err(CliError::not_supported(
             "keyless verification of a bare --signature",
@@ -160,10 +125,7 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         }
     };
     if args.insecure_ignore_tlog {
-        return Err(CliError::new(
-            "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
-        )
-        .with_hint("drop --insecure-ignore-tlog"));
+        return Err(crate::trust::refuse_ignored_tlog());
     }
     let needs_bytes = !matches!(
         leaf.public_key().default_algorithm().hash(),
@@ -175,17 +137,10 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         bytes: hashed.bytes.as_deref(),
     };
     let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
-    keyless::verify(&bundle, artifact, &root, &policy, now())
+    keyless::verify(&bundle, artifact, &root, &policy, crate::trust::now())
         .map_err(|error| CliError::new(error.to_string()))?;
     console::info("Verified OK");
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
 }
 
 /// `--signature`: a file holding the base64 signature (or raw bytes), or the base64 itself.

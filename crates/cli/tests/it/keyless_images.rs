@@ -260,6 +260,22 @@ impl Sigstore {
         certificate_der(scratch, "leaf.pem")
     }
 
+    /// Logs `body` in Rekor: the log's id and the signed entry timestamp for it.
+    fn log(&self, body: &str, now: u64, index: u64) -> (Vec<u8>, Vec<u8>) {
+        let log_id = Digest::sha256(&public_der(&self.scratch, "rekor.key")).bytes();
+        let set = sign(
+            &self.scratch,
+            "rekor.key",
+            format!(
+                r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":{index}}}"#,
+                b64(body.as_bytes()),
+                hex(&log_id)
+            )
+            .as_bytes(),
+        );
+        (log_id, set)
+    }
+
     /// A bundle signing `statement` (cosign 3's in-toto statement for an image) with the leaf,
     /// logged in a one-entry Rekor log.
     fn bundle(&self, statement: &[u8]) -> Vec<u8> {
@@ -288,17 +304,7 @@ impl Sigstore {
             b64(&signature),
             b64(leaf_pem.as_bytes())
         );
-        let log_id = Digest::sha256(&public_der(scratch, "rekor.key")).bytes();
-        let set = sign(
-            scratch,
-            "rekor.key",
-            format!(
-                r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":0}}"#,
-                b64(body.as_bytes()),
-                hex(&log_id)
-            )
-            .as_bytes(),
-        );
+        let (log_id, set) = self.log(&body, now, 0);
         let mut leaf_hash = vec![0u8];
         leaf_hash.extend(body.as_bytes());
         let root_hash = Digest::sha256(&leaf_hash).bytes();
@@ -363,17 +369,7 @@ impl Sigstore {
             b64(&signature),
             b64(leaf_pem.as_bytes())
         );
-        let log_id = Digest::sha256(&public_der(scratch, "rekor.key")).bytes();
-        let set = sign(
-            scratch,
-            "rekor.key",
-            format!(
-                r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":7}}"#,
-                b64(body.as_bytes()),
-                hex(&log_id)
-            )
-            .as_bytes(),
-        );
+        let (log_id, set) = self.log(&body, now, 7);
         let rekor_bundle = format!(
             r#"{{"SignedEntryTimestamp":"{}","Payload":{{"body":"{}","integratedTime":{now},"logIndex":7,"logID":"{}"}}}}"#,
             b64(&set),
