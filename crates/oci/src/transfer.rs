@@ -175,7 +175,8 @@ impl Sink<'_> {
         Ok(())
     }
 
-    async fn put_manifest(
+    /// Puts one manifest (whose references are already there) under `reference`.
+    pub async fn put_manifest(
         &self,
         manifest: &Manifest,
         reference: &str,

@@ -103,16 +103,13 @@ pub async fn run(args: &CopyArgs, settings: &GlobalSettings) -> Result<(), CliEr
         force: args.force,
     };
 
-    if selection.image {
-        // Fail before writing anything if the destination tag holds another image.
-        copying.check_overwrite(&destination, &root.digest).await?;
+    // Fail before writing anything if the destination tag holds another image; nothing to do
+    // for the image if it holds this one.
+    let tag_image = selection.image && copying.check_overwrite(&destination, &root.digest).await?;
+    let from = source.repository().digest(root.digest.clone());
+    if tag_image {
         copying
-            .copy(
-                &root,
-                &root.digest.to_string(),
-                &source.repository().digest(root.digest.clone()),
-                None,
-            )
+            .copy(&root, &root.digest.to_string(), &from, None)
             .await?;
     }
     // What is attached to the image and, for an index, to each of its images.
@@ -127,15 +124,18 @@ pub async fn run(args: &CopyArgs, settings: &GlobalSettings) -> Result<(), CliEr
         .buffer_unordered(4)
         .try_collect::<Vec<()>>()
         .await?;
-    if selection.image {
-        copying
-            .copy(
-                &root,
-                &destination.identifier(),
-                &source.repository().digest(root.digest.clone()),
-                Some(&destination),
-            )
-            .await?;
+    if tag_image {
+        // Everything it references is there already: the tag is one more PUT.
+        console::info(format_args!("Copying {from} to {destination}..."));
+        if destination.digest().is_none() {
+            Sink::Registry {
+                client: &client,
+                repository: destination.repository(),
+            }
+            .put_manifest(&root, &destination.identifier())
+            .await
+            .map_err(|error| CliError::new(error.to_string()))?;
+        }
     }
     Ok(())
 }
