@@ -19,6 +19,9 @@ use crate::referrers::{self, ReferrersMode};
 const FILE_PIECE: usize = 1024 * 1024;
 /// How deep indexes may nest (an index of indexes of images is 2).
 const NESTING_LIMIT: usize = 4;
+/// The most manifests one image (an index, its images...) may have, and their total size.
+const TREE_MANIFEST_LIMIT: usize = 1000;
+const TREE_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 /// Blobs moved at once.
 const PARALLEL_BLOBS: usize = 4;
 
@@ -213,9 +216,12 @@ pub async fn copy_tree(
     root: &Manifest,
     reference: &str,
 ) -> Result<(), TransferError> {
-    // Every manifest below the root, deepest first, and every blob they reference.
+    // Every manifest below the root, deepest first, and every blob they reference. Held in
+    // memory, so bounded: a hostile index cannot make us fetch thousands of 4 MiB manifests.
     let mut manifests: Vec<Manifest> = Vec::new();
+    let mut manifest_bytes = root.bytes.len();
     let mut blobs: Vec<Descriptor> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut level = vec![root.clone()];
     for depth in 0..=NESTING_LIMIT {
         let mut next = Vec::new();
@@ -225,16 +231,29 @@ pub async fn copy_tree(
                     if depth == NESTING_LIMIT {
                         return Err(invalid(&manifest.digest, "indexes nested too deeply"));
                     }
-                    let fetched = futures::stream::iter(children.iter())
+                    if manifests.len() + next.len() + children.len() > TREE_MANIFEST_LIMIT {
+                        return Err(invalid(
+                            &root.digest,
+                            format!("more than {TREE_MANIFEST_LIMIT} manifests in one image"),
+                        ));
+                    }
+                    let mut fetched = futures::stream::iter(children.iter())
                         .map(|child| source.manifest(child))
-                        .buffered(PARALLEL_BLOBS)
-                        .try_collect::<Vec<_>>()
-                        .await?;
-                    next.extend(fetched);
+                        .buffered(PARALLEL_BLOBS);
+                    while let Some(child) = fetched.try_next().await? {
+                        manifest_bytes += child.bytes.len();
+                        if manifest_bytes > TREE_MANIFEST_BYTES {
+                            return Err(invalid(
+                                &root.digest,
+                                format!("its manifests exceed {TREE_MANIFEST_BYTES} bytes"),
+                            ));
+                        }
+                        next.push(child);
+                    }
                 }
                 References::Blobs(referenced) => {
                     for blob in referenced {
-                        if !blobs.iter().any(|known| known.digest == blob.digest) {
+                        if seen.insert(blob.digest.clone()) {
                             blobs.push(blob);
                         }
                     }

@@ -745,3 +745,40 @@ fn copy_aborts_the_upload_of_a_blob_whose_content_is_not_its_digest() {
         .run();
     assert_ne!(digest.code, Some(0), "nothing was tagged");
 }
+
+#[test]
+fn save_refuses_an_index_of_more_manifests_than_it_would_hold() {
+    let setup = signed_image();
+    let child = r#"{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}"#;
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+        vec![child; 1001].join(",")
+    );
+    setup.registry.add_rule(Rule {
+        method: Some("GET".to_owned()),
+        path_contains: "/manifests/huge".to_owned(),
+        times: None,
+        fault: Fault::Serve {
+            content_type: "application/vnd.oci.image.index.v1+json".to_owned(),
+            bytes: index.into_bytes(),
+        },
+    });
+    let image = format!("{}/lab/app:huge", setup.registry.address());
+    let run = cosign(&setup.scratch)
+        .args(["save", "--dir", "saved", &image])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr.contains("more than 1000 manifests in one image"),
+        "{}",
+        run.stderr
+    );
+    // Refused before fetching any of them.
+    let fetched = setup
+        .registry
+        .log()
+        .iter()
+        .filter(|line| line.contains("sha256:44136fa3"))
+        .count();
+    assert_eq!(fetched, 0);
+}
