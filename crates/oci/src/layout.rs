@@ -27,6 +27,8 @@ pub mod kinds {
 }
 
 const LAYOUT_FILE: &str = "oci-layout";
+/// The most blob files looked through for referrers the index does not list.
+const BLOB_SCAN_LIMIT: usize = 100_000;
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const INDEX_FILE: &str = "index.json";
 
@@ -50,6 +52,8 @@ pub enum LayoutError {
         size: u64,
         limit: u64,
     },
+    #[error("{path}: more than {limit} blobs")]
+    TooManyBlobs { path: PathBuf, limit: usize },
     #[error("{path}: content does not match its digest {digest}")]
     DigestMismatch { path: PathBuf, digest: Digest },
 }
@@ -180,7 +184,13 @@ impl Layout {
                 })
             }
         };
-        for item in listing {
+        for (scanned, item) in listing.enumerate() {
+            if scanned == BLOB_SCAN_LIMIT {
+                return Err(LayoutError::TooManyBlobs {
+                    path: directory,
+                    limit: BLOB_SCAN_LIMIT,
+                });
+            }
             let item = item.map_err(io_error(&directory))?;
             let Ok(metadata) = item.metadata() else {
                 continue;
