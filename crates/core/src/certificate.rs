@@ -421,21 +421,24 @@ fn parse_sct_list(bytes: &[u8]) -> Result<Vec<Sct>, CertificateError> {
     Ok(scts)
 }
 
-/// Verifies that `leaf` chains to a certificate authority of `root` at `time` (seconds since
-/// 1970), is for code signing, and carries an SCT from a CT log of `root`. Returns the CA's
+/// Verifies that `leaf` chains to a certificate authority of `root` at every one of `times`
+/// (seconds since 1970: the verified signing times), is for code signing, and carries an SCT
+/// from a CT log of `root` (checked once: it does not depend on the time). Returns the CA's
 /// certificate that issued the leaf.
 pub fn verify_leaf(
     leaf: &Certificate,
     root: &TrustedRoot,
-    time: i64,
+    times: &[i64],
 ) -> Result<Certificate, CertificateError> {
-    leaf.check_valid_at(time)?;
+    for time in times {
+        leaf.check_valid_at(*time)?;
+    }
     if !leaf.is_code_signing() {
         return Err(CertificateError::NotCodeSigning);
     }
     let mut reasons = Vec::new();
     for authority in &root.certificate_authorities {
-        match verify_chain(leaf, authority, time) {
+        match verify_chain(leaf, authority, times) {
             Ok(issuer) => {
                 verify_sct(leaf, &issuer, root)?;
                 return Ok(issuer);
@@ -453,16 +456,18 @@ pub fn verify_leaf(
 }
 
 /// The leaf's chain through one CA: signatures link by link to its last certificate (the
-/// trust anchor), every certificate and the CA's window valid at `time`.
+/// trust anchor), every certificate and the CA's window valid at each of `times`.
 fn verify_chain(
     leaf: &Certificate,
     authority: &CertificateAuthority,
-    time: i64,
+    times: &[i64],
 ) -> Result<Certificate, CertificateError> {
-    if time < authority.valid_from || authority.valid_until.is_some_and(|end| time > end) {
-        return Err(CertificateError::Chain {
-            reason: format!("{} is not valid at {time}", authority.uri),
-        });
+    for &time in times {
+        if time < authority.valid_from || authority.valid_until.is_some_and(|end| time > end) {
+            return Err(CertificateError::Chain {
+                reason: format!("{} is not valid at {time}", authority.uri),
+            });
+        }
     }
     let issuer = authority
         .chain()
@@ -480,7 +485,9 @@ fn verify_chain(
         .links_verify()
         .map_err(|reason| CertificateError::Chain { reason })?;
     for certificate in authority.chain() {
-        certificate.check_valid_at(time)?;
+        for time in times {
+            certificate.check_valid_at(*time)?;
+        }
         if !certificate.is_ca() {
             return Err(CertificateError::Chain {
                 reason: "an issuing certificate is not a CA".to_owned(),
@@ -724,18 +731,20 @@ mod tests {
     #[test]
     fn a_fulcio_leaf_verifies_at_its_signing_time_only() {
         let (leaf, time, root) = public_good_leaf();
-        let issuer = verify_leaf(&leaf, &root, time).unwrap();
+        let issuer = verify_leaf(&leaf, &root, &[time]).unwrap();
         assert!(issuer.is_ca());
         assert!(leaf.is_code_signing());
         // Expired (Fulcio leaves live ten minutes), or not yet valid.
         let (not_before, not_after) = leaf.validity();
         assert!(matches!(
-            verify_leaf(&leaf, &root, not_after + 1),
+            verify_leaf(&leaf, &root, &[not_after + 1]),
             Err(CertificateError::NotValidAt { .. })
         ));
-        assert!(verify_leaf(&leaf, &root, not_before - 1).is_err());
+        assert!(verify_leaf(&leaf, &root, &[not_before - 1]).is_err());
+        // Every signing time counts: one outside the window is enough to refuse.
+        assert!(verify_leaf(&leaf, &root, &[time, not_after + 1]).is_err());
         assert!(
-            verify_leaf(&leaf, &root, not_after).is_ok(),
+            verify_leaf(&leaf, &root, &[not_after]).is_ok(),
             "bounds included"
         );
     }
@@ -748,7 +757,7 @@ mod tests {
             ..root.clone()
         };
         assert!(matches!(
-            verify_leaf(&leaf, &no_logs, time),
+            verify_leaf(&leaf, &no_logs, &[time]),
             Err(CertificateError::Sct { .. })
         ));
         let no_authorities = TrustedRoot {
@@ -756,7 +765,7 @@ mod tests {
             ..root.clone()
         };
         assert!(matches!(
-            verify_leaf(&leaf, &no_authorities, time),
+            verify_leaf(&leaf, &no_authorities, &[time]),
             Err(CertificateError::Chain { .. })
         ));
         // A CA whose window ends before the signing time is not trusted for it.
@@ -764,7 +773,7 @@ mod tests {
         for authority in &mut expired.certificate_authorities {
             authority.valid_until = Some(time - 1);
         }
-        assert!(verify_leaf(&leaf, &expired, time).is_err());
+        assert!(verify_leaf(&leaf, &expired, &[time]).is_err());
         // A CA chain missing its trust anchor's signature link: the leaf under the root alone.
         let mut rootless = root;
         rootless.certificate_authorities = rootless
@@ -775,7 +784,7 @@ mod tests {
                 CertificateAuthority::new(&authority.uri, anchor, authority.valid_from, None)
             })
             .collect();
-        assert!(verify_leaf(&leaf, &rootless, time).is_err());
+        assert!(verify_leaf(&leaf, &rootless, &[time]).is_err());
     }
 
     #[test]
@@ -785,7 +794,7 @@ mod tests {
         // The SCT's signature sits at the end of its extension: flip a byte inside it, keeping
         // the certificate parseable (its own signature then fails too, so check the SCT alone).
         let parsed = Certificate::from_der(&der).unwrap();
-        let issuer = verify_leaf(&parsed, &root, time).unwrap();
+        let issuer = verify_leaf(&parsed, &root, &[time]).unwrap();
         let mut scts = parsed.scts().unwrap();
         assert_eq!(scts.len(), 1);
         if let Some(byte) = scts[0].signature.last_mut() {

@@ -101,9 +101,7 @@ pub fn verify(
     if times.is_empty() {
         return Err(KeylessError::NoSigningTime);
     }
-    for time in &times {
-        certificate::verify_leaf(&leaf, root, *time).map_err(KeylessError::Chain)?;
-    }
+    certificate::verify_leaf(&leaf, root, &times).map_err(KeylessError::Chain)?;
     // 5.
     policy.check(&leaf).map_err(KeylessError::Identity)?;
     Ok(VerifiedKeyless {
