@@ -573,9 +573,29 @@ pub struct RegistryServeArgs {
     #[arg(long, default_value = "127.0.0.1:5000", value_name = "HOST:PORT")]
     pub address: String,
 
-    /// directory to keep content in (kept across restarts); in memory if not given
+    /// directory to keep content in (kept across restarts); a temporary directory, removed on exit, if not given
     #[arg(long, value_name = "DIR")]
     pub storage: Option<std::path::PathBuf>,
+
+    /// require basic auth from the users of this htpasswd file (bcrypt hashes, as `htpasswd -B` writes them)
+    #[arg(long, value_name = "FILE")]
+    pub htpasswd: Option<std::path::PathBuf>,
+
+    /// serve HTTPS with this PEM certificate chain (with --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// the PEM private key of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// listen on a non-loopback address without --htpasswd: anyone who can reach it can push and delete
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+
+    /// seconds a client may stay silent in the middle of a request (headers, body, TLS handshake) before its connection is closed
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub client_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,279 +1,151 @@
 //! HTTP handling: one function per endpoint of the distribution spec, errors as OCI error JSON.
+//! Request bodies are streamed (blobs straight to their upload file, manifests collected up to
+//! their 4 MiB cap), blobs and manifests are answered from their files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
-use http_body_util::{BodyExt as _, Full, Limited};
+use cosign_core::digest::{Digest, DigestAlgorithm, DigestCheck};
+use cosign_core::manifest::{media_types, Descriptor, ImageIndex};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::storage::StoredManifest;
+use crate::body::{self, AnswerBody, BodyError, RequestBody};
+use crate::manifests::{self, Dependencies};
+use crate::names::{Reference, RepositoryName};
+use crate::request::{query_value, route, Route};
+use crate::uploads::Session;
 use crate::Registry;
 
-/// The largest request body: a blob chunk or a manifest.
-const BODY_LIMIT: usize = 512 * 1024 * 1024;
 /// The largest manifest accepted (distribution's limit).
-const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
-/// The largest blob assembled from chunks.
-const UPLOAD_LIMIT: usize = 2 * 1024 * 1024 * 1024;
+const MANIFEST_LIMIT: u64 = cosign_core::manifest::MANIFEST_SIZE_LIMIT as u64;
+/// The largest referrers list answered in one page (the rest through `Link`).
+const REFERRERS_PAGE_LIMIT: usize = 4 * 1024 * 1024;
 
-type Answer = Response<Full<Bytes>>;
+pub(crate) type Answer = Response<AnswerBody>;
 
-pub(crate) async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
+pub(crate) async fn handle(
+    request: Request<Incoming>,
     registry: Arc<Registry>,
-) -> std::io::Result<()> {
-    // A TLS ClientHello (cosign 3 tries HTTPS first, even on loopback): answer in plain HTTP at
-    // once, as Go's server does, so the client falls back to HTTP instead of waiting.
-    let mut first = [0u8; 1];
-    if stream.peek(&mut first).await? == 1 && first[0] == 0x16 {
-        let mut stream = stream;
-        stream
-            .write_all(b"HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
-            .await?;
-        return stream.shutdown().await;
-    }
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let service = hyper::service::service_fn(move |request| {
-        let registry = registry.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(request, &registry, peer).await) }
-    });
-    hyper::server::conn::http1::Builder::new()
-        .serve_connection(io, service)
-        .await
-        .map_err(std::io::Error::other)
-}
-
-async fn handle(request: Request<Incoming>, registry: &Registry, peer: SocketAddr) -> Answer {
+    peer: SocketAddr,
+) -> Answer {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let answer = route(request, registry, &method, &path, &query).await;
+    let answer = authorized(request, &registry, &method, &path, &query).await;
     if registry.verbose {
-        eprintln!(
-            "{peer} {method} {path}{} {}",
-            if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{query}")
-            },
-            answer.status().as_u16()
-        );
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        eprintln!("{peer} {method} {path}{query} {}", answer.status().as_u16());
     }
     answer
 }
 
-async fn route(
+async fn authorized(
     request: Request<Incoming>,
     registry: &Registry,
     method: &Method,
     path: &str,
     query: &str,
 ) -> Answer {
-    if path == "/v2/" || path == "/v2" {
-        return json(StatusCode::OK, "{}".into());
-    }
-    let Some(rest) = path.strip_prefix("/v2/") else {
-        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "not found");
-    };
-    let body = match read_body(request).await {
-        Ok(body) => body,
-        Err(answer) => return answer,
-    };
-    let storage = &registry.storage;
-    if let Some((name, id)) = rest.rsplit_once("/blobs/uploads/") {
-        if !valid_name(name) {
-            return error(
-                StatusCode::NOT_FOUND,
-                "NAME_INVALID",
-                "invalid repository name",
+    if let Some(auth) = &registry.auth {
+        let header = request
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .map(|value| value.as_bytes());
+        if !auth.allows(header).await {
+            let mut answer = error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "authentication required",
             );
+            if let Ok(challenge) = "Basic realm=\"cosign-registry\"".parse() {
+                answer
+                    .headers_mut()
+                    .insert(hyper::header::WWW_AUTHENTICATE, challenge);
+            }
+            return answer;
         }
-        return uploads(storage, method, name, id, query, body);
     }
-    if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
-        if !valid_name(name) {
-            return error(
-                StatusCode::NOT_FOUND,
-                "NAME_INVALID",
-                "invalid repository name",
-            );
+    let route = match route(path) {
+        Ok(route) => route,
+        Err(refused) => {
+            let status = match refused.code() {
+                "NOT_FOUND" | "BLOB_UPLOAD_UNKNOWN" => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return error(status, refused.code(), &refused.to_string());
         }
-        return manifests(storage, method, name, reference, body);
-    }
-    if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
-        let Ok(digest) = digest.parse::<Digest>() else {
-            return error(StatusCode::BAD_REQUEST, "DIGEST_INVALID", "invalid digest");
-        };
-        return blobs(storage, method, name, &digest);
-    }
-    if let Some((name, digest)) = rest.rsplit_once("/referrers/") {
-        let Ok(digest) = digest.parse::<Digest>() else {
-            return error(StatusCode::BAD_REQUEST, "DIGEST_INVALID", "invalid digest");
-        };
-        return referrers(storage, name, &digest, query);
-    }
-    if let Some(name) = rest.strip_suffix("/tags/list") {
-        return tags(storage, name, query);
-    }
-    error(StatusCode::NOT_FOUND, "NOT_FOUND", "not found")
-}
-
-async fn read_body(request: Request<Incoming>) -> Result<Bytes, Answer> {
-    match Limited::new(request.into_body(), BODY_LIMIT)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "SIZE_INVALID",
-            "request body too large",
-        )),
-    }
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name.split('/').all(|part| {
-            !part.is_empty()
-                && part.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-                })
-        })
-}
-
-fn query_value(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == key).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            if let Some(hex) = value
-                .get(index + 1..index + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(hex);
-                index += 3;
-                continue;
+    };
+    let content_range = request
+        .headers()
+        .get(hyper::header::CONTENT_RANGE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = RequestBody::new(request.into_body(), registry.limits.body_idle);
+    match (method.clone(), route) {
+        (_, Route::Ping) => json(StatusCode::OK, "{}".into()),
+        (Method::GET | Method::HEAD, Route::Blob { name, digest }) => {
+            get_blob(registry, method, &name, &digest).await
+        }
+        (Method::DELETE, Route::Blob { name, digest }) => {
+            match registry.storage.delete_blob(&name, &digest) {
+                Ok(true) => status(StatusCode::ACCEPTED),
+                Ok(false) => blob_unknown(),
+                Err(failure) => internal(&failure),
             }
         }
-        out.push(if byte == b'+' { b' ' } else { byte });
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn uploads(
-    storage: &crate::Storage,
-    method: &Method,
-    name: &str,
-    id: &str,
-    query: &str,
-    body: Bytes,
-) -> Answer {
-    let location = |id: &str| format!("/v2/{name}/blobs/uploads/{id}");
-    match (method, id) {
-        (&Method::POST, "") => {
-            if let (Some(mount), Some(from)) =
-                (query_value(query, "mount"), query_value(query, "from"))
-            {
-                if let Ok(digest) = mount.parse::<Digest>() {
-                    if storage.mount_blob(name, &from, &digest).unwrap_or(false) {
-                        return blob_created(name, &digest);
-                    }
-                }
-            }
-            if let Some(digest) = query_value(query, "digest") {
-                return finish_upload(storage, name, &digest, body.to_vec());
-            }
-            let id = storage.start_upload(name);
-            empty(StatusCode::ACCEPTED)
-                .header("Location", location(&id))
-                .header("Range", "0-0")
-                .header("Docker-Upload-UUID", id)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default()
+        (Method::POST, Route::StartUpload { name }) => {
+            start_upload(registry, &name, query, body).await
         }
-        (&Method::PATCH, id) if !id.is_empty() => {
-            match storage.append_upload(name, id, &body, UPLOAD_LIMIT) {
-                None => error(
-                    StatusCode::NOT_FOUND,
-                    "BLOB_UPLOAD_UNKNOWN",
-                    "blob upload unknown to registry",
-                ),
-                Some(Err(())) => error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "SIZE_INVALID",
-                    "upload too large",
-                ),
-                Some(Ok(size)) => empty(StatusCode::ACCEPTED)
-                    .header("Location", location(id))
-                    .header("Range", format!("0-{}", size.saturating_sub(1)))
-                    .header("Docker-Upload-UUID", id)
-                    .body(Full::new(Bytes::new()))
-                    .unwrap_or_default(),
-            }
+        (Method::PATCH, Route::Upload { name, id }) => {
+            patch_upload(registry, &name, &id, content_range.as_deref(), body).await
         }
-        (&Method::PUT, id) if !id.is_empty() => {
+        (Method::PUT, Route::Upload { name, id }) => {
             let Some(digest) = query_value(query, "digest") else {
                 return error(StatusCode::BAD_REQUEST, "DIGEST_INVALID", "digest missing");
             };
-            if storage
-                .append_upload(name, id, &body, UPLOAD_LIMIT)
-                .is_none()
-            {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    "BLOB_UPLOAD_UNKNOWN",
-                    "blob upload unknown to registry",
-                );
-            }
-            let Some(data) = storage.take_upload(name, id) else {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    "BLOB_UPLOAD_UNKNOWN",
-                    "blob upload unknown to registry",
-                );
-            };
-            finish_upload(storage, name, &digest, data)
+            finish_upload(registry, &name, &id, &digest, body).await
         }
-        (&Method::GET, id) if !id.is_empty() => match storage.upload_size(name, id) {
-            Some(size) => empty(StatusCode::NO_CONTENT)
-                .header("Location", location(id))
-                .header("Range", format!("0-{}", size.saturating_sub(1)))
-                .header("Docker-Upload-UUID", id)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default(),
-            None => error(
-                StatusCode::NOT_FOUND,
-                "BLOB_UPLOAD_UNKNOWN",
-                "blob upload unknown to registry",
-            ),
+        (Method::GET, Route::Upload { name, id }) => match registry.uploads.get(&name, &id).await {
+            Some(session) => {
+                let session = session.lock().await;
+                upload_progress(StatusCode::NO_CONTENT, &name, &id, session.size)
+            }
+            None => upload_unknown(),
         },
-        (&Method::DELETE, id) if !id.is_empty() => match storage.take_upload(name, id) {
-            Some(_) => empty(StatusCode::NO_CONTENT)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default(),
-            None => error(
-                StatusCode::NOT_FOUND,
-                "BLOB_UPLOAD_UNKNOWN",
-                "blob upload unknown to registry",
-            ),
-        },
+        (Method::DELETE, Route::Upload { name, id }) => {
+            if registry.uploads.get(&name, &id).await.is_none() {
+                return upload_unknown();
+            }
+            registry.uploads.remove(&id);
+            status(StatusCode::NO_CONTENT)
+        }
+        (Method::GET | Method::HEAD, Route::Manifest { name, reference }) => {
+            get_manifest(registry, method, &name, &reference).await
+        }
+        (Method::PUT, Route::Manifest { name, reference }) => {
+            put_manifest(registry, &name, &reference, body).await
+        }
+        (Method::DELETE, Route::Manifest { name, reference }) => {
+            let deleted = match &reference {
+                Reference::Digest(digest) => registry.storage.delete_manifest(&name, digest),
+                Reference::Tag(tag) => registry.storage.delete_tag(&name, tag),
+            };
+            match deleted {
+                Ok(true) => status(StatusCode::ACCEPTED),
+                Ok(false) => manifest_unknown(),
+                Err(failure) => internal(&failure),
+            }
+        }
+        (Method::GET, Route::Referrers { name, subject }) => {
+            referrers(registry, &name, &subject, query).await
+        }
+        (Method::GET, Route::Tags { name }) => tags(registry, &name, query),
         _ => error(
             StatusCode::METHOD_NOT_ALLOWED,
             "UNSUPPORTED",
@@ -282,265 +154,347 @@ fn uploads(
     }
 }
 
-/// Checks the uploaded bytes against the digest the client named, then stores them.
-fn finish_upload(storage: &crate::Storage, name: &str, digest: &str, data: Vec<u8>) -> Answer {
-    let Ok(digest) = digest.parse::<Digest>() else {
-        return error(StatusCode::BAD_REQUEST, "DIGEST_INVALID", "invalid digest");
+async fn get_blob(
+    registry: &Registry,
+    method: &Method,
+    name: &RepositoryName,
+    digest: &Digest,
+) -> Answer {
+    let Some((path, size)) = registry.storage.blob(name, digest) else {
+        return blob_unknown();
     };
-    if !digest.matches(&data) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "DIGEST_INVALID",
-            "provided digest did not match uploaded content",
-        );
-    }
-    match storage.put_blob(name, &digest, data) {
-        Ok(()) => blob_created(name, &digest),
-        Err(failure) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "UNKNOWN",
-            &failure.to_string(),
-        ),
-    }
-}
-
-fn blob_created(name: &str, digest: &Digest) -> Answer {
-    empty(StatusCode::CREATED)
-        .header("Location", format!("/v2/{name}/blobs/{digest}"))
+    let content = if *method == Method::HEAD {
+        body::empty()
+    } else {
+        match tokio::fs::File::open(&path).await {
+            Ok(file) => body::file(file),
+            Err(_) => return blob_unknown(),
+        }
+    };
+    builder(StatusCode::OK)
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Length", size)
         .header("Docker-Content-Digest", digest.to_string())
-        .body(Full::new(Bytes::new()))
+        .body(content)
         .unwrap_or_default()
 }
 
-fn blobs(storage: &crate::Storage, method: &Method, name: &str, digest: &Digest) -> Answer {
-    match *method {
-        Method::GET | Method::HEAD => match storage.blob(name, digest) {
-            Some(bytes) => {
-                let length = bytes.len();
-                let body = if *method == Method::HEAD {
-                    Bytes::new()
-                } else {
-                    Bytes::from(bytes)
-                };
-                empty(StatusCode::OK)
-                    .header("Content-Type", "application/octet-stream")
-                    .header("Content-Length", length)
-                    .header("Docker-Content-Digest", digest.to_string())
-                    .body(Full::new(body))
-                    .unwrap_or_default()
-            }
-            None => error(
-                StatusCode::NOT_FOUND,
-                "BLOB_UNKNOWN",
-                "blob unknown to registry",
-            ),
-        },
-        Method::DELETE => match storage.delete_blob(name, digest) {
-            Ok(true) => empty(StatusCode::ACCEPTED)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default(),
-            Ok(false) => error(
-                StatusCode::NOT_FOUND,
-                "BLOB_UNKNOWN",
-                "blob unknown to registry",
-            ),
-            Err(failure) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "UNKNOWN",
-                &failure.to_string(),
-            ),
-        },
-        _ => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "UNSUPPORTED",
-            "method not allowed",
-        ),
-    }
-}
-
-fn manifests(
-    storage: &crate::Storage,
-    method: &Method,
-    name: &str,
-    reference: &str,
-    body: Bytes,
+/// `POST /v2/<name>/blobs/uploads/`: a cross-repository mount, a whole blob in one request
+/// (`?digest=`), or a new upload session.
+async fn start_upload(
+    registry: &Registry,
+    name: &RepositoryName,
+    query: &str,
+    body: RequestBody,
 ) -> Answer {
-    match *method {
-        Method::GET | Method::HEAD => match storage.manifest(name, reference) {
-            Some((digest, manifest)) => {
-                let length = manifest.bytes.len();
-                let bytes = if *method == Method::HEAD {
-                    Bytes::new()
-                } else {
-                    Bytes::from(manifest.bytes)
-                };
-                empty(StatusCode::OK)
-                    .header("Content-Type", manifest.media_type)
-                    .header("Content-Length", length)
-                    .header("Docker-Content-Digest", digest.to_string())
-                    .body(Full::new(bytes))
-                    .unwrap_or_default()
-            }
-            None => error(
-                StatusCode::NOT_FOUND,
-                "MANIFEST_UNKNOWN",
-                "manifest unknown",
-            ),
-        },
-        Method::PUT => put_manifest(storage, name, reference, body),
-        Method::DELETE => match storage.delete_manifest(name, reference) {
-            Ok(true) => empty(StatusCode::ACCEPTED)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default(),
-            Ok(false) => error(
-                StatusCode::NOT_FOUND,
-                "MANIFEST_UNKNOWN",
-                "manifest unknown",
-            ),
-            Err(failure) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "UNKNOWN",
-                &failure.to_string(),
-            ),
-        },
-        _ => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "UNSUPPORTED",
-            "method not allowed",
-        ),
-    }
-}
-
-fn put_manifest(storage: &crate::Storage, name: &str, reference: &str, body: Bytes) -> Answer {
-    if body.len() > MANIFEST_LIMIT {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "SIZE_INVALID",
-            "manifest too large",
-        );
-    }
-    let media_type = cosign_core::manifest::sniff_media_type(&body).unwrap_or_default();
-    // Every blob an image manifest names must be here; every manifest an index names too.
-    let subject = if media_types::is_index(&media_type) {
-        match ImageIndex::parse(&body) {
-            Ok(index) => {
-                if let Some(missing) = index
-                    .manifests
-                    .iter()
-                    .find(|entry| storage.manifest(name, &entry.digest.to_string()).is_none())
-                {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        "MANIFEST_BLOB_UNKNOWN",
-                        &format!("manifest unknown: {}", missing.digest),
-                    );
-                }
-                index.subject
-            }
-            Err(failure) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "MANIFEST_INVALID",
-                    &failure.to_string(),
-                )
+    if let (Some(mount), Some(from)) = (query_value(query, "mount"), query_value(query, "from")) {
+        if let (Ok(digest), Ok(from)) = (mount.parse::<Digest>(), from.parse::<RepositoryName>()) {
+            match registry.storage.mount_blob(name, &from, &digest) {
+                Ok(true) => return blob_created(name, &digest),
+                Ok(false) => {}
+                Err(failure) => return internal(&failure),
             }
         }
-    } else {
-        match ImageManifest::parse(&body) {
-            Ok(manifest) => {
-                let named = std::iter::once(&manifest.config).chain(manifest.layers.iter());
-                if let Some(missing) = named
-                    .clone()
-                    .find(|descriptor| storage.has_blob(name, &descriptor.digest).is_none())
-                {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        "MANIFEST_BLOB_UNKNOWN",
-                        &format!("blob unknown to registry: {}", missing.digest),
-                    );
-                }
-                manifest.subject
-            }
-            Err(failure) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "MANIFEST_INVALID",
-                    &failure.to_string(),
-                )
-            }
-        }
-    };
-    let digest = Digest::sha256(&body);
-    let tag = match reference.parse::<Digest>() {
-        Ok(named) if named != digest => {
+    }
+    let id = match registry.uploads.start(name) {
+        Ok(Some(id)) => id,
+        Ok(None) => {
             return error(
-                StatusCode::BAD_REQUEST,
-                "DIGEST_INVALID",
-                "provided digest did not match uploaded content",
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOOMANYREQUESTS",
+                "too many uploads in progress; finish or cancel some, or retry later",
             )
         }
-        Ok(_) => None,
-        Err(_) => Some(reference),
+        Err(failure) => return internal(&failure),
     };
-    let stored = StoredManifest {
-        media_type,
-        bytes: body.to_vec(),
-    };
-    match storage.put_manifest(name, tag, stored) {
-        Ok(digest) => {
-            let mut answer = empty(StatusCode::CREATED)
-                .header("Location", format!("/v2/{name}/manifests/{digest}"))
-                .header("Docker-Content-Digest", digest.to_string());
-            if let Some(subject) = subject {
-                answer = answer.header("OCI-Subject", subject.digest.to_string());
-            }
-            answer.body(Full::new(Bytes::new())).unwrap_or_default()
-        }
-        Err(failure) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "UNKNOWN",
-            &failure.to_string(),
-        ),
+    if let Some(digest) = query_value(query, "digest") {
+        return finish_upload(registry, name, &id, &digest, body).await;
     }
+    upload_progress(StatusCode::ACCEPTED, name, &id, 0)
+}
+
+/// `PATCH`: appends the body (at the offset `Content-Range` names, if it names one).
+async fn patch_upload(
+    registry: &Registry,
+    name: &RepositoryName,
+    id: &str,
+    content_range: Option<&str>,
+    body: RequestBody,
+) -> Answer {
+    let Some(session) = registry.uploads.get(name, id).await else {
+        return upload_unknown();
+    };
+    let mut session = session.lock().await;
+    if let Some(range) = content_range {
+        let start = range
+            .trim()
+            .trim_start_matches("bytes ")
+            .split(['-', '/'])
+            .next()
+            .and_then(|start| start.trim().parse::<u64>().ok());
+        if start != Some(session.size) {
+            return upload_progress(StatusCode::RANGE_NOT_SATISFIABLE, name, id, session.size);
+        }
+    }
+    if let Err(answer) = append(registry, &mut session, body).await {
+        drop(session);
+        registry.uploads.remove(id);
+        return answer;
+    }
+    upload_progress(StatusCode::ACCEPTED, name, id, session.size)
+}
+
+/// `PUT ?digest=`: appends the body, checks the whole upload against the digest, stores it.
+async fn finish_upload(
+    registry: &Registry,
+    name: &RepositoryName,
+    id: &str,
+    digest: &str,
+    body: RequestBody,
+) -> Answer {
+    let Some(session) = registry.uploads.get(name, id).await else {
+        return upload_unknown();
+    };
+    let mut session = session.lock().await;
+    let answer = match append(registry, &mut session, body).await {
+        Err(answer) => answer,
+        Ok(()) => match digest.parse::<Digest>() {
+            Err(_) => error(StatusCode::BAD_REQUEST, "DIGEST_INVALID", "invalid digest"),
+            Ok(digest) => match matches_digest(&session, &digest).await {
+                Ok(false) => error(
+                    StatusCode::BAD_REQUEST,
+                    "DIGEST_INVALID",
+                    "provided digest did not match uploaded content",
+                ),
+                Ok(true) => {
+                    let storage = registry.storage.clone();
+                    let (name_owned, digest_owned, path) =
+                        (name.clone(), digest.clone(), session.path.clone());
+                    let committed = tokio::task::spawn_blocking(move || {
+                        storage.commit_blob(&name_owned, &digest_owned, &path)
+                    })
+                    .await;
+                    match committed {
+                        Ok(Ok(())) => blob_created(name, &digest),
+                        Ok(Err(failure)) => internal(&failure),
+                        Err(failure) => internal(&failure),
+                    }
+                }
+                Err(failure) => internal(&failure),
+            },
+        },
+    };
+    drop(session);
+    // Whatever the outcome, the session is over (its file is gone or now the blob's).
+    registry.uploads.remove(id);
+    answer
+}
+
+/// Streams `body` onto the end of the session's file, hashing on the way; refuses to grow the
+/// upload past the blob size limit.
+async fn append(
+    registry: &Registry,
+    session: &mut Session,
+    mut body: RequestBody,
+) -> Result<(), Answer> {
+    let limit = registry.uploads.limits().max_blob_size;
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SIZE_INVALID",
+            &format!("blob larger than this registry's {limit}-byte limit"),
+        )
+    };
+    if body
+        .declared_length()
+        .is_some_and(|length| session.size.saturating_add(length) > limit)
+    {
+        return Err(too_large());
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .append(true)
+        .open(&session.path)
+        .await
+        .map_err(|failure| internal(&failure))?;
+    loop {
+        let data = match body.next().await {
+            Ok(Some(data)) => data,
+            Ok(None) => break,
+            Err(failure) => return Err(body_error(&failure)),
+        };
+        if session.size.saturating_add(data.len() as u64) > limit {
+            return Err(too_large());
+        }
+        session.hasher.update(&data);
+        file.write_all(&data)
+            .await
+            .map_err(|failure| internal(&failure))?;
+        session.size += data.len() as u64;
+    }
+    file.flush().await.map_err(|failure| internal(&failure))?;
+    session.touch();
+    Ok(())
+}
+
+/// Whether the session's bytes hash to `digest` (SHA-256 was computed on the way in; another
+/// algorithm reads the file again).
+async fn matches_digest(session: &Session, digest: &Digest) -> std::io::Result<bool> {
+    if digest.algorithm() == DigestAlgorithm::Sha256 {
+        return Ok(session.hasher.clone().finish() == *digest);
+    }
+    let path = session.path.clone();
+    let digest = digest.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut file = std::fs::File::open(path)?;
+        let mut check = DigestCheck::new(&digest);
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let read = file.read(&mut buffer)?;
+            if read == 0 {
+                return Ok(check.matches());
+            }
+            check.update(buffer.get(..read).unwrap_or_default());
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+async fn get_manifest(
+    registry: &Registry,
+    method: &Method,
+    name: &RepositoryName,
+    reference: &Reference,
+) -> Answer {
+    let Some((digest, record)) = registry.storage.manifest(name, reference) else {
+        return manifest_unknown();
+    };
+    let content = if *method == Method::HEAD {
+        body::empty()
+    } else {
+        match registry.storage.manifest_bytes(name, &digest) {
+            Ok(bytes) => body::full(bytes),
+            Err(_) => return manifest_unknown(),
+        }
+    };
+    builder(StatusCode::OK)
+        .header("Content-Type", record.media_type)
+        .header("Content-Length", record.size)
+        .header("Docker-Content-Digest", digest.to_string())
+        .body(content)
+        .unwrap_or_default()
+}
+
+async fn put_manifest(
+    registry: &Registry,
+    name: &RepositoryName,
+    reference: &Reference,
+    body: RequestBody,
+) -> Answer {
+    let bytes = match body.collect(MANIFEST_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge { .. }) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "MANIFEST_INVALID",
+                "manifest larger than 4 MiB",
+            )
+        }
+        Err(failure) => return body_error(&failure),
+    };
+    let parsed = match manifests::parse(&bytes) {
+        Ok(parsed) => parsed,
+        Err(failure) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MANIFEST_INVALID",
+                &failure.to_string(),
+            )
+        }
+    };
+    // Every blob an image manifest names must be here; every manifest an index names too.
+    let missing = match &parsed.dependencies {
+        Dependencies::Blobs(blobs) => blobs
+            .iter()
+            .find(|digest| !registry.storage.has_blob(name, digest))
+            .map(|digest| format!("blob unknown to registry: {digest}")),
+        Dependencies::Manifests(children) => children
+            .iter()
+            .find(|digest| !registry.storage.has_manifest(name, digest))
+            .map(|digest| format!("manifest unknown: {digest}")),
+    };
+    if let Some(missing) = missing {
+        return error(StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN", &missing);
+    }
+    let (digest, tag) = match reference {
+        Reference::Digest(named) => {
+            let mut check = DigestCheck::new(named);
+            check.update(&bytes);
+            if !check.matches() {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "DIGEST_INVALID",
+                    "provided digest did not match uploaded content",
+                );
+            }
+            (named.clone(), None)
+        }
+        Reference::Tag(tag) => (Digest::sha256(&bytes), Some(tag)),
+    };
+    let subject = parsed.record.subject.clone();
+    if let Err(failure) = registry
+        .storage
+        .put_manifest(name, tag, &digest, &bytes, parsed.record)
+    {
+        return internal(&failure);
+    }
+    let mut answer = builder(StatusCode::CREATED)
+        .header("Location", format!("/v2/{name}/manifests/{digest}"))
+        .header("Docker-Content-Digest", digest.to_string());
+    if let Some(subject) = subject {
+        answer = answer.header("OCI-Subject", subject.to_string());
+    }
+    answer.body(body::empty()).unwrap_or_default()
 }
 
 /// `GET /v2/<name>/referrers/<digest>[?artifactType=...]`: an OCI index of the manifests whose
-/// subject is `digest`.
-fn referrers(storage: &crate::Storage, name: &str, digest: &Digest, query: &str) -> Answer {
+/// subject is `digest`, in pages of at most 4 MiB (the next page through `Link`, `?last=`).
+async fn referrers(
+    registry: &Registry,
+    name: &RepositoryName,
+    subject: &Digest,
+    query: &str,
+) -> Answer {
     let filter = query_value(query, "artifactType");
-    let mut entries: Vec<Descriptor> = storage
-        .manifests(name)
-        .into_iter()
-        .filter_map(|(manifest_digest, stored)| {
-            let (subject, artifact_type, annotations) = if media_types::is_index(&stored.media_type)
-            {
-                let index = ImageIndex::parse(&stored.bytes).ok()?;
-                (index.subject, index.artifact_type, index.annotations)
-            } else {
-                let manifest = ImageManifest::parse(&stored.bytes).ok()?;
-                let artifact_type = manifest
-                    .artifact_type
-                    .clone()
-                    .or_else(|| Some(manifest.config.media_type.clone()));
-                (manifest.subject, artifact_type, manifest.annotations)
-            };
-            (subject?.digest == *digest).then(|| Descriptor {
-                media_type: stored.media_type.clone(),
-                size: stored.bytes.len() as u64,
-                digest: manifest_digest,
-                urls: None,
-                annotations,
-                platform: None,
-                artifact_type,
-            })
-        })
-        .filter(|entry| {
-            filter
-                .as_deref()
-                .is_none_or(|wanted| entry.artifact_type.as_deref() == Some(wanted))
-        })
-        .collect();
-    entries.sort_by_key(|entry| entry.digest.to_string());
+    let after = query_value(query, "last").and_then(|last| last.parse::<Digest>().ok());
+    let mut entries: Vec<Descriptor> = Vec::new();
+    let mut page_size = 0usize;
+    let mut next = None;
+    for (digest, record) in registry.storage.referrers(name, subject) {
+        if after.as_ref().is_some_and(|after| digest <= *after) {
+            continue;
+        }
+        let Ok(bytes) = registry.storage.manifest_bytes(name, &digest) else {
+            continue;
+        };
+        let Some(entry) = manifests::referrer_descriptor(digest, &record, &bytes) else {
+            continue;
+        };
+        if filter
+            .as_deref()
+            .is_some_and(|wanted| entry.artifact_type.as_deref() != Some(wanted))
+        {
+            continue;
+        }
+        let entry_size = serde_json::to_vec(&entry).map(|v| v.len()).unwrap_or(0);
+        if page_size + entry_size > REFERRERS_PAGE_LIMIT && !entries.is_empty() {
+            next = entries.last().map(|last| last.digest.clone());
+            break;
+        }
+        page_size += entry_size;
+        entries.push(entry);
+    }
     let index = ImageIndex {
         schema_version: 2,
         media_type: Some(media_types::OCI_INDEX.to_owned()),
@@ -549,25 +503,46 @@ fn referrers(storage: &crate::Storage, name: &str, digest: &Digest, query: &str)
         subject: None,
         artifact_type: None,
     };
-    let mut answer = empty(StatusCode::OK).header("Content-Type", media_types::OCI_INDEX);
+    let mut answer = builder(StatusCode::OK).header("Content-Type", media_types::OCI_INDEX);
     if filter.is_some() {
         answer = answer.header("OCI-Filters-Applied", "artifactType");
     }
+    if let Some(last) = next {
+        let filter = filter
+            .map(|wanted| format!("&artifactType={}", percent_encode(&wanted)))
+            .unwrap_or_default();
+        answer = answer.header(
+            "Link",
+            format!("</v2/{name}/referrers/{subject}?last={last}{filter}>; rel=\"next\""),
+        );
+    }
     answer
-        .body(Full::new(Bytes::from(index.to_bytes())))
+        .body(body::full(index.to_bytes()))
         .unwrap_or_default()
 }
 
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b'~') {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
 /// `GET /v2/<name>/tags/list[?n=..&last=..]`, paginated with a `Link` header.
-fn tags(storage: &crate::Storage, name: &str, query: &str) -> Answer {
-    let Some(mut tags) = storage.tags(name) else {
+fn tags(registry: &Registry, name: &RepositoryName, query: &str) -> Answer {
+    let Some(mut tags) = registry.storage.tags(name) else {
         return error(
             StatusCode::NOT_FOUND,
             "NAME_UNKNOWN",
             "repository name not known to registry",
         );
     };
-    tags.sort();
     if let Some(last) = query_value(query, "last") {
         tags.retain(|tag| *tag > last);
     }
@@ -583,31 +558,108 @@ fn tags(storage: &crate::Storage, name: &str, query: &str) -> Answer {
             }
         }
     }
-    let body = serde_json::json!({"name": name, "tags": tags}).to_string();
-    let mut answer = empty(StatusCode::OK).header("Content-Type", "application/json");
+    let body = serde_json::json!({"name": name.as_str(), "tags": tags}).to_string();
+    let mut answer = builder(StatusCode::OK).header("Content-Type", "application/json");
     if let Some(link) = link {
         answer = answer.header("Link", link);
     }
-    answer
-        .body(Full::new(Bytes::from(body)))
+    answer.body(body::full(body)).unwrap_or_default()
+}
+
+fn upload_progress(code: StatusCode, name: &RepositoryName, id: &str, size: u64) -> Answer {
+    let range = if size == 0 {
+        "0-0".to_owned()
+    } else {
+        format!("0-{}", size - 1)
+    };
+    builder(code)
+        .header("Location", format!("/v2/{name}/blobs/uploads/{id}"))
+        .header("Range", range)
+        .header("Docker-Upload-UUID", id)
+        .body(body::empty())
         .unwrap_or_default()
 }
 
-fn empty(status: StatusCode) -> hyper::http::response::Builder {
+fn blob_created(name: &RepositoryName, digest: &Digest) -> Answer {
+    builder(StatusCode::CREATED)
+        .header("Location", format!("/v2/{name}/blobs/{digest}"))
+        .header("Docker-Content-Digest", digest.to_string())
+        .body(body::empty())
+        .unwrap_or_default()
+}
+
+fn builder(status: StatusCode) -> hyper::http::response::Builder {
     Response::builder()
         .status(status)
         .header("Docker-Distribution-API-Version", "registry/2.0")
 }
 
-fn json(status: StatusCode, body: String) -> Answer {
-    empty(status)
+fn status(code: StatusCode) -> Answer {
+    builder(code).body(body::empty()).unwrap_or_default()
+}
+
+fn json(code: StatusCode, body: String) -> Answer {
+    builder(code)
         .header("Content-Type", "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .body(body::full(body))
         .unwrap_or_default()
 }
 
 /// The OCI error body: `{"errors":[{"code","message"}]}`.
-fn error(status: StatusCode, code: &str, message: &str) -> Answer {
-    let body = serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string();
-    json(status, body)
+pub(crate) fn error(code: StatusCode, error_code: &str, message: &str) -> Answer {
+    let body =
+        serde_json::json!({"errors": [{"code": error_code, "message": message}]}).to_string();
+    json(code, body)
+}
+
+fn internal(failure: &dyn std::fmt::Display) -> Answer {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "UNKNOWN",
+        &failure.to_string(),
+    )
+}
+
+fn body_error(failure: &BodyError) -> Answer {
+    match failure {
+        BodyError::TooLarge { .. } => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SIZE_INVALID",
+            &failure.to_string(),
+        ),
+        BodyError::Idle(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "BLOB_UPLOAD_INVALID",
+            &failure.to_string(),
+        ),
+        BodyError::Transport(_) | BodyError::Write(_) => error(
+            StatusCode::BAD_REQUEST,
+            "BLOB_UPLOAD_INVALID",
+            &failure.to_string(),
+        ),
+    }
+}
+
+fn blob_unknown() -> Answer {
+    error(
+        StatusCode::NOT_FOUND,
+        "BLOB_UNKNOWN",
+        "blob unknown to registry",
+    )
+}
+
+fn manifest_unknown() -> Answer {
+    error(
+        StatusCode::NOT_FOUND,
+        "MANIFEST_UNKNOWN",
+        "manifest unknown",
+    )
+}
+
+fn upload_unknown() -> Answer {
+    error(
+        StatusCode::NOT_FOUND,
+        "BLOB_UPLOAD_UNKNOWN",
+        "blob upload unknown to registry",
+    )
 }

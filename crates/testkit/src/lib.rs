@@ -265,37 +265,7 @@ impl Distribution {
         let address = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
         let tls_config = if tls {
-            let (certificate, key) = (
-                storage.path().join("tls.crt"),
-                storage.path().join("tls.key"),
-            );
-            let status = Command::new("openssl")
-                .args([
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-nodes",
-                    "-days",
-                    "1",
-                ])
-                .args([
-                    "-subj",
-                    "/CN=127.0.0.1",
-                    "-addext",
-                    "subjectAltName=IP:127.0.0.1",
-                ])
-                .arg("-keyout")
-                .arg(&key)
-                .arg("-out")
-                .arg(&certificate)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("running openssl");
-            assert!(status.success(), "openssl could not make a certificate");
+            let (certificate, key) = self_signed_certificate(storage.path());
             format!(
                 ", tls: {{certificate: {}, key: {}}}",
                 certificate.display(),
@@ -341,6 +311,40 @@ impl Distribution {
     ) -> (String, String) {
         push_random_image(scratch, &self.address, repository_and_tag)
     }
+}
+
+/// A self-signed P-256 certificate for `127.0.0.1` (and `localhost`), made by OpenSSL in `dir`:
+/// `(dir/tls.crt, dir/tls.key)`.
+pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (certificate, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("running openssl");
+    assert!(status.success(), "openssl could not make a certificate");
+    (certificate, key)
 }
 
 /// Pushes a new single-layer image of random content to the registry at `address` with crane
@@ -396,14 +400,34 @@ impl Drop for Distribution {
     }
 }
 
-/// Waits up to 20 s for a registry on `address` to answer `GET /v2/` with 200 (or, for a TLS
-/// port, to answer plain HTTP with a 400: enough to know it listens).
+/// What a registry answers a plain `GET /v2/` with once it is up.
+#[derive(Debug, Clone, Copy)]
+enum WaitFor {
+    Ok,
+    Unauthorized,
+    /// A TLS port answering plain HTTP with a 400.
+    PlainRefusal,
+}
+
 fn wait_for_registry(address: &str, name: &str, tls: bool) {
+    wait_for(
+        address,
+        name,
+        if tls {
+            WaitFor::PlainRefusal
+        } else {
+            WaitFor::Ok
+        },
+    );
+}
+
+/// Waits up to 20 s for a registry on `address` to answer `GET /v2/` as `ready` says.
+fn wait_for(address: &str, name: &str, ready: WaitFor) {
     use std::io::Read as _;
-    let wanted: &[&str] = if tls {
-        &["HTTP/1.0 400"]
-    } else {
-        &["HTTP/1.0 200", "HTTP/1.1 200"]
+    let wanted: &[&str] = match ready {
+        WaitFor::PlainRefusal => &["HTTP/1.0 400"],
+        WaitFor::Ok => &["HTTP/1.0 200", "HTTP/1.1 200"],
+        WaitFor::Unauthorized => &["HTTP/1.0 401", "HTTP/1.1 401"],
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
@@ -437,34 +461,115 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// `cosign registry serve` (ours) on a free loopback port, optionally with `--storage DIR`;
+/// `cosign registry serve` (ours) on a free loopback port, with `--storage DIR` (a scratch
+/// directory of its own when none is given, so nothing is left behind when it is killed);
 /// stopped when dropped.
 #[derive(Debug)]
 pub struct EmbeddedRegistry {
     child: std::process::Child,
     address: String,
+    credentials: Option<(String, String)>,
+    certificate: Option<PathBuf>,
+    _files: tempfile::TempDir,
+}
+
+/// How to start [`EmbeddedRegistry`]: over TLS, behind basic auth.
+#[derive(Debug, Default)]
+pub struct EmbeddedOptions<'a> {
+    pub storage: Option<&'a Path>,
+    /// Require this user and password (an htpasswd file with their bcrypt hash).
+    pub credentials: Option<(&'a str, &'a str)>,
+    /// Serve HTTPS with a self-signed certificate for 127.0.0.1.
+    pub tls: bool,
+    /// `--client-timeout SECONDS`.
+    pub client_timeout: Option<u64>,
 }
 
 impl EmbeddedRegistry {
     pub fn start(cosign: &Path, storage: Option<&Path>) -> Self {
+        Self::start_with(
+            cosign,
+            EmbeddedOptions {
+                storage,
+                ..EmbeddedOptions::default()
+            },
+        )
+    }
+
+    pub fn start_with(cosign: &Path, options: EmbeddedOptions<'_>) -> Self {
+        let files = tempfile::Builder::new()
+            .prefix("cosign-rs-embedded-")
+            .tempdir()
+            .expect("registry files");
         let address = format!("127.0.0.1:{}", free_port());
         let mut command = Command::new(cosign);
-        command.args(["registry", "serve", "--address", &address]);
-        if let Some(dir) = storage {
-            command.arg("--storage").arg(dir);
+        command.args(["registry", "serve", "--address", &address, "--storage"]);
+        match options.storage {
+            Some(dir) => command.arg(dir),
+            None => command.arg(files.path().join("storage")),
+        };
+        if let Some((user, password)) = options.credentials {
+            let hash = bcrypt::hash(password, 4).expect("bcrypt");
+            let htpasswd = files.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
+            command.arg("--htpasswd").arg(htpasswd);
         }
+        if let Some(seconds) = options.client_timeout {
+            command.args(["--client-timeout", &seconds.to_string()]);
+        }
+        let certificate = options.tls.then(|| {
+            let (certificate, key) = self_signed_certificate(files.path());
+            command
+                .arg("--tls-cert")
+                .arg(&certificate)
+                .arg("--tls-key")
+                .arg(key);
+            certificate
+        });
         let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting cosign registry serve");
-        let registry = Self { child, address };
-        wait_for_registry(&registry.address, "cosign registry serve", false);
+        let registry = Self {
+            child,
+            address,
+            credentials: options
+                .credentials
+                .map(|(user, password)| (user.to_owned(), password.to_owned())),
+            certificate,
+            _files: files,
+        };
+        let ready = if options.tls {
+            WaitFor::PlainRefusal
+        } else if options.credentials.is_some() {
+            WaitFor::Unauthorized
+        } else {
+            WaitFor::Ok
+        };
+        wait_for(&registry.address, "cosign registry serve", ready);
         registry
     }
 
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The user and password it requires, if any.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        self.credentials
+            .as_ref()
+            .map(|(user, password)| (user.as_str(), password.as_str()))
+    }
+
+    /// The certificate it serves (self-signed: the CA to trust), if it serves TLS.
+    pub fn certificate(&self) -> Option<&Path> {
+        self.certificate.as_deref()
     }
 
     pub fn push_random_image(

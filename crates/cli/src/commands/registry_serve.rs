@@ -1,7 +1,9 @@
 //! `cosign registry serve`: the embedded OCI registry, for labs and tests with nothing else
 //! installed. Serves until interrupted (Ctrl-C or SIGTERM).
 
-use cosign_registry::{Registry, Storage};
+use std::net::SocketAddr;
+
+use cosign_registry::{BasicAuth, Htpasswd, Registry, RegistryConfig, Storage};
 
 use crate::args::RegistryServeArgs;
 use crate::console;
@@ -9,37 +11,87 @@ use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 pub fn run(args: &RegistryServeArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    let storage = match &args.storage {
-        Some(dir) => Storage::in_directory(dir).map_err(|error| {
-            CliError::new(format!("opening storage {}: {error}", dir.display()))
-        })?,
-        None => Storage::in_memory(),
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.address)
+        let listening = |error: std::io::Error| {
+            CliError::new(format!("listening on {}: {error}", args.address))
+        };
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host(&args.address)
             .await
-            .map_err(|error| CliError::new(format!("listening on {}: {error}", args.address)))?;
-        let address = listener
-            .local_addr()
-            .map(|address| address.to_string())
-            .unwrap_or_else(|_| args.address.clone());
+            .map_err(listening)?
+            .collect();
+        for address in &addresses {
+            check_exposure(args, *address)?;
+        }
+        let listener = tokio::net::TcpListener::bind(addresses.as_slice())
+            .await
+            .map_err(listening)?;
+        let address = listener.local_addr().map_err(listening)?;
+        let auth = match &args.htpasswd {
+            Some(path) => Some(BasicAuth::new(
+                Htpasswd::load(path).map_err(|error| CliError::new(error.to_string()))?,
+            )),
+            None => None,
+        };
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(certificate), Some(key)) => {
+                Some(cosign_registry::tls_config(certificate, key).map_err(CliError::new)?)
+            }
+            _ => None,
+        };
+        let storage = match &args.storage {
+            Some(dir) => Storage::in_directory(dir),
+            None => Storage::temporary(),
+        }
+        .map_err(|error| CliError::new(format!("opening the registry's storage: {error}")))?;
         console::info(format_args!(
-            "serving an OCI registry on http://{address} ({})",
+            "serving an OCI registry on {}://{address} ({}{})",
+            if tls.is_some() { "https" } else { "http" },
             args.storage.as_ref().map_or_else(
-                || "in memory".to_owned(),
+                || format!("temporary storage in {}", storage.root().display()),
                 |dir| format!("storage in {}", dir.display())
-            )
+            ),
+            if auth.is_some() { ", basic auth" } else { "" },
         ));
-        let registry = Registry::new(storage, settings.verbose);
-        cosign_registry::serve(listener, registry, shutdown_signal())
+        let mut config = RegistryConfig::new(storage);
+        config.verbose = settings.verbose;
+        config.auth = auth;
+        let timeout = std::time::Duration::from_secs(args.client_timeout);
+        config.connections.header_read = timeout;
+        config.connections.body_idle = timeout;
+        config.connections.idle = timeout * 2;
+        let registry = Registry::new(config);
+        cosign_registry::serve(listener, registry, tls, shutdown_signal())
             .await
             .map_err(|error| CliError::new(format!("serving: {error}")))
     })
+}
+
+/// Beyond loopback, a registry without auth lets anyone push and delete, and basic auth over
+/// plain HTTP sends passwords in clear: both are refused unless asked for by name.
+fn check_exposure(args: &RegistryServeArgs, address: SocketAddr) -> Result<(), CliError> {
+    if address.ip().is_loopback() {
+        return Ok(());
+    }
+    if args.htpasswd.is_none() && !args.insecure_no_auth {
+        return Err(CliError::new(format!(
+            "refusing to serve {address} without authentication: anyone who can reach it could push, overwrite and delete images and signatures"
+        ))
+        .with_hint(
+            "give --htpasswd FILE (with --tls-cert/--tls-key), listen on 127.0.0.1, or pass --insecure-no-auth if that is really what you want",
+        ));
+    }
+    if args.htpasswd.is_some() && args.tls_cert.is_none() {
+        return Err(CliError::new(format!(
+            "refusing basic auth over plain HTTP on {address}: passwords would cross the network in clear"
+        ))
+        .with_hint("give --tls-cert and --tls-key, or listen on 127.0.0.1"));
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,98 @@
+//! Request and response bodies without holding them whole: a request body is read frame by frame
+//! under a size cap and an idle deadline (a client whose `Content-Length` lies cannot hold a
+//! request open), and blobs are answered straight from their files.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt as _;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::{Body as _, Frame, Incoming};
+
+/// The body every answer has: bytes in memory, or a file read in pieces.
+pub(crate) type AnswerBody = BoxBody<Bytes, std::io::Error>;
+
+/// How much of a file one read takes when answering a blob.
+const FILE_CHUNK: usize = 128 * 1024;
+
+pub(crate) fn empty() -> AnswerBody {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+pub(crate) fn full(bytes: impl Into<Bytes>) -> AnswerBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// `file`'s content from its current position, read `FILE_CHUNK` at a time as the client takes it.
+pub(crate) fn file(file: tokio::fs::File) -> AnswerBody {
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK).map_ok(Frame::data);
+    BodyExt::boxed(StreamBody::new(stream))
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error("request body larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("no request body data for {0:?}")]
+    Idle(Duration),
+    #[error("reading the request body: {0}")]
+    Transport(#[from] hyper::Error),
+    #[error("writing the request body: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// A request body read piece by piece, each piece awaited at most `idle`.
+#[derive(Debug)]
+pub(crate) struct RequestBody {
+    body: Incoming,
+    idle: Duration,
+}
+
+impl RequestBody {
+    pub(crate) fn new(body: Incoming, idle: Duration) -> Self {
+        Self { body, idle }
+    }
+
+    /// The length the client announced, if it did.
+    pub(crate) fn declared_length(&self) -> Option<u64> {
+        self.body.size_hint().exact()
+    }
+
+    /// The next piece of data, `None` at the end.
+    pub(crate) async fn next(&mut self) -> Result<Option<Bytes>, BodyError> {
+        loop {
+            let frame = tokio::time::timeout(self.idle, self.body.frame())
+                .await
+                .map_err(|_| BodyError::Idle(self.idle))?;
+            match frame {
+                None => return Ok(None),
+                Some(frame) => {
+                    if let Ok(data) = frame?.into_data() {
+                        if !data.is_empty() {
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The whole body, refused as soon as it passes `limit` (or announces more).
+    pub(crate) async fn collect(mut self, limit: u64) -> Result<Vec<u8>, BodyError> {
+        if self.declared_length().is_some_and(|length| length > limit) {
+            return Err(BodyError::TooLarge { limit });
+        }
+        let mut collected = Vec::new();
+        while let Some(data) = self.next().await? {
+            if collected.len() as u64 + data.len() as u64 > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            collected.extend_from_slice(&data);
+        }
+        Ok(collected)
+    }
+}
