@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -247,4 +247,56 @@ for name in ours cosign3; do
   printf '  whole process, %-8s %8.1f ms\n' "$name" "$ms"
 done
 printf '  ratio cosign-rs / cosign 3.1: %s\n' "$(ratio "$keyless_ours" "$keyless_cosign3")"
+fi
+
+if want registry; then
+echo
+echo "== registry serve vs distribution 2.8: crane pushing and pulling a 256 MiB layer, 40 small images"
+echo "   (best of 3 wall times of the client; the servers' peak RSS over the whole section)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ours_port=$(free_port)
+dist_port=$(free_port)
+mkdir -p "$work/dist" "$work/ours-storage"
+"$ours" registry serve --address "127.0.0.1:$ours_port" --storage "$work/ours-storage" 2>/dev/null &
+ours_pid=$!
+pids+=($ours_pid)
+cat > "$work/dist/config.yml" <<CONF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/dist/data}}
+http: {addr: "127.0.0.1:$dist_port", secret: bench}
+CONF
+docker-registry serve "$work/dist/config.yml" >/dev/null 2>&1 &
+dist_pid=$!
+pids+=($dist_pid)
+for port in "$ours_port" "$dist_port"; do
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+done
+# One image with a 256 MiB layer of random bytes, as an OCI layout crane pushes as it is.
+head -c 268435456 /dev/urandom > "$work/big.layer"
+tar cf "$work/big.tar" -C "$work" big.layer
+rm -f "$work/big.layer"
+"$peers/crane" append -f "$work/big.tar" -t "127.0.0.1:$dist_port/seed/big:v1" --insecure >/dev/null 2>&1
+rm -f "$work/big.tar"
+"$peers/crane" pull --format=oci --insecure "127.0.0.1:$dist_port/seed/big:v1" "$work/big-layout" >/dev/null 2>&1
+head -c 4096 /dev/urandom > "$work/small.bin"; tar cf "$work/small.tar" -C "$work" small.bin
+for name in ours dist; do
+  port_var=${name}_port; port=${!port_var}
+  measure "push_$name" sh -c "exec '$peers/crane' push --insecure '$work/big-layout' 127.0.0.1:$port/bench/push\$\$:v1"
+done
+for name in ours dist; do
+  port_var=${name}_port; port=${!port_var}
+  "$peers/crane" push --insecure "$work/big-layout" "127.0.0.1:$port/bench/big:v1" >/dev/null 2>&1
+  measure "pull_$name" sh -c "rm -rf '$work/pulled'; exec '$peers/crane' pull --format=oci --insecure 127.0.0.1:$port/bench/big:v1 '$work/pulled'"
+done
+for name in ours dist; do
+  port_var=${name}_port; port=${!port_var}
+  measure "small_$name" sh -c "for i in \$(seq 40); do '$peers/crane' append -f '$work/small.tar' -t 127.0.0.1:$port/bench/small\$\$-\$i:v1 --insecure || exit 1; done"
+done
+rm -rf "$work/pulled" "$work/big-layout"
+hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+ours_rss=$(hwm "$ours_pid"); dist_rss=$(hwm "$dist_pid")
+printf '  ratio ours / distribution: push %s, pull %s, 40 small images %s (target <= 1.0x)\n' \
+  "$(ratio "$ms_push_ours" "$ms_push_dist")" "$(ratio "$ms_pull_ours" "$ms_pull_dist")" "$(ratio "$ms_small_ours" "$ms_small_dist")"
+printf '  server peak RSS: ours %s MiB, distribution %s MiB (target: ours < 64 MiB)\n' "$ours_rss" "$dist_rss"
 fi

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt as _;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Body as _, Frame, Incoming};
@@ -13,8 +12,9 @@ use hyper::body::{Body as _, Frame, Incoming};
 /// The body every answer has: bytes in memory, or a file read in pieces.
 pub(crate) type AnswerBody = BoxBody<Bytes, std::io::Error>;
 
-/// How much of a file one read takes when answering a blob.
-const FILE_CHUNK: usize = 128 * 1024;
+/// How much of a file one read takes when answering a blob (two are in memory per answer: the
+/// one being sent and the next, read ahead).
+const FILE_CHUNK: usize = 256 * 1024;
 
 pub(crate) fn empty() -> AnswerBody {
     Empty::new().map_err(|never| match never {}).boxed()
@@ -26,10 +26,39 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> AnswerBody {
         .boxed()
 }
 
-/// `file`'s content from its current position, read `FILE_CHUNK` at a time as the client takes it.
-pub(crate) fn file(file: tokio::fs::File) -> AnswerBody {
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK).map_ok(Frame::data);
+/// `file`'s content from its current position, each piece read (in the blocking pool) while the
+/// one before is being sent, so disk and socket work side by side.
+pub(crate) fn file(file: std::fs::File) -> AnswerBody {
+    let stream = futures::stream::unfold(Some(read_ahead(file)), |pending| async move {
+        let read = pending?.await;
+        match read {
+            Ok(Ok((_, chunk))) if chunk.is_empty() => None,
+            Ok(Ok((file, chunk))) => Some((Ok(Frame::data(chunk)), Some(read_ahead(file)))),
+            Ok(Err(failure)) => Some((Err(failure), None)),
+            Err(failure) => Some((Err(std::io::Error::other(failure)), None)),
+        }
+    });
     BodyExt::boxed(StreamBody::new(stream))
+}
+
+type ReadAhead = tokio::task::JoinHandle<std::io::Result<(std::fs::File, Bytes)>>;
+
+/// Starts reading the next `FILE_CHUNK` of `file` (an empty piece at the end).
+fn read_ahead(mut file: std::fs::File) -> ReadAhead {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut chunk = vec![0u8; FILE_CHUNK];
+        let mut filled = 0;
+        while filled < FILE_CHUNK {
+            let read = file.read(chunk.get_mut(filled..).unwrap_or_default())?;
+            if read == 0 {
+                break;
+            }
+            filled += read;
+        }
+        chunk.truncate(filled);
+        Ok((file, Bytes::from(chunk)))
+    })
 }
 
 /// Why a request body could not be read.

@@ -166,7 +166,7 @@ async fn get_blob(
     let content = if *method == Method::HEAD {
         body::empty()
     } else {
-        match tokio::fs::File::open(&path).await {
+        match std::fs::File::open(&path) {
             Ok(file) => body::file(file),
             Err(_) => return blob_unknown(),
         }

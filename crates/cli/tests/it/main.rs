@@ -19,6 +19,7 @@ mod keyless_images;
 mod keys;
 mod layouts;
 mod registry_attacks;
+mod registry_auth;
 mod registry_serve;
 mod terminal;
 mod version;
