@@ -217,7 +217,19 @@ pub struct RegistryArgs {
 
     /// path to the X.509 CA certificate file in PEM format to be used for the connection to the registry
     #[arg(long, env = "COSIGN_REGISTRY_CACERT", value_name = "FILE")]
-    pub registry_cacert: Option<String>,
+    pub registry_cacert: Option<PathBuf>,
+
+    /// path to the X.509 certificate file in PEM format to be used for the connection to the registry
+    #[arg(long, env = "COSIGN_REGISTRY_CLIENT_CERT", value_name = "FILE")]
+    pub registry_client_cert: Option<PathBuf>,
+
+    /// path to the X.509 private key file in PEM format to be used, together with the 'registry-client-cert' value, for the connection to the registry
+    #[arg(long, env = "COSIGN_REGISTRY_CLIENT_KEY", value_name = "FILE")]
+    pub registry_client_key: Option<PathBuf>,
+
+    /// SAN name to use as the 'ServerName' tls.Config field to verify the mTLS connection to the registry
+    #[arg(long, env = "COSIGN_REGISTRY_SERVER_NAME", value_name = "NAME")]
+    pub registry_server_name: Option<String>,
 
     /// optional prefix to use for the attachment tag
     #[arg(long, env = "COSIGN_ATTACHMENT_TAG_PREFIX", value_name = "PREFIX")]

@@ -9,6 +9,7 @@ mod commands;
 mod console;
 mod error;
 mod key_files;
+mod parse;
 mod password;
 mod registry_access;
 mod settings;
@@ -17,18 +18,27 @@ mod trust;
 
 use std::ffi::OsString;
 
-use clap::Parser as _;
-
 use crate::args::{Cli, Command};
 use crate::console::Console;
-use crate::error::{CliError, ExitCode};
+use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 fn main() -> std::process::ExitCode {
-    let arguments = normalize_go_style_flags(std::env::args_os().collect());
-    let cli = match Cli::try_parse_from(arguments) {
-        Ok(cli) => cli,
-        Err(error) => return clap_error(&error),
+    let arguments: Vec<OsString> = std::env::args_os().collect();
+    let cli = match parse::parse(arguments.clone()) {
+        Ok((cli, _)) => cli,
+        Err(error) => {
+            return match parse::error_for(&error, &arguments) {
+                None => {
+                    let _ = error.print();
+                    std::process::ExitCode::SUCCESS
+                }
+                Some(error) => {
+                    console::print_error(&error);
+                    std::process::ExitCode::from(error.exit_code as u8)
+                }
+            }
+        }
     };
     match run(&cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -111,89 +121,4 @@ fn block_on(
             .with_hint("raise it with --timeout, e.g. --timeout 10m")),
         }
     })
-}
-
-/// cosign rewrites Go-style flags before parsing, with a warning: `--o` becomes `-o`, and a
-/// single-dash long flag `-output` becomes `--output` (`-version` becomes `version`).
-fn normalize_go_style_flags(arguments: Vec<OsString>) -> Vec<OsString> {
-    arguments
-        .into_iter()
-        .enumerate()
-        .map(|(index, argument)| {
-            let Some(text) = argument.to_str().filter(|_| index > 0) else {
-                return argument;
-            };
-            if (text.starts_with('-') && text.len() == 2) || (text.starts_with("--") && text.len() >= 4) {
-                return argument;
-            }
-            if let Some(letter) = text.strip_prefix("--").filter(|rest| rest.len() == 1) {
-                let replacement = format!("-{letter}");
-                console::warn(format_args!(
-                    "the flag {text} is deprecated and will be removed in a future release. Please use the flag {replacement}."
-                ));
-                return OsString::from(replacement);
-            }
-            if text.starts_with('-') && text.len() > 1 {
-                let (replacement, kind) = if text == "-version" {
-                    ("version".to_owned(), "subcommand")
-                } else {
-                    (format!("-{text}"), "flag")
-                };
-                console::warn(format_args!(
-                    "the {text} flag is deprecated and will be removed in a future release. Please use the {replacement} {kind} instead."
-                ));
-                return OsString::from(replacement);
-            }
-            argument
-        })
-        .collect()
-}
-
-/// Help and usage requests print and succeed; parse errors print as cosign's errors do.
-fn clap_error(error: &clap::Error) -> std::process::ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = error.print();
-            return std::process::ExitCode::SUCCESS;
-        }
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = error.print();
-            return std::process::ExitCode::SUCCESS;
-        }
-        _ => {}
-    }
-    let invalid = error
-        .get(ContextKind::InvalidArg)
-        .or_else(|| error.get(ContextKind::InvalidSubcommand))
-        .and_then(|value| match value {
-            ContextValue::String(text) => Some(text.clone()),
-            _ => None,
-        });
-    let message = match (error.kind(), invalid) {
-        (ErrorKind::UnknownArgument, Some(argument)) if argument.starts_with('-') => {
-            format!(
-                "unknown flag: {}",
-                argument.split('=').next().unwrap_or(&argument)
-            )
-        }
-        (ErrorKind::InvalidSubcommand, Some(command)) => {
-            format!("unknown command {command:?} for \"cosign\"")
-        }
-        _ => {
-            let rendered = error.render().to_string();
-            let first = rendered.lines().next().unwrap_or_default();
-            first.strip_prefix("error: ").unwrap_or(first).to_owned()
-        }
-    };
-    let usage = error.render().to_string();
-    let hint = usage
-        .lines()
-        .find(|line| line.trim_start().starts_with("Usage:"))
-        .map(|line| format!("{}; see --help", line.trim()));
-    let mut cli_error = CliError::usage(message);
-    cli_error.hint = hint;
-    cli_error.exit_code = ExitCode::Failure;
-    console::print_error(&cli_error);
-    std::process::ExitCode::from(ExitCode::Failure as u8)
 }

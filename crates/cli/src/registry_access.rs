@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use cosign_core::reference::{ImageReference, Repository};
 use cosign_oci::auth::{Credentials, DockerConfigKeychain, Layered};
-use cosign_oci::{ClientOptions, RegistryClient};
+use cosign_oci::{ClientOptions, RegistryClient, TlsOptions};
 
 use crate::args::RegistryArgs;
 use crate::error::CliError;
@@ -17,12 +17,6 @@ pub fn client(args: &RegistryArgs, settings: &GlobalSettings) -> Result<Registry
         return Err(CliError::not_supported(
             "--k8s-keychain",
             "log in with `docker login` (or set --registry-username/--registry-password) instead",
-        ));
-    }
-    if args.registry_cacert.is_some() {
-        return Err(CliError::not_supported(
-            "--registry-cacert",
-            "add the CA to the system trust store, or pass --allow-insecure-registry for tests",
         ));
     }
     if args.attachment_tag_prefix.is_some() {
@@ -59,6 +53,7 @@ pub fn client(args: &RegistryArgs, settings: &GlobalSettings) -> Result<Registry
             std::env::consts::ARCH
         ),
         verbose: settings.verbose,
+        tls: tls_options(args)?,
         ..ClientOptions::default()
     };
     RegistryClient::new(
@@ -69,6 +64,38 @@ pub fn client(args: &RegistryArgs, settings: &GlobalSettings) -> Result<Registry
         }),
     )
     .map_err(|error| CliError::new(error.to_string()))
+}
+
+/// `--registry-cacert`, `--registry-client-cert`/`--registry-client-key` (both or neither) and
+/// `--registry-server-name`, their files read.
+fn tls_options(args: &RegistryArgs) -> Result<TlsOptions, CliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|error| crate::error::io_error("open", path, &error))
+    };
+    let client_identity_pem = match (&args.registry_client_cert, &args.registry_client_key) {
+        (Some(certificate), Some(key)) => {
+            let mut identity = read(certificate)?;
+            identity.push(b'\n');
+            identity.extend(read(key)?);
+            Some(identity)
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(CliError::usage(
+                "--registry-client-cert needs --registry-client-key",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(CliError::usage(
+                "--registry-client-key needs --registry-client-cert",
+            ))
+        }
+    };
+    Ok(TlsOptions {
+        ca_certificates_pem: args.registry_cacert.as_deref().map(read).transpose()?,
+        client_identity_pem,
+        server_name: args.registry_server_name.clone(),
+    })
 }
 
 /// An image named on the command line, with a client for its registry and the digest it

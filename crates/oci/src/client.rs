@@ -46,6 +46,34 @@ pub struct ClientOptions {
     pub max_retry_delay: Duration,
     /// Logs each request on stderr (`-d`).
     pub verbose: bool,
+    /// Extra trust and a client certificate for TLS.
+    pub tls: TlsOptions,
+}
+
+/// cosign's `--registry-cacert`, `--registry-client-cert`/`--registry-client-key` and
+/// `--registry-server-name`, as file contents already read.
+#[derive(Clone, Default)]
+pub struct TlsOptions {
+    /// PEM CA certificates trusted besides the system's.
+    pub ca_certificates_pem: Option<Vec<u8>>,
+    /// A PEM certificate chain followed by its PEM private key, for mutual TLS.
+    pub client_identity_pem: Option<Vec<u8>>,
+    /// The name the registry's certificate must carry (and the SNI sent), instead of the
+    /// registry's host.
+    pub server_name: Option<String>,
+}
+
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("ca_certificates", &self.ca_certificates_pem.is_some())
+            .field(
+                "client_identity",
+                &self.client_identity_pem.as_ref().map(|_| "<redacted>"),
+            )
+            .field("server_name", &self.server_name)
+            .finish()
+    }
 }
 
 impl Default for ClientOptions {
@@ -57,6 +85,7 @@ impl Default for ClientOptions {
             max_attempts: 4,
             max_retry_delay: Duration::from_secs(10),
             verbose: false,
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -111,18 +140,41 @@ impl RegistryClient {
         credentials: Box<dyn CredentialSource>,
     ) -> Result<Self, RegistryError> {
         install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let setup = |reason: String| RegistryError::Transport {
+            method: "INIT".to_owned(),
+            url: String::new(),
+            reason,
+        };
+        let mut builder = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
-            .danger_accept_invalid_certs(options.allow_insecure_registry)
             .connect_timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(16)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|error| RegistryError::Transport {
-                method: "INIT".to_owned(),
-                url: String::new(),
-                reason: error.to_string(),
-            })?;
+            .redirect(reqwest::redirect::Policy::limited(5));
+        builder = if options.tls.server_name.is_some() {
+            builder.use_preconfigured_tls(
+                crate::tls::client_config(&options.tls, options.allow_insecure_registry)
+                    .map_err(setup)?,
+            )
+        } else {
+            let mut builder =
+                builder.tls_danger_accept_invalid_certs(options.allow_insecure_registry);
+            if let Some(pem) = &options.tls.ca_certificates_pem {
+                let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|error| {
+                    setup(format!("reading the registry CA certificates: {error}"))
+                })?;
+                builder = builder.tls_certs_merge(certificates);
+            }
+            if let Some(pem) = &options.tls.client_identity_pem {
+                let identity = reqwest::Identity::from_pem(pem).map_err(|error| {
+                    setup(format!(
+                        "reading the registry client certificate and key: {error}"
+                    ))
+                })?;
+                builder = builder.identity(identity);
+            }
+            builder
+        };
+        let http = builder.build().map_err(|error| setup(error.to_string()))?;
         Ok(Self {
             http,
             options,

@@ -8,7 +8,8 @@ pub mod error;
 pub mod layout;
 pub mod referrers;
 pub mod signatures;
+mod tls;
 pub mod transfer;
 
-pub use client::{Access, ClientOptions, RegistryClient};
+pub use client::{Access, ClientOptions, RegistryClient, TlsOptions};
 pub use error::RegistryError;

@@ -253,7 +253,30 @@ impl Distribution {
         Self::start_with(true)
     }
 
+    /// The same, serving HTTPS with the given certificate and key, and asking clients for a
+    /// certificate issued by `client_ca` when given (mutual TLS).
+    pub fn start_with_certificate(
+        certificate: &Path,
+        key: &Path,
+        client_ca: Option<&Path>,
+    ) -> Self {
+        let client_cas = client_ca
+            .map(|ca| format!(", clientcas: [{}]", ca.display()))
+            .unwrap_or_default();
+        Self::start_configured(Some(format!(
+            ", tls: {{certificate: {}, key: {}{client_cas}}}",
+            certificate.display(),
+            key.display()
+        )))
+    }
+
     fn start_with(tls: bool) -> Self {
+        Self::start_configured(tls.then(String::new))
+    }
+
+    /// `tls`: `None` for plain HTTP, `Some("")` for a self-signed certificate, or the config's
+    /// `, tls: {...}` part.
+    fn start_configured(tls: Option<String>) -> Self {
         let program = which("docker-registry").unwrap_or_else(|| {
             panic!("docker-registry not found on PATH: run `scripts/install-peers.sh` (or `scripts/test.sh`, which installs it)")
         });
@@ -264,15 +287,18 @@ impl Distribution {
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
-        let tls_config = if tls {
-            let (certificate, key) = self_signed_certificate(storage.path());
-            format!(
-                ", tls: {{certificate: {}, key: {}}}",
-                certificate.display(),
-                key.display()
-            )
-        } else {
-            String::new()
+        let is_tls = tls.is_some();
+        let tls_config = match tls {
+            Some(given) if given.is_empty() => {
+                let (certificate, key) = self_signed_certificate(storage.path());
+                format!(
+                    ", tls: {{certificate: {}, key: {}}}",
+                    certificate.display(),
+                    key.display()
+                )
+            }
+            Some(given) => given,
+            None => String::new(),
         };
         std::fs::write(
             &config,
@@ -293,7 +319,7 @@ impl Distribution {
             address,
             _storage: storage,
         };
-        wait_for_registry(&registry.address, "docker-registry", tls);
+        wait_for_registry(&registry.address, "docker-registry", is_tls);
         registry
     }
 

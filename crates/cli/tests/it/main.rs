@@ -21,6 +21,7 @@ mod layouts;
 mod registry_attacks;
 mod registry_auth;
 mod registry_serve;
+mod registry_tls;
 mod terminal;
 mod version;
 
