@@ -75,6 +75,14 @@ impl From<KeyError> for CliError {
     }
 }
 
+/// `--sk`: the same refusal on every command.
+pub fn hardware_keys_not_supported() -> CliError {
+    CliError::not_supported(
+        "hardware security keys (--sk, --slot)",
+        "use a cosign key file with --key",
+    )
+}
+
 /// Describes an I/O error the way Go does (`open cosign.key: no such file or directory`), so
 /// scripts written against cosign's messages keep working.
 pub fn io_error(operation: &str, path: &std::path::Path, error: &std::io::Error) -> CliError {

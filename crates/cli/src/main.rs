@@ -7,6 +7,7 @@ mod args;
 mod blob;
 mod commands;
 mod console;
+mod deprecations;
 mod error;
 mod key_files;
 mod parse;
@@ -25,8 +26,12 @@ use crate::settings::GlobalSettings;
 
 fn main() -> std::process::ExitCode {
     let arguments: Vec<OsString> = std::env::args_os().collect();
+    if let Some(error) = parse::refuse_unsupported(&arguments) {
+        console::print_error(&error);
+        return std::process::ExitCode::from(error.exit_code as u8);
+    }
     let cli = match parse::parse(arguments.clone()) {
-        Ok((cli, _)) => cli,
+        Ok(cli) => cli,
         Err(error) => {
             return match parse::error_for(&error, &arguments) {
                 None => {
@@ -93,6 +98,18 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::TrustedRoot(args::TrustedRootCommand::Create(args)) => {
             commands::trusted_root_create::run(args, &mut console)
         }
+        Command::Bundle(args::BundleCommand::Create(args)) => {
+            commands::bundle_create::run(args, &mut console)
+        }
+        Command::Bundle(args::BundleCommand::Upgrade(args)) => {
+            commands::bundle_upgrade::run(args, &mut console)
+        }
+        Command::Env(args) => commands::env::run(args, &mut console),
+        Command::Login(args) => commands::login::run(args),
+        Command::Generate(args) => block_on(
+            &settings,
+            commands::generate::run(args, &settings, &mut console),
+        ),
         Command::Version(args) => commands::version::run(args, &mut console),
         Command::Completion(args) => commands::completion::run(args, &mut console),
     }

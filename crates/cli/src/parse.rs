@@ -28,7 +28,11 @@ const GO_BOOLS: [&str; 12] = [
 
 /// The command line's clap command, with cobra's conventions applied.
 pub fn command() -> clap::Command {
-    cobra_style(Cli::command())
+    // cosign hides its deprecated commands from the help, and keeps them working.
+    cobra_style(Cli::command()).mut_subcommands(|command| {
+        let deprecated = crate::deprecations::is_deprecated_command(command.get_name());
+        command.hide(deprecated)
+    })
 }
 
 /// Every on/off flag (clap's `SetTrue`) becomes a pflag boolean: `--flag` alone is true,
@@ -61,12 +65,28 @@ fn cobra_style(command: clap::Command) -> clap::Command {
         .mut_subcommands(cobra_style)
 }
 
-/// Parses `arguments` (the program name first) into the command line, or the error to print.
-pub fn parse(arguments: Vec<OsString>) -> Result<(Cli, ArgMatches), clap::Error> {
+/// Parses `arguments` (the program name first) into the command line, or the error to print;
+/// prints cosign's deprecation notices for what the command line uses.
+pub fn parse(arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
     let arguments = normalize_go_style_flags(arguments);
-    let matches = command().try_get_matches_from(arguments)?;
+    let matches = command().try_get_matches_from(arguments.clone())?;
     let cli = Cli::from_arg_matches(&matches)?;
-    Ok((cli, matches))
+    let path = command_path(&matches);
+    for notice in crate::deprecations::notices(&path, &arguments) {
+        console::info(notice);
+    }
+    Ok(cli)
+}
+
+/// The names of the (sub)commands matched: `["trusted-root", "create"]`.
+fn command_path(matches: &ArgMatches) -> Vec<&str> {
+    let mut path = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        path.push(name);
+        current = sub;
+    }
+    path
 }
 
 /// cosign rewrites Go-style flags before parsing, with a warning: `--o` becomes `-o`, and a
@@ -108,6 +128,191 @@ fn normalize_go_style_flags(arguments: Vec<OsString>) -> Vec<OsString> {
         .collect()
 }
 
+/// cosign 3.1's commands and flags that cosign-rs refuses, with why (see the file's header).
+const UNSUPPORTED: &str = include_str!("unsupported.txt");
+
+/// One line of [`UNSUPPORTED`]: a command (`*` for any), maybe a flag, the reason.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unsupported<'a> {
+    pub command: &'a str,
+    pub flag: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+/// The entries of [`UNSUPPORTED`].
+pub fn unsupported() -> impl Iterator<Item = Unsupported<'static>> {
+    UNSUPPORTED
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let (target, reason) = line.split_once(": ")?;
+            let (command, flag) = match target.split_once(" --") {
+                Some((command, flag)) => (command, Some(flag)),
+                None => (target, None),
+            };
+            Some(Unsupported {
+                command,
+                flag: flag.map(|flag| flag.trim_start_matches('-')),
+                reason: reason.trim(),
+            })
+        })
+}
+
+/// Refuses, before anything runs, a cosign command or flag that cosign-rs does not offer,
+/// naming why ([`UNSUPPORTED`]).
+pub fn refuse_unsupported(arguments: &[OsString]) -> Option<CliError> {
+    let tokens: Vec<&str> = arguments
+        .iter()
+        .skip(1)
+        .filter_map(|argument| argument.to_str())
+        .take_while(|argument| *argument != "--")
+        .collect();
+    let path = command_path_of(&tokens);
+    let entries: Vec<Unsupported<'static>> = unsupported().collect();
+    // A command cosign has and cosign-rs has not: its name follows the longest known path.
+    let rest: Vec<&str> = tokens
+        .iter()
+        .copied()
+        .filter(|token| !token.starts_with('-'))
+        .skip(path.len())
+        .take(2)
+        .collect();
+    for extra in (1..=rest.len()).rev() {
+        let mut candidate = path.clone();
+        candidate.extend(rest.iter().take(extra));
+        let name = candidate.join(" ");
+        if let Some(entry) = entries
+            .iter()
+            .find(|entry| entry.flag.is_none() && entry.command == name)
+        {
+            return Some(CliError::not_supported(
+                &format!("cosign {name}"),
+                entry.reason,
+            ));
+        }
+    }
+    let command = path.join(" ");
+    for token in &tokens {
+        let Some(flag) = token.strip_prefix("--") else {
+            continue;
+        };
+        let flag = flag.split('=').next().unwrap_or(flag);
+        if let Some(entry) = entries.iter().find(|entry| {
+            entry.flag == Some(flag) && (entry.command == "*" || entry.command == command)
+        }) {
+            return Some(CliError::not_supported(&format!("--{flag}"), entry.reason));
+        }
+    }
+    None
+}
+
+/// The (sub)command names at the start of a command line, as far as they name commands of
+/// ours (global flags skipped).
+fn command_path_of<'a>(tokens: &[&'a str]) -> Vec<&'a str> {
+    let root = command();
+    let mut current = &root;
+    let mut path = Vec::new();
+    let mut index = 0;
+    while let Some(&token) = tokens.get(index) {
+        index += 1;
+        if token.starts_with('-') {
+            // The global flags that take a separate value.
+            if matches!(token, "-t" | "--timeout" | "--output-file") {
+                index += 1;
+            }
+            continue;
+        }
+        match current.find_subcommand(token) {
+            Some(sub) => {
+                path.push(token);
+                current = sub;
+            }
+            None => break,
+        }
+    }
+    path
+}
+
+/// How many positional arguments a command takes, as cobra's validators in cosign 3.1 say it.
+#[derive(Debug, Clone, Copy)]
+enum Arity {
+    Exactly(usize),
+    AtLeast(usize),
+    None,
+}
+
+fn arity(command: &str) -> Option<Arity> {
+    Some(match command {
+        "sign" | "verify" | "sign-blob" => Arity::AtLeast(1),
+        "copy" => Arity::Exactly(2),
+        "attach signature" | "bundle upgrade" | "clean" | "completion" | "download signature"
+        | "generate" | "load" | "login" | "save" | "tree" | "triangulate" | "verify-blob" => {
+            Arity::Exactly(1)
+        }
+        "env" => Arity::None,
+        _ => return None,
+    })
+}
+
+/// cobra's words for a wrong number of arguments.
+fn arity_message(
+    arity: Arity,
+    received: usize,
+    command: &str,
+    first_extra: Option<&str>,
+) -> Option<String> {
+    match arity {
+        Arity::Exactly(wanted) if received != wanted => {
+            Some(format!("accepts {wanted} arg(s), received {received}"))
+        }
+        Arity::AtLeast(wanted) if received < wanted => Some(format!(
+            "requires at least {wanted} arg(s), only received {received}"
+        )),
+        Arity::None if received > 0 => Some(format!(
+            "unknown command {:?} for \"cosign {command}\"",
+            first_extra.unwrap_or_default()
+        )),
+        _ => None,
+    }
+}
+
+/// The positional arguments after the command path, flags and their values skipped (a flag
+/// takes the next argument as its value when it takes a value and does not require `=`).
+fn positionals<'a>(command: &clap::Command, tokens: &[&'a str]) -> Vec<&'a str> {
+    let takes_separate_value = |token: &str| {
+        if token.contains('=') {
+            return false;
+        }
+        let matched = if let Some(long) = token.strip_prefix("--") {
+            command.get_arguments().find(|arg| {
+                arg.get_long() == Some(long)
+                    || arg.get_all_aliases().is_some_and(|a| a.contains(&long))
+            })
+        } else {
+            let short = token.chars().nth(1);
+            command
+                .get_arguments()
+                .find(|arg| arg.get_short().is_some() && arg.get_short() == short)
+        };
+        matched.is_some_and(|arg| arg.get_action().takes_values() && !arg.is_require_equals_set())
+    };
+    let mut found = Vec::new();
+    let mut index = 0;
+    let mut only_positionals = false;
+    while let Some(&token) = tokens.get(index) {
+        index += 1;
+        if only_positionals || !token.starts_with('-') || token == "-" {
+            found.push(token);
+        } else if token == "--" {
+            only_positionals = true;
+        } else if takes_separate_value(token) {
+            index += 1;
+        }
+    }
+    found
+}
+
 /// The error cosign prints for a command line clap refused (`None` for help, which succeeds).
 pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -123,24 +328,116 @@ pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError
             _ => None,
         })
     };
+    let tokens: Vec<&str> = arguments
+        .iter()
+        .skip(1)
+        .filter_map(|argument| argument.to_str())
+        .collect();
+    let path = command_path_of(&tokens);
+    let command_name = path.join(" ");
+    if let Some(notice) = crate::deprecations::command_notice(&path) {
+        console::info(notice);
+    }
+    // Wrong number of positional arguments: cobra's validator wording.
+    let unknown_flag = error.kind() == ErrorKind::UnknownArgument
+        && context(ContextKind::InvalidArg).is_some_and(|argument| argument.starts_with('-'));
+    let root = command();
+    let mut leaf = &root;
+    for name in &path {
+        if let Some(sub) = leaf.find_subcommand(name) {
+            leaf = sub;
+        }
+    }
+    if !unknown_flag
+        && matches!(
+            error.kind(),
+            ErrorKind::MissingRequiredArgument
+                | ErrorKind::UnknownArgument
+                | ErrorKind::TooManyValues
+        )
+    {
+        let after_path: Vec<&str> = {
+            let mut rest = tokens.clone();
+            for name in &path {
+                if let Some(position) = rest.iter().position(|token| token == name) {
+                    rest.drain(..=position);
+                }
+            }
+            rest
+        };
+        let given = positionals(leaf, &after_path);
+        if let Some(message) = arity(&command_name).and_then(|arity| {
+            arity_message(arity, given.len(), &command_name, given.first().copied())
+        }) {
+            return Some(CliError::usage(message));
+        }
+    }
     let invalid =
         context(ContextKind::InvalidArg).or_else(|| context(ContextKind::InvalidSubcommand));
     let message = match (error.kind(), invalid) {
-        (ErrorKind::UnknownArgument, Some(argument)) if argument.starts_with('-') => {
+        (ErrorKind::UnknownArgument, Some(argument)) if argument.starts_with("--") => {
             format!(
                 "unknown flag: {}",
                 argument.split('=').next().unwrap_or(&argument)
             )
         }
-        (ErrorKind::InvalidSubcommand, Some(command)) => {
-            format!("unknown command {command:?} for \"cosign\"")
+        (ErrorKind::UnknownArgument, Some(argument)) if argument.starts_with('-') => {
+            let letter = argument.chars().nth(1).unwrap_or('-');
+            format!("unknown shorthand flag: {letter:?} in {argument}")
+        }
+        (ErrorKind::InvalidSubcommand, Some(name)) => {
+            let suggestion = match error.get(ContextKind::SuggestedSubcommand) {
+                Some(ContextValue::Strings(names)) if !names.is_empty() => {
+                    format!("\n\nDid you mean this?\n\t{}\n", names.join("\n\t"))
+                }
+                Some(ContextValue::String(name)) => format!("\n\nDid you mean this?\n\t{name}\n"),
+                _ => String::new(),
+            };
+            let parent = if command_name.is_empty() {
+                "cosign".to_owned()
+            } else {
+                format!("cosign {command_name}")
+            };
+            format!("unknown command {name:?} for {parent:?}{suggestion}\nRun '{parent} --help' for usage.")
         }
         (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(flag)) => {
             let value = context(ContextKind::InvalidValue).unwrap_or_default();
-            format!(
-                "invalid argument {value:?} for {:?} flag",
-                flag.split(' ').next().unwrap_or(&flag)
-            )
+            let long = flag
+                .split(['=', ' ', '['])
+                .next()
+                .unwrap_or(&flag)
+                .to_owned();
+            // cobra names a flag with its shorthand: "-r, --recursive".
+            let name = leaf
+                .get_arguments()
+                .find(|arg| {
+                    arg.get_long()
+                        .is_some_and(|name| long.strip_prefix("--") == Some(name))
+                })
+                .and_then(|arg| arg.get_short())
+                .map_or(long.clone(), |short| format!("-{short}, {long}"));
+            let is_bool = parse_go_bool(&value).is_none()
+                && error
+                    .get(ContextKind::ValidValue)
+                    .is_some_and(|valid| valid.to_string().contains("True"));
+            if is_bool {
+                format!("invalid argument {value:?} for {name:?} flag: strconv.ParseBool: parsing {value:?}: invalid syntax")
+            } else {
+                format!("invalid argument {value:?} for {name:?} flag")
+            }
+        }
+        (ErrorKind::MissingRequiredArgument, _) => {
+            let missing: Vec<String> = match error.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(names)) => names
+                    .iter()
+                    .map(|name| {
+                        let long = name.trim_start_matches('-');
+                        format!("{:?}", long.split([' ', '=']).next().unwrap_or(long))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            format!("required flag(s) {} not set", missing.join(", "))
         }
         _ => {
             let rendered = error.render().to_string();
@@ -148,7 +445,6 @@ pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError
             first.strip_prefix("error: ").unwrap_or(first).to_owned()
         }
     };
-    let _ = arguments;
     Some(CliError::usage(message))
 }
 
@@ -157,7 +453,7 @@ mod tests {
     use super::*;
 
     fn parse_strings(arguments: &[&str]) -> Result<Cli, clap::Error> {
-        parse(arguments.iter().map(OsString::from).collect()).map(|(cli, _)| cli)
+        parse(arguments.iter().map(OsString::from).collect())
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod go_json;
 pub mod in_toto;
 pub mod keyless;
 pub mod keys;
+pub mod legacy_blob_bundle;
 pub mod legacy_signature;
 pub mod manifest;
 pub mod pem;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bundles;
 pub mod client;
 pub mod error;
 pub mod layout;

@@ -225,3 +225,63 @@ pub async fn record(
         reason: "the referrers index kept being overwritten by concurrent writers".to_owned(),
     })
 }
+
+/// What [`forget`] did to the fallback index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forgotten {
+    /// No fallback index, or none of the entries was in it.
+    Nothing,
+    /// The index kept other entries and was written back without these.
+    Rewritten,
+    /// The index held nothing else and was deleted; its digest.
+    Deleted(Digest),
+}
+
+/// Takes `removed` out of `subject`'s fallback index: the index is written back without them,
+/// or deleted when nothing else is left (so another tool's referrers listed there survive a
+/// `clean`).
+pub async fn forget(
+    client: &RegistryClient,
+    repository: &Repository,
+    subject: &Digest,
+    removed: &[Digest],
+) -> Result<Forgotten, RegistryError> {
+    let (registry, path) = (repository.registry(), repository.path());
+    let tag = referrer::fallback_tag(subject);
+    let Some(manifest) = client
+        .get_manifest(registry, path, &tag, Access::Push)
+        .await?
+    else {
+        return Ok(Forgotten::Nothing);
+    };
+    let mut index = parse_index(&manifest.bytes, &tag)?;
+    let before = index.manifests.len();
+    index
+        .manifests
+        .retain(|entry| !removed.contains(&entry.digest));
+    if index.manifests.len() == before {
+        return Ok(Forgotten::Nothing);
+    }
+    if !index.manifests.is_empty() {
+        client
+            .put_manifest(
+                registry,
+                path,
+                &tag,
+                index.to_bytes(),
+                media_types::OCI_INDEX,
+            )
+            .await?;
+        return Ok(Forgotten::Rewritten);
+    }
+    // Distribution refuses deletes by tag: delete the index by its digest.
+    let digest = manifest.digest.clone();
+    match client
+        .delete_manifest(registry, path, &digest.to_string())
+        .await
+    {
+        Ok(()) => Ok(Forgotten::Deleted(digest)),
+        Err(error) if error.is_not_found() => Ok(Forgotten::Nothing),
+        Err(error) => Err(error),
+    }
+}

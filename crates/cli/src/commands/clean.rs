@@ -1,8 +1,15 @@
-//! `cosign clean`: removes an image's signatures, attestations and SBOMs (the tags cosign
-//! keeps them under), after asking unless `-f`.
+//! `cosign clean`: removes an image's signatures, attestations and SBOMs, after asking
+//! unless `-f`: the legacy `.sig`/`.att`/`.sbom` tags and cosign 3's Sigstore bundles attached
+//! as OCI referrers, with their entries in the referrers fallback index.
+//!
+//! As cosign 3.1: `all` removes every kind, `referrer` every bundle. Unlike it, `signature`
+//! and `attestation` also remove the bundles of that kind (cosign 3.1 leaves them, so the image
+//! still verifies after cleaning its signatures), and the fallback index is rewritten, not
+//! deleted, when another tool's referrers are listed in it.
 
+use cosign_oci::referrers::{self, Forgotten, ReferrersSource};
 use cosign_oci::signatures::{self, ResolveError};
-use cosign_oci::{Access, RegistryClient, RegistryError};
+use cosign_oci::{bundles, Access, RegistryClient, RegistryError};
 
 use crate::args::{CleanArgs, CleanType};
 use crate::console;
@@ -38,6 +45,59 @@ pub async fn run(args: &CleanArgs, settings: &GlobalSettings) -> Result<(), CliE
         match delete(&client, &repository, &tag).await {
             Ok(true) => console::info(format_args!("Removed {target} from {}", args.image)),
             Ok(false) => {}
+            Err(error) => eprintln!("could not delete {target} from {}:\n{error}", args.image),
+        }
+    }
+    if args.kind != CleanType::Sbom {
+        clean_bundles(&client, &repository, &digest, args).await?;
+    }
+    Ok(())
+}
+
+/// Removes the bundle referrers `args.kind` names: first from the fallback index (as cosign
+/// does, so nothing lists a deleted manifest for long), then the manifests themselves.
+async fn clean_bundles(
+    client: &RegistryClient,
+    repository: &cosign_core::reference::Repository,
+    digest: &cosign_core::digest::Digest,
+    args: &CleanArgs,
+) -> Result<(), CliError> {
+    let (found, source) = bundles::bundle_referrers(client, repository, digest, Access::Push)
+        .await
+        .map_err(|error| CliError::new(error.to_string()))?;
+    let doomed: Vec<_> = found
+        .into_iter()
+        .filter(|bundle| match args.kind {
+            CleanType::Signature => bundle.is_signature(),
+            CleanType::Attestation => !bundle.is_signature(),
+            CleanType::Referrer | CleanType::All => true,
+            CleanType::Sbom => false,
+        })
+        .map(|bundle| bundle.manifest_digest)
+        .collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    if source == ReferrersSource::FallbackTag {
+        let index = format!("{repository}:{}", digest.tag_form());
+        match referrers::forget(client, repository, digest, &doomed).await {
+            Ok(Forgotten::Deleted(index_digest)) => console::info(format_args!(
+                "Removed {repository}@{index_digest} from {}",
+                args.image
+            )),
+            Ok(Forgotten::Rewritten | Forgotten::Nothing) => {}
+            Err(error) => eprintln!("could not delete {index} from {}:\n{error}", args.image),
+        }
+    }
+    for manifest in doomed {
+        let target = format!("{repository}@{manifest}");
+        let (registry, path) = (repository.registry(), repository.path());
+        match client
+            .delete_manifest(registry, path, &manifest.to_string())
+            .await
+        {
+            Ok(()) => console::info(format_args!("Removed {target} from {}", args.image)),
+            Err(error) if error.is_not_found() => {}
             Err(error) => eprintln!("could not delete {target} from {}:\n{error}", args.image),
         }
     }

@@ -23,12 +23,6 @@ use crate::error::CliError;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
-const DEPRECATION: &str =
-    "Command \"copy\" is deprecated, there are several options you can use instead:
-  - \"oras copy -r\" will copy images and referring artifacts
-  - \"cosign save\" to write to disk, followed by \"cosign load\" for a new registry
-  - \"cosign download\" followed by \"cosign attach\" to just copy the bundle";
-
 /// Which attached things to copy (`--only`): every kind when the flag is absent.
 struct Selection {
     attachments: Vec<Attachment>,
@@ -80,7 +74,6 @@ fn selection(args: &CopyArgs) -> Result<Selection, CliError> {
 }
 
 pub async fn run(args: &CopyArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    console::info(DEPRECATION);
     let selection = selection(args)?;
     let source = registry_access::parse_reference(&args.source)?;
     let destination = registry_access::parse_reference(&args.destination)?;

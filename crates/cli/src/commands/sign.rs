@@ -32,7 +32,6 @@ const TAG_REFERENCE_MESSAGE: &str = "uses a tag, not a digest, to identify the i
 ";
 
 pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    warn_deprecated_flags();
     let Some(key_reference) = &args.key else {
         return Err(CliError::not_supported(
             "keyless signing (no --key)",
@@ -125,25 +124,6 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 
 /// How many images are signed at once.
 const CONCURRENT_IMAGES: usize = 8;
-
-/// cobra prints a warning for each deprecated flag that is used; cosign 3 deprecates these.
-pub fn warn_deprecated_flags() {
-    const DEPRECATED: [(&str, &str); 4] = [
-        ("--tlog-upload", "prefer using a --signing-config file with no transparency log services"),
-        ("--new-bundle-format", "this will be the only supported format in future versions"),
-        ("--output-signature", "please use --bundle to provide the output bundle location, which will include the signature"),
-        ("--payload", "payload will always be generated automatically in future versions"),
-    ];
-    let given: Vec<String> = std::env::args().collect();
-    for (flag, message) in DEPRECATED {
-        if given
-            .iter()
-            .any(|argument| argument == flag || argument.starts_with(&format!("{flag}=")))
-        {
-            console::info(format_args!("Flag {flag} has been deprecated, {message}"));
-        }
-    }
-}
 
 /// The digests to sign for a reference: its own, and with `-r` each manifest of an index.
 async fn resolve_targets(

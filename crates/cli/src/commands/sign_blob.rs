@@ -15,7 +15,6 @@ use crate::key_files::{load_key_reference, write_file};
 use crate::password::{read_password, Confirmation};
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
-    crate::commands::sign::warn_deprecated_flags();
     let Some(key_reference) = &args.key else {
         return Err(CliError::not_supported(
             "keyless signing (no --key)",
@@ -80,11 +79,11 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
             console::info(format_args!("Wrote bundle to file {}", path.display()));
         }
     } else if let Some(path) = &args.bundle {
-        let legacy = format!(
-            r#"{{"base64Signature":{}}}"#,
-            cosign_core::go_json::string(&encoded)
-        );
-        write_file(path, legacy.as_bytes(), 0o644)?;
+        // As cosign: the signature, and the public key's PEM where a certificate would go.
+        let public_key = key.public_key().to_pem()?;
+        let legacy =
+            cosign_core::legacy_blob_bundle::write_for_key(&signature, public_key.as_bytes());
+        write_file(path, &legacy, 0o644)?;
         console::info(format_args!("Wrote bundle to file {}", path.display()));
     }
     let text = if args.b64 {

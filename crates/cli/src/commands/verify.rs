@@ -23,7 +23,6 @@ use cosign_core::simple_signing::SimpleSigningPayload;
 use cosign_core::trusted_root::TrustedRoot;
 use cosign_core::{in_toto, referrer};
 use cosign_oci::layout::{kinds, Layout, LayoutError};
-use cosign_oci::referrers;
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::{Access, RegistryClient};
 use futures::StreamExt as _;
@@ -504,41 +503,18 @@ async fn bundle_signatures(
     digest: &Digest,
     check: &Checks<'_>,
 ) -> Result<Findings<String>, CliError> {
-    let (entries, _) = referrers::list(client, repository, digest, Access::Pull)
-        .await
-        .map_err(|error| CliError::new(error.to_string()))?;
-    let candidates: Vec<_> = entries
+    let (bundles, _) =
+        cosign_oci::bundles::attached_bundles(client, repository, digest, Access::Pull)
+            .await
+            .map_err(|error| CliError::new(error.to_string()))?;
+    let outcomes = bundles
         .into_iter()
-        .filter(|entry| {
-            entry.artifact_type.as_deref().is_none_or(|kind| {
-                kind.starts_with(referrer::BUNDLE_MEDIA_TYPE_PREFIX)
-                    || kind == cosign_core::manifest::media_types::OCI_EMPTY
-            })
+        .map(|attached| {
+            let bytes = attached.bundle.map_err(|error| error.to_string())?;
+            check_bundle(&bytes, check, digest, &reference.name())
         })
         .collect();
-    let checks = candidates.iter().map(|entry| async move {
-        let manifest = referrers::fetch_manifest(client, repository, &entry.digest)
-            .await
-            .map_err(|error| error.to_string())?;
-        let Some(layer) = referrer::bundle_layer(&manifest) else {
-            return Ok(None);
-        };
-        let limit = usize::try_from(layer.size)
-            .unwrap_or(usize::MAX)
-            .min(BUNDLE_SIZE_LIMIT);
-        let bytes = client
-            .get_blob(
-                repository.registry(),
-                repository.path(),
-                &layer.digest,
-                limit,
-                Access::Pull,
-            )
-            .await
-            .map_err(|error| error.to_string())?;
-        check_bundle(&bytes, check, digest, &reference.name())
-    });
-    Ok(bundle_findings(futures::future::join_all(checks).await))
+    Ok(bundle_findings(outcomes))
 }
 
 /// Sorts the outcomes of checking bundles: verified outputs, failures, and whether any was a

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use cosign_core::bundle::Bundle;
 use cosign_core::bundle_verification::{leaf_certificate, verify_with_key, Artifact};
 use cosign_core::keyless;
-use cosign_core::keys::PublicKey;
+use cosign_core::keys::{HashAlgorithm, PublicKey};
 use cosign_core::transparency_log;
 
 use crate::args::VerifyBlobArgs;
@@ -36,19 +36,17 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
     }
     let key = PublicKey::from_pem(&load_key_reference(key_reference)?)?;
-    let needs_bytes = !matches!(
-        key.default_algorithm().hash(),
-        Some(cosign_core::keys::HashAlgorithm::Sha256)
-    ) || matches!(key, PublicKey::Ed25519(_));
+    let hash_override = signature_digest_algorithm(args)?;
+    let needs_bytes = !matches!(key.default_algorithm().hash(), Some(HashAlgorithm::Sha256))
+        || matches!(key, PublicKey::Ed25519(_))
+        || hash_override.is_some_and(|hash| hash != HashAlgorithm::Sha256);
     let bundle = match (&args.bundle, &args.signature) {
         (Some(path), _) => {
             let bytes = crate::key_files::read_limited_to(
                 path,
                 cosign_core::bundle::BUNDLE_SIZE_LIMIT as u64,
             )?;
-            let bundle = Bundle::parse(&bytes)
-                .map_err(|error| CliError::new(format!("loading bundle: {error}")))?;
-            Some(bundle)
+            Some(load_bundle(&bytes)?)
         }
         (None, Some(_)) => None,
         (None, None) => {
@@ -64,8 +62,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     };
     match bundle {
         Some(bundle) => {
-            verify_with_key(&bundle, &key, Some(artifact))
-                .map_err(|error| CliError::new(error.to_string()))?;
+            verify_signature_with_key(&bundle, &key, artifact, hash_override)?;
             if !args.insecure_ignore_tlog {
                 let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
                 transparency_log::verify_entries(&bundle, &root, &hashed.sha256, &key, crate::trust::now(), 1)
@@ -87,12 +84,89 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
             let signature = read_signature(args.signature.as_deref().unwrap_or_default())?;
             // A bare signature: the same checks as a bundle without a declared digest.
             let bundle = Bundle::for_message_signature(&key, None, signature)?;
-            verify_with_key(&bundle, &key, Some(artifact))
-                .map_err(|error| CliError::new(error.to_string()))?;
+            verify_signature_with_key(&bundle, &key, artifact, hash_override)?;
         }
     }
     console::info("Verified OK");
     Ok(())
+}
+
+/// A `--bundle` file: a Sigstore bundle, or cosign's legacy blob bundle.
+fn load_bundle(bytes: &[u8]) -> Result<Bundle, CliError> {
+    if cosign_core::legacy_blob_bundle::is_legacy_bundle(bytes) {
+        return cosign_core::legacy_blob_bundle::parse(bytes)
+            .map_err(|error| CliError::new(format!("loading bundle: {error}")));
+    }
+    Bundle::parse(bytes).map_err(|error| CliError::new(format!("loading bundle: {error}")))
+}
+
+/// cosign's hidden `--signature-digest-algorithm` (sha256, sha384, sha512).
+fn signature_digest_algorithm(args: &VerifyBlobArgs) -> Result<Option<HashAlgorithm>, CliError> {
+    match args.signature_digest_algorithm.as_deref() {
+        None => Ok(None),
+        Some("sha256") => Ok(Some(HashAlgorithm::Sha256)),
+        Some("sha384") => Ok(Some(HashAlgorithm::Sha384)),
+        Some("sha512") => Ok(Some(HashAlgorithm::Sha512)),
+        Some("sha224") => Err(CliError::not_supported(
+            "--signature-digest-algorithm sha224",
+            "use sha256, sha384 or sha512",
+        )),
+        Some(other) => Err(CliError::usage(format!(
+            "unsupported digest algorithm {other:?}: use sha256, sha384 or sha512"
+        ))),
+    }
+}
+
+/// Checks the bundle's signature over the blob with `key`. A message signature without a
+/// recorded digest (a bare `--signature`, a legacy bundle) is checked with the key's own hash
+/// (what cosign 3.1 signs with: SHA-384 for P-384, SHA-512 for P-521) or, failing that, with
+/// SHA-256 (what cosign 3.1's `verify-blob` checks by default): each accepts what the other
+/// writes. `--signature-digest-algorithm` names the one hash to use instead.
+fn verify_signature_with_key(
+    bundle: &Bundle,
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+    hash_override: Option<HashAlgorithm>,
+) -> Result<(), CliError> {
+    let bare = bundle.message_signature.as_ref().filter(|signature| {
+        signature
+            .message_digest
+            .as_ref()
+            .is_none_or(|digest| digest.digest.is_empty())
+    });
+    let is_ecdsa = matches!(
+        key,
+        PublicKey::EcdsaP256(_) | PublicKey::EcdsaP384(_) | PublicKey::EcdsaP521(_)
+    );
+    let digest_of = |hash: HashAlgorithm| match (hash, artifact.bytes) {
+        (HashAlgorithm::Sha256, _) => Some(artifact.sha256.bytes()),
+        (other, Some(bytes)) => Some(other.digest(bytes)),
+        (_, None) => None,
+    };
+    match (bare, hash_override) {
+        (Some(signature), Some(hash)) if is_ecdsa => {
+            let digest = digest_of(hash)
+                .ok_or_else(|| CliError::new("internal: the blob was not kept for hashing"))?;
+            key.verify_digest(&digest, hash, &signature.signature)
+                .map_err(|error| CliError::new(error.to_string()))
+        }
+        (Some(signature), None) if is_ecdsa => {
+            let first = verify_with_key(bundle, key, Some(artifact));
+            match first {
+                Ok(_) => Ok(()),
+                Err(error) => key
+                    .verify_digest(
+                        &artifact.sha256.bytes(),
+                        HashAlgorithm::Sha256,
+                        &signature.signature,
+                    )
+                    .map_err(|_| CliError::new(error.to_string())),
+            }
+        }
+        _ => verify_with_key(bundle, key, Some(artifact))
+            .map(|_| ())
+            .map_err(|error| CliError::new(error.to_string())),
+    }
 }
 
 /// A bundle signed with a Fulcio certificate: the certificate chains to a CA of the trusted
