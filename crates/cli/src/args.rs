@@ -316,6 +316,17 @@ pub struct SignArgs {
     #[arg(long, value_name = "TOKEN")]
     pub identity_token: Option<String>,
 
+    /// write everything required to verify the image to FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// write the certificate to FILE (a key-based signature has none: nothing is written, as in cosign)
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub output_certificate: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 
@@ -383,6 +394,17 @@ pub struct VerifyArgs {
     pub local_image: bool,
 
     #[command(flatten)]
+    pub verification: VerificationArgs,
+
+    /// payload path or remote URL
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<PathBuf>,
+
+    /// signature content or path or remote URL
+    #[arg(long, hide = true, value_name = "SIGNATURE")]
+    pub signature: Option<String>,
+
+    #[command(flatten)]
     pub registry: RegistryArgs,
 
     /// the images to verify
@@ -432,6 +454,9 @@ pub struct SignBlobArgs {
     #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
 
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
+
     /// the blob to sign, or - for standard input
     #[arg(value_name = "BLOB")]
     pub blob: String,
@@ -474,6 +499,13 @@ pub struct VerifyBlobArgs {
     #[arg(long, hide = true, value_name = "ALGORITHM")]
     pub signature_digest_algorithm: Option<String>,
 
+    #[command(flatten)]
+    pub verification: VerificationArgs,
+
+    /// only verify an artifact's inclusion in a transparency log using a provided proof, rather than querying the log (cosign-rs always verifies offline)
+    #[arg(long, hide = true)]
+    pub offline: bool,
+
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_workers: usize,
@@ -485,6 +517,14 @@ pub struct VerifyBlobArgs {
 
 #[derive(Debug, Args)]
 pub struct TreeArgs {
+    /// mode for fetching references from the registry. allowed: legacy, oci-1-1
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub registry_referrers_mode: Option<ReferrersModeArg>,
+
+    /// set to false to ignore OCI 1.1 behavior
+    #[arg(long, hide = true, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub experimental_oci11: bool,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 
@@ -933,4 +973,41 @@ pub struct BundleUpgradeArgs {
     /// the bundle to upgrade
     #[arg(value_name = "BUNDLE")]
     pub bundle: PathBuf,
+}
+
+/// Flags `verify` and `verify-blob` share about what verification requires.
+#[derive(Debug, Args)]
+pub struct VerificationArgs {
+    /// when set, verification will not check that a certificate contains an embedded SCT, a proof of inclusion in a certificate transparency log
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
+
+    /// verify rfc3161 timestamps
+    #[arg(long)]
+    pub use_signed_timestamps: bool,
+
+    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
+    #[arg(long, hide = true)]
+    pub private_infrastructure: bool,
+
+    /// address of rekor STL server (cosign-rs never queries Rekor: entries are checked offline from the bundle)
+    #[arg(long, hide = true, value_name = "URL")]
+    pub rekor_url: Option<String>,
+
+    /// set to false to ignore OCI 1.1 behavior (cosign-rs reads both signature formats)
+    #[arg(long, hide = true)]
+    pub experimental_oci11: bool,
+}
+
+/// Where signing would reach Sigstore's services; with a key and `--tlog-upload=false` (the
+/// only signing cosign-rs does) cosign contacts none of them, and neither do we.
+#[derive(Debug, Args)]
+pub struct SigningServicesArgs {
+    /// optional path to a TrustedRoot JSON file to verify a signature after signing
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// address of rekor STL server (used only to upload to the transparency log, which --tlog-upload=false turns off)
+    #[arg(long, hide = true, value_name = "URL")]
+    pub rekor_url: Option<String>,
 }

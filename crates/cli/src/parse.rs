@@ -70,12 +70,27 @@ fn cobra_style(command: clap::Command) -> clap::Command {
 pub fn parse(arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
     let arguments = normalize_go_style_flags(arguments);
     let matches = command().try_get_matches_from(arguments.clone())?;
-    let cli = Cli::from_arg_matches(&matches)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    resolve_aliases(&mut cli);
     let path = command_path(&matches);
     for notice in crate::deprecations::notices(&path, &arguments) {
         console::info(notice);
     }
     Ok(cli)
+}
+
+/// Flags that mean another flag: `--private-infrastructure` is `--insecure-ignore-tlog`.
+fn resolve_aliases(cli: &mut Cli) {
+    use crate::args::Command;
+    match &mut cli.command {
+        Command::Verify(args) => {
+            args.insecure_ignore_tlog |= args.verification.private_infrastructure;
+        }
+        Command::VerifyBlob(args) => {
+            args.insecure_ignore_tlog |= args.verification.private_infrastructure;
+        }
+        _ => {}
+    }
 }
 
 /// The names of the (sub)commands matched: `["trusted-root", "create"]`.

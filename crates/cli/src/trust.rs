@@ -131,3 +131,19 @@ pub fn now() -> i64 {
         .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or_default()
 }
+
+/// What keyless verification requires, from `--insecure-ignore-sct` and
+/// `--use-signed-timestamps`.
+pub fn keyless_requirements(
+    args: &crate::args::VerificationArgs,
+) -> cosign_core::keyless::Requirements {
+    use cosign_core::certificate::SctRequirement;
+    cosign_core::keyless::Requirements {
+        sct: if args.insecure_ignore_sct {
+            SctRequirement::InsecureIgnore
+        } else {
+            SctRequirement::Embedded
+        },
+        signed_timestamps: usize::from(args.use_signed_timestamps),
+    }
+}

@@ -16,7 +16,7 @@ use crate::bundle::Bundle;
 use crate::bundle_verification::{
     leaf_certificate, verify_with_certificate, Artifact, BundleVerificationError, VerifiedContent,
 };
-use crate::certificate::{self, Certificate, CertificateError, IdentityPolicy};
+use crate::certificate::{self, Certificate, CertificateError, IdentityPolicy, SctRequirement};
 use crate::timestamp::{self, TimestampError};
 use crate::transparency_log::{self, Signer, TlogError};
 use crate::trusted_root::TrustedRoot;
@@ -44,10 +44,30 @@ pub enum KeylessError {
     Tlog(#[from] TlogError),
     #[error("no signed signing time: neither a signed entry timestamp nor an RFC 3161 timestamp")]
     NoSigningTime,
+    #[error("threshold not met for verified signed timestamps: {found} < {required}")]
+    TooFewTimestamps { found: usize, required: usize },
     #[error("verifying the certificate: {0}")]
     Chain(CertificateError),
     #[error("{0}")]
     Identity(CertificateError),
+}
+
+/// What a keyless verification requires besides the spec's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirements {
+    /// The certificate's embedded SCT (cosign's `--insecure-ignore-sct` drops the check).
+    pub sct: SctRequirement,
+    /// At least this many verified RFC 3161 timestamps (cosign's `--use-signed-timestamps`: 1).
+    pub signed_timestamps: usize,
+}
+
+impl Default for Requirements {
+    fn default() -> Self {
+        Self {
+            sct: SctRequirement::Embedded,
+            signed_timestamps: 0,
+        }
+    }
 }
 
 /// Verifies `bundle` over `artifact` against `root` and `policy`, at `now` (seconds since
@@ -58,6 +78,18 @@ pub fn verify(
     root: &TrustedRoot,
     policy: &IdentityPolicy,
     now: i64,
+) -> Result<VerifiedKeyless, KeylessError> {
+    verify_requiring(bundle, artifact, root, policy, now, Requirements::default())
+}
+
+/// [`verify`], with `requirements`.
+pub fn verify_requiring(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    policy: &IdentityPolicy,
+    now: i64,
+    requirements: Requirements,
 ) -> Result<VerifiedKeyless, KeylessError> {
     let leaf = leaf_certificate(bundle)
         .ok_or(KeylessError::NoCertificate)?
@@ -86,6 +118,12 @@ pub fn verify(
     {
         times.push(timestamp::verify(&stamp.signed_timestamp, signature, root)?);
     }
+    if times.len() < requirements.signed_timestamps {
+        return Err(KeylessError::TooFewTimestamps {
+            found: times.len(),
+            required: requirements.signed_timestamps,
+        });
+    }
     // 3.
     let logged = transparency_log::verify_entries_observed(
         bundle,
@@ -101,7 +139,8 @@ pub fn verify(
     if times.is_empty() {
         return Err(KeylessError::NoSigningTime);
     }
-    certificate::verify_leaf(&leaf, root, &times).map_err(KeylessError::Chain)?;
+    certificate::verify_leaf_requiring(&leaf, root, &times, requirements.sct)
+        .map_err(KeylessError::Chain)?;
     // 5.
     policy.check(&leaf).map_err(KeylessError::Identity)?;
     Ok(VerifiedKeyless {

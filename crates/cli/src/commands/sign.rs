@@ -44,6 +44,11 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "sign with --key only",
         ));
     }
+    if args.new_bundle_format == Some(false) && args.bundle.is_some() {
+        return Err(CliError::usage(
+            "--bundle writes a Sigstore bundle: drop --new-bundle-format=false",
+        ));
+    }
     if args.new_bundle_format != Some(false)
         && (args.payload.is_some()
             || args.output_payload.is_some()
@@ -171,6 +176,9 @@ async fn sign_with_bundle(
     let statement = in_toto::image_signature_statement(&target.digest, annotations);
     let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement)?;
     let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+    if let Some(path) = &args.bundle {
+        write_file(path, &bundle, 0o600)?;
+    }
     if !args.upload {
         return Ok(());
     }

@@ -1,5 +1,6 @@
-//! `cosign tree`: what is attached to an image. Legacy signatures for now; attestations,
-//! SBOMs and OCI referrers arrive with the bundle format.
+//! `cosign tree`: what is attached to an image: its legacy `.sig` signatures and its OCI
+//! referrers (unless `--experimental-oci11=false` without `--registry-referrers-mode=oci-1-1`,
+//! as in cosign).
 
 use cosign_core::referrer;
 use cosign_oci::referrers;
@@ -34,12 +35,22 @@ pub async fn run(
             }
         })?;
     let repository = registry_access::signature_repository(reference.repository())?;
+    let show_referrers = args.experimental_oci11
+        || args.registry_referrers_mode == Some(crate::args::ReferrersModeArg::Oci11);
     let (signatures, referrer_entries) = tokio::join!(
         signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull),
-        referrers::list(&client, &repository, &digest, Access::Pull),
+        async {
+            if show_referrers {
+                referrers::list(&client, &repository, &digest, Access::Pull)
+                    .await
+                    .map(|(entries, _)| entries)
+            } else {
+                Ok(Vec::new())
+            }
+        },
     );
     let signatures = signatures.map_err(|error| CliError::new(error.to_string()))?;
-    let (entries, _) = referrer_entries.map_err(|error| CliError::new(error.to_string()))?;
+    let entries = referrer_entries.map_err(|error| CliError::new(error.to_string()))?;
     let manifests = futures::future::join_all(
         entries
             .iter()

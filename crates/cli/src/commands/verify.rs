@@ -83,6 +83,12 @@ pub async fn run(
                 )
                 .with_hint("for signatures made with a key, pass --insecure-ignore-tlog to verify them offline"));
             }
+            if args.verification.use_signed_timestamps {
+                return Err(CliError::not_supported(
+                    "--use-signed-timestamps with --key",
+                    "RFC 3161 timestamps are checked against a trusted root's timestamp authorities, which key-based image verification does not take yet: verify keyless signatures with --use-signed-timestamps, or blobs with `cosign verify-blob --key --trusted-root`",
+                ));
+            }
             let key_bytes = load_key_reference(key_reference)?;
             key = PublicKey::from_pem(&key_bytes).map_err(CliError::from)?;
             Verifier::Key(&key)
@@ -94,6 +100,7 @@ pub async fn run(
     };
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let wanted = (!args.annotations.is_empty()).then_some(&annotations);
+    let detached = detached_signature(args, verifier)?;
     let formats = Formats {
         legacy: true,
         bundles: args.new_bundle_format != Some(false),
@@ -127,6 +134,7 @@ pub async fn run(
 
     // All images at once (up to --max-workers), reported in the order given.
     let workers = args.max_workers.max(1);
+    let detached = detached.as_ref();
     let mut results = futures::stream::iter(references.iter().map(|reference| {
         let client = &client;
         async move {
@@ -137,6 +145,7 @@ pub async fn run(
                 wanted,
                 args.check_claims,
                 formats,
+                detached,
             )
             .await
         }
@@ -163,6 +172,7 @@ pub async fn run(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn verify_image(
     client: &RegistryClient,
     reference: &ImageReference,
@@ -170,6 +180,7 @@ async fn verify_image(
     annotations: Option<&BTreeMap<String, String>>,
     check_claims: bool,
     formats: Formats,
+    detached: Option<&Detached>,
 ) -> Result<Verified, CliError> {
     let digest = signatures::resolve_digest(client, reference, Access::Pull)
         .await
@@ -187,6 +198,19 @@ async fn verify_image(
         annotations,
         check_claims,
     };
+    if let Some(detached) = detached {
+        // `--signature` (and `--payload`): that signature instead of the registry's.
+        let payload = detached.payload.clone().unwrap_or_else(|| {
+            cosign_core::simple_signing::payload(
+                &reference.repository().to_string(),
+                &digest,
+                &BTreeMap::new(),
+            )
+        });
+        let layer = cosign_core::legacy_signature::signature_layer(&payload, &detached.signature);
+        let legacy = check_legacy(&[layer], vec![Ok(payload)], &check);
+        return conclude(legacy, Findings::default());
+    }
     // Both places at once: the legacy `.sig` image and the referrers.
     let (legacy, bundles) = tokio::join!(
         async {
@@ -305,7 +329,7 @@ fn verify_local_image(
                     .map_err(|error| error.to_string())
             })
             .collect();
-        legacy = check_legacy(&parsed, payloads, &check);
+        legacy = check_legacy(&parsed.layers, payloads, &check);
     }
     let mut bundles = Findings::default();
     if formats.bundles {
@@ -329,6 +353,61 @@ fn verify_local_image(
         bundles = bundle_findings(outcomes);
     }
     conclude(legacy, bundles)
+}
+
+/// A signature given on the command line (cosign's `--signature`, with `--payload` or the
+/// payload cosign would have signed for the image).
+struct Detached {
+    signature: Vec<u8>,
+    payload: Option<Vec<u8>>,
+}
+
+/// The largest `--signature` or `--payload` file read.
+const DETACHED_LIMIT: u64 = 1024 * 1024;
+
+fn detached_signature(
+    args: &VerifyArgs,
+    verifier: Verifier<'_>,
+) -> Result<Option<Detached>, CliError> {
+    use base64::Engine as _;
+    let Some(signature) = &args.signature else {
+        if args.payload.is_some() {
+            return Err(CliError::usage(
+                "--payload names the payload of a --signature: give both",
+            ));
+        }
+        return Ok(None);
+    };
+    if matches!(verifier, Verifier::Keyless(_)) || args.local_image {
+        return Err(CliError::not_supported(
+            "--signature without --key, or with --local-image",
+            "verify a detached signature with --key against an image in a registry",
+        ));
+    }
+    if signature.starts_with("http://") || signature.starts_with("https://") {
+        return Err(CliError::not_supported(
+            "a --signature URL",
+            "download the signature and pass its file",
+        ));
+    }
+    let path = Path::new(signature);
+    let text = if path.exists() {
+        crate::key_files::read_limited_to(path, DETACHED_LIMIT)?
+    } else {
+        signature.as_bytes().to_vec()
+    };
+    let text: Vec<u8> = text
+        .into_iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .map_err(|error| CliError::new(format!("--signature: illegal base64 data: {error}")))?;
+    let payload = match &args.payload {
+        Some(path) => Some(crate::key_files::read_limited_to(path, DETACHED_LIMIT)?),
+        None => None,
+    };
+    Ok(Some(Detached { signature, payload }))
 }
 
 /// Which formats to look at: both by default, legacy only with `--new-bundle-format=false`.
@@ -356,20 +435,20 @@ async fn legacy_signatures(
         .into_iter()
         .map(|payload| payload.map_err(|error| error.to_string()))
         .collect();
-    Ok(check_legacy(&manifest, payloads, check))
+    Ok(check_legacy(&manifest.layers, payloads, check))
 }
 
 /// Checks each layer of a signature image against its payload (or the error reading it).
 fn check_legacy(
-    manifest: &ImageManifest,
+    layers: &[cosign_core::manifest::Descriptor],
     payloads: Vec<Result<Vec<u8>, String>>,
     check: &Checks<'_>,
 ) -> Findings<LegacyVerified> {
     let mut findings = Findings {
-        found_any: !manifest.layers.is_empty(),
+        found_any: !layers.is_empty(),
         ..Findings::default()
     };
-    for (layer, payload) in manifest.layers.iter().zip(payloads) {
+    for (layer, payload) in layers.iter().zip(payloads) {
         let outcome = payload.and_then(|payload| match check.verifier {
             Verifier::Key(key) => {
                 let layer_check = LayerCheck {
@@ -428,12 +507,13 @@ fn check_legacy_keyless(
         sha256: &sha256,
         bytes: Some(&payload),
     };
-    let verified = keyless::verify(
+    let verified = keyless::verify_requiring(
         &bundle,
         artifact,
         &context.root,
         &context.policy,
         context.now,
+        context.requirements,
     )
     .map_err(|error| error.to_string())?;
     let parsed = check_payload_claims(
@@ -561,12 +641,13 @@ fn check_bundle(
                 sha256: digest,
                 bytes: None,
             };
-            keyless::verify(
+            keyless::verify_requiring(
                 &bundle,
                 artifact,
                 &context.root,
                 &context.policy,
                 context.now,
+                context.requirements,
             )
             .map_err(|error| error.to_string())?
             .content
@@ -638,6 +719,7 @@ struct KeylessContext {
     root: TrustedRoot,
     policy: IdentityPolicy,
     now: i64,
+    requirements: keyless::Requirements,
 }
 
 /// What every signature of one image is checked against.
@@ -659,6 +741,7 @@ fn keyless_context(args: &VerifyArgs) -> Result<KeylessContext, CliError> {
         root: crate::trust::trusted_root(args.trusted_root.as_deref())?,
         policy,
         now: crate::trust::now(),
+        requirements: crate::trust::keyless_requirements(&args.verification),
     })
 }
 

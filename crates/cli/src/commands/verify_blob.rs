@@ -60,6 +60,10 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         sha256: &hashed.sha256,
         bytes: hashed.bytes.as_deref(),
     };
+    if args.verification.use_signed_timestamps {
+        let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
+        check_signed_timestamps(bundle.as_ref(), &root)?;
+    }
     match bundle {
         Some(bundle) => {
             verify_signature_with_key(&bundle, &key, artifact, hash_override)?;
@@ -88,6 +92,49 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         }
     }
     console::info("Verified OK");
+    Ok(())
+}
+
+/// `--use-signed-timestamps` with a key: at least one RFC 3161 timestamp in the bundle verifies
+/// against the trusted root's timestamp authorities.
+fn check_signed_timestamps(
+    bundle: Option<&Bundle>,
+    root: &cosign_core::trusted_root::TrustedRoot,
+) -> Result<(), CliError> {
+    let Some(bundle) = bundle else {
+        return Err(CliError::new(
+            "--use-signed-timestamps needs a --bundle that carries RFC 3161 timestamps",
+        ));
+    };
+    let signature = bundle
+        .message_signature
+        .as_ref()
+        .map(|message| message.signature.clone())
+        .or_else(|| {
+            bundle
+                .dsse_envelope
+                .as_ref()
+                .and_then(|envelope| envelope.signatures.first())
+                .map(|signature| signature.sig.clone())
+        })
+        .unwrap_or_default();
+    let mut verified = 0;
+    for stamp in bundle
+        .verification_material
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|data| &data.rfc3161_timestamps)
+    {
+        cosign_core::timestamp::verify(&stamp.signed_timestamp, &signature, root).map_err(
+            |error| CliError::new(format!("unable to verify signed timestamps: {error}")),
+        )?;
+        verified += 1;
+    }
+    if verified == 0 {
+        return Err(CliError::new(
+            "threshold not met for verified signed timestamps: 0 < 1",
+        ));
+    }
     Ok(())
 }
 
@@ -211,8 +258,16 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         bytes: hashed.bytes.as_deref(),
     };
     let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
-    keyless::verify(&bundle, artifact, &root, &policy, crate::trust::now())
-        .map_err(|error| CliError::new(error.to_string()))?;
+    let requirements = crate::trust::keyless_requirements(&args.verification);
+    keyless::verify_requiring(
+        &bundle,
+        artifact,
+        &root,
+        &policy,
+        crate::trust::now(),
+        requirements,
+    )
+    .map_err(|error| CliError::new(error.to_string()))?;
     console::info("Verified OK");
     Ok(())
 }

@@ -18,6 +18,7 @@ mod interop_keys;
 mod keyless_images;
 mod keys;
 mod layouts;
+mod parity;
 mod registry_attacks;
 mod registry_auth;
 mod registry_serve;
