@@ -17,15 +17,13 @@ mod settings;
 mod time;
 mod trust;
 
-use std::ffi::OsString;
-
 use crate::args::{Cli, Command};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 fn main() -> std::process::ExitCode {
-    let arguments: Vec<OsString> = std::env::args_os().collect();
+    let arguments = parse::normalize_go_style_flags(std::env::args_os().collect());
     if let Some(error) = parse::refuse_unsupported(&arguments) {
         console::print_error(&error);
         return std::process::ExitCode::from(error.exit_code as u8);

@@ -65,10 +65,10 @@ fn cobra_style(command: clap::Command) -> clap::Command {
         .mut_subcommands(cobra_style)
 }
 
-/// Parses `arguments` (the program name first) into the command line, or the error to print;
-/// prints cosign's deprecation notices for what the command line uses.
+/// Parses `arguments` (the program name first, Go-style flags already normalized) into the
+/// command line, or the error to print; prints cosign's deprecation notices for what the
+/// command line uses.
 pub fn parse(arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
-    let arguments = normalize_go_style_flags(arguments);
     let matches = command().try_get_matches_from(arguments.clone())?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     resolve_aliases(&mut cli);
@@ -106,7 +106,7 @@ fn command_path(matches: &ArgMatches) -> Vec<&str> {
 
 /// cosign rewrites Go-style flags before parsing, with a warning: `--o` becomes `-o`, and a
 /// single-dash long flag `-output` becomes `--output` (`-version` becomes `version`).
-fn normalize_go_style_flags(arguments: Vec<OsString>) -> Vec<OsString> {
+pub fn normalize_go_style_flags(arguments: Vec<OsString>) -> Vec<OsString> {
     arguments
         .into_iter()
         .enumerate()
@@ -350,7 +350,8 @@ pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError
         .collect();
     let path = command_path_of(&tokens);
     let command_name = path.join(" ");
-    if let Some(notice) = crate::deprecations::command_notice(&path) {
+    // cobra prints its deprecation notices while parsing, before refusing arguments.
+    for notice in crate::deprecations::notices(&path, arguments) {
         console::info(notice);
     }
     // Wrong number of positional arguments: cobra's validator wording.
@@ -468,7 +469,9 @@ mod tests {
     use super::*;
 
     fn parse_strings(arguments: &[&str]) -> Result<Cli, clap::Error> {
-        parse(arguments.iter().map(OsString::from).collect())
+        parse(normalize_go_style_flags(
+            arguments.iter().map(OsString::from).collect(),
+        ))
     }
 
     #[test]

@@ -138,8 +138,9 @@ pub fn run(args: &BundleCreateArgs, console: &mut Console) -> Result<(), CliErro
         timestamp.map(|signed_timestamp| TimestampVerificationData {
             rfc3161_timestamps: vec![bundle::Rfc3161Timestamp { signed_timestamp }],
         });
+    // cosign 3.1 names v0.3 with the older spelling of the media type here.
     let mut created = Bundle {
-        media_type: bundle::MEDIA_TYPE_V0_3.to_owned(),
+        media_type: bundle::MEDIA_TYPE_V0_3_LEGACY.to_owned(),
         verification_material: material,
         message_signature: None,
         dsse_envelope: None,

@@ -273,10 +273,7 @@ fn keys_from_services_and_hardware_are_refused_as_not_supported() {
             vec!["public-key", "--key", "https://example.test/k"],
             "loading keys from URLs",
         ),
-        (
-            vec!["public-key", "--sk"],
-            "hardware security keys (--sk, --slot)",
-        ),
+        (vec!["public-key", "--sk"], "--sk"),
         (
             vec!["generate-key-pair", "--kms", "gcpkms://x"],
             "--kms (gcpkms://x)",
@@ -395,7 +392,7 @@ fn unknown_flags_and_commands_are_cosign_style_errors() {
         .starts_with(&cosign_error_lines("unknown flag: --nope")));
     let run = cosign(&scratch).args(["frobnicate"]).run().failure(1);
     assert!(run.stderr.starts_with(&cosign_error_lines(
-        "unknown command \"frobnicate\" for \"cosign\""
+        "unknown command \"frobnicate\" for \"cosign\"\nRun 'cosign --help' for usage."
     )));
     let run = cosign(&scratch)
         .args(["--timeout", "soon", "version"])

@@ -9,6 +9,7 @@
 )]
 
 mod conformance;
+mod cosign31_commands;
 mod faults;
 mod interop_attachments;
 mod interop_blobs;
