@@ -113,3 +113,33 @@ async fn shutdown_signal() {
         let _ = interrupt.await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(htpasswd: bool, tls: bool, insecure_no_auth: bool) -> RegistryServeArgs {
+        RegistryServeArgs {
+            address: String::new(),
+            storage: None,
+            htpasswd: htpasswd.then(|| "htpasswd".into()),
+            tls_cert: tls.then(|| "cert.pem".into()),
+            tls_key: tls.then(|| "key.pem".into()),
+            insecure_no_auth,
+            client_timeout: 30,
+        }
+    }
+
+    #[test]
+    fn beyond_loopback_auth_over_tls_or_an_explicit_insecure_flag() {
+        let exposed: SocketAddr = "0.0.0.0:5000".parse().expect("address");
+        let loopback: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        let loopback_v6: SocketAddr = "[::1]:5000".parse().expect("address");
+        assert!(check_exposure(&args(false, false, false), loopback).is_ok());
+        assert!(check_exposure(&args(false, false, false), loopback_v6).is_ok());
+        assert!(check_exposure(&args(false, false, false), exposed).is_err());
+        assert!(check_exposure(&args(false, false, true), exposed).is_ok());
+        assert!(check_exposure(&args(true, false, false), exposed).is_err());
+        assert!(check_exposure(&args(true, true, false), exposed).is_ok());
+    }
+}
