@@ -439,6 +439,21 @@ impl Bundle {
         })
     }
 
+    /// The signature the bundle carries: the message signature's, or the DSSE envelope's first
+    /// (what RFC 3161 timestamps are taken over). Empty when there is none.
+    pub fn signature_bytes(&self) -> &[u8] {
+        self.message_signature
+            .as_ref()
+            .map(|message| message.signature.as_slice())
+            .or_else(|| {
+                self.dsse_envelope
+                    .as_ref()
+                    .and_then(|envelope| envelope.signatures.first())
+                    .map(|signature| signature.sig.as_slice())
+            })
+            .unwrap_or_default()
+    }
+
     /// Compact JSON in the proto's field order.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()

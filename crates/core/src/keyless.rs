@@ -97,27 +97,7 @@ pub fn verify_requiring(
     // 1.
     let content = verify_with_certificate(bundle, &leaf, Some(artifact))?;
     // 2.
-    let signature = bundle
-        .message_signature
-        .as_ref()
-        .map(|message| message.signature.as_slice())
-        .or_else(|| {
-            bundle
-                .dsse_envelope
-                .as_ref()
-                .and_then(|envelope| envelope.signatures.first())
-                .map(|signature| signature.sig.as_slice())
-        })
-        .unwrap_or_default();
-    let mut times = Vec::new();
-    for stamp in bundle
-        .verification_material
-        .timestamp_verification_data
-        .iter()
-        .flat_map(|data| &data.rfc3161_timestamps)
-    {
-        times.push(timestamp::verify(&stamp.signed_timestamp, signature, root)?);
-    }
+    let mut times = timestamp::verify_all(bundle, root)?;
     if times.len() < requirements.signed_timestamps {
         return Err(KeylessError::TooFewTimestamps {
             found: times.len(),

@@ -295,3 +295,19 @@ mod tests {
         }
     }
 }
+
+/// Every RFC 3161 timestamp of `bundle`, each verified over the bundle's signature against
+/// `root` (the Sigstore client spec: "Each RFC 3161 timestamp MUST verify"): their times.
+pub fn verify_all(
+    bundle: &crate::bundle::Bundle,
+    root: &TrustedRoot,
+) -> Result<Vec<i64>, TimestampError> {
+    let signature = bundle.signature_bytes();
+    bundle
+        .verification_material
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|data| &data.rfc3161_timestamps)
+        .map(|stamp| verify(&stamp.signed_timestamp, signature, root))
+        .collect()
+}

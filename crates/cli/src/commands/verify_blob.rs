@@ -106,30 +106,9 @@ fn check_signed_timestamps(
             "--use-signed-timestamps needs a --bundle that carries RFC 3161 timestamps",
         ));
     };
-    let signature = bundle
-        .message_signature
-        .as_ref()
-        .map(|message| message.signature.clone())
-        .or_else(|| {
-            bundle
-                .dsse_envelope
-                .as_ref()
-                .and_then(|envelope| envelope.signatures.first())
-                .map(|signature| signature.sig.clone())
-        })
-        .unwrap_or_default();
-    let mut verified = 0;
-    for stamp in bundle
-        .verification_material
-        .timestamp_verification_data
-        .iter()
-        .flat_map(|data| &data.rfc3161_timestamps)
-    {
-        cosign_core::timestamp::verify(&stamp.signed_timestamp, &signature, root).map_err(
-            |error| CliError::new(format!("unable to verify signed timestamps: {error}")),
-        )?;
-        verified += 1;
-    }
+    let verified = cosign_core::timestamp::verify_all(bundle, root)
+        .map_err(|error| CliError::new(format!("unable to verify signed timestamps: {error}")))?
+        .len();
     if verified == 0 {
         return Err(CliError::new(
             "threshold not met for verified signed timestamps: 0 < 1",

@@ -29,6 +29,14 @@ fn run_case(scratch: &Scratch, case: &Path, by_digest: bool) -> bool {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let should_fail = name.ends_with("_fail");
+    let run = cosign(scratch).args(case_arguments(case, by_digest)).run();
+    assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+    let accepted = run.code == Some(0);
+    accepted != should_fail
+}
+
+/// `verify-blob` arguments for a case, as cosign 3 takes them.
+fn case_arguments(case: &Path, by_digest: bool) -> Vec<String> {
     let artifact = if case.join("artifact").exists() {
         case.join("artifact")
     } else {
@@ -66,10 +74,53 @@ fn run_case(scratch: &Scratch, case: &Path, by_digest: bool) -> bool {
     } else {
         args.push(artifact.display().to_string());
     }
-    let run = cosign(scratch).args(&args).run();
-    assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
-    let accepted = run.code == Some(0);
-    accepted != should_fail
+    args
+}
+
+/// `--use-signed-timestamps` (at least one verified RFC 3161 timestamp) and
+/// `--insecure-ignore-sct` give the same verdicts as in cosign 3.1 on the vectors they change.
+#[test]
+fn timestamp_and_sct_requirements_give_cosigns_verdicts() {
+    use cosign_testkit::Peer;
+    let scratch = Scratch::new();
+    for (case, flag, accepted) in [
+        ("happy-path-v0.3", "--use-signed-timestamps", false),
+        (
+            "rekor2-timestamp-with-embedded-cert",
+            "--use-signed-timestamps",
+            true,
+        ),
+        (
+            "intoto-with-custom-trust-root",
+            "--use-signed-timestamps",
+            true,
+        ),
+        ("invalid-ct-key_fail", "--insecure-ignore-sct", true),
+        ("happy-path-v0.3", "--insecure-ignore-sct", true),
+    ] {
+        let mut args = case_arguments(&vectors().join(case), false);
+        let blob = args.pop().expect("artifact");
+        if !args.iter().any(|arg| arg == "--trusted-root") {
+            // cosign would fetch the public-good root from TUF: give it the file.
+            let root = vectors().join("../public-good-trusted_root.json");
+            args.extend(["--trusted-root".to_owned(), root.display().to_string()]);
+        }
+        args.extend([flag.to_owned(), blob]);
+        let ours = cosign(&scratch).args(&args).run();
+        let theirs = scratch.command(Peer::Cosign3.path()).args(&args).run();
+        assert_eq!(
+            ours.code == Some(0),
+            accepted,
+            "{case} {flag}: {}",
+            ours.stderr
+        );
+        assert_eq!(
+            theirs.code == Some(0),
+            accepted,
+            "cosign 3.1, {case} {flag}: {}",
+            theirs.stderr
+        );
+    }
 }
 
 #[test]
