@@ -98,6 +98,7 @@ impl Certificate {
         if der.len() > CERTIFICATE_SIZE_LIMIT {
             return Err(CertificateError::TooLarge { size: der.len() });
         }
+        crate::der_limits::check(der).map_err(malformed)?;
         let parsed = x509_cert::Certificate::from_der(der).map_err(malformed)?;
         let spki = parsed
             .tbs_certificate

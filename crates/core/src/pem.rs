@@ -31,50 +31,51 @@ const DASHES: &str = "-----";
 
 /// Decodes the first well-formed PEM block in `input`, or `None` if there is none (the
 /// equivalent of Go's `pem.Decode` returning nil).
+///
+/// One pass over the lines, so time stays linear in the input whatever it holds: a block's
+/// body is base64 (and RFC 1421 headers), so a line starting with `-----` inside it other than
+/// its own END line means the block is malformed, and the next candidate starts there.
 pub fn decode_first(input: &[u8]) -> Option<PemBlock> {
     let text = String::from_utf8_lossy(input);
-    let mut rest: &str = &text;
-    loop {
-        let start = find_line_start(rest, BEGIN)?;
-        let candidate = rest.get(start..)?;
-        if let Some(block) = decode_block_at(candidate) {
-            return Some(block);
-        }
-        // Not well formed: look for the next BEGIN line after this one.
-        rest = candidate.get(BEGIN.len()..)?;
-    }
-}
-
-/// Finds `needle` at the start of the input or at the start of a line.
-fn find_line_start(haystack: &str, needle: &str) -> Option<usize> {
+    // The open candidate: its label and where its body starts.
+    let mut open: Option<(&str, usize)> = None;
     let mut offset = 0;
-    while let Some(found) = haystack.get(offset..)?.find(needle) {
-        let at = offset + found;
-        if at == 0 || haystack.as_bytes().get(at - 1) == Some(&b'\n') {
-            return Some(at);
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches('\n').trim_end_matches('\r');
+        if let Some((label, body_start)) = open {
+            if content
+                .strip_prefix(END)
+                .and_then(|rest| rest.strip_suffix(DASHES))
+                == Some(label)
+            {
+                if let Some(block) = decode_body(label, text.get(body_start..start)?) {
+                    return Some(block);
+                }
+                open = None;
+                continue;
+            }
+            if !content.starts_with(DASHES) {
+                continue;
+            }
+            open = None;
         }
-        offset = at + needle.len();
+        if let Some(label) = content
+            .strip_prefix(BEGIN)
+            .and_then(|rest| rest.strip_suffix(DASHES))
+            .filter(|label| !label.contains(DASHES))
+        {
+            // A BEGIN line must end with its newline: the body follows.
+            if line.ends_with('\n') {
+                open = Some((label, offset));
+            }
+        }
     }
     None
 }
 
-fn decode_block_at(candidate: &str) -> Option<PemBlock> {
-    let after_begin = candidate.get(BEGIN.len()..)?;
-    let (first_line, body_and_rest) = match after_begin.find('\n') {
-        Some(newline) => (after_begin.get(..newline)?, after_begin.get(newline + 1..)?),
-        None => return None,
-    };
-    let label = first_line.trim_end_matches('\r').strip_suffix(DASHES)?;
-    if label.contains(DASHES) {
-        return None;
-    }
-    let end_marker = format!("{END}{label}{DASHES}");
-    let end_at = find_line_start(body_and_rest, &end_marker).or_else(|| {
-        // Go also accepts an END line directly after the body without a preceding newline
-        // only when the body is empty; keep the strict form otherwise.
-        body_and_rest.starts_with(&end_marker).then_some(0)
-    })?;
-    let body = body_and_rest.get(..end_at)?;
+fn decode_body(label: &str, body: &str) -> Option<PemBlock> {
     let body = skip_headers(body);
     let compact: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let contents = STANDARD.decode(compact.as_bytes()).ok()?;

@@ -67,6 +67,7 @@ pub fn verify(
         });
     }
     // 1.
+    crate::der_limits::check(response).map_err(malformed)?;
     let response = TimeStampResp::from_der(response).map_err(malformed)?;
     if !matches!(
         response.status.status,
@@ -196,6 +197,22 @@ fn hash_for(oid: &ObjectIdentifier) -> Result<HashAlgorithm, TimestampError> {
     }
 }
 
+/// Every RFC 3161 timestamp of `bundle`, each verified over the bundle's signature against
+/// `root` (the Sigstore client spec: "Each RFC 3161 timestamp MUST verify"): their times.
+pub fn verify_all(
+    bundle: &crate::bundle::Bundle,
+    root: &TrustedRoot,
+) -> Result<Vec<i64>, TimestampError> {
+    let signature = bundle.signature_bytes();
+    bundle
+        .verification_material
+        .timestamp_verification_data
+        .iter()
+        .flat_map(|data| &data.rfc3161_timestamps)
+        .map(|stamp| verify(&stamp.signed_timestamp, signature, root))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,20 +311,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Every RFC 3161 timestamp of `bundle`, each verified over the bundle's signature against
-/// `root` (the Sigstore client spec: "Each RFC 3161 timestamp MUST verify"): their times.
-pub fn verify_all(
-    bundle: &crate::bundle::Bundle,
-    root: &TrustedRoot,
-) -> Result<Vec<i64>, TimestampError> {
-    let signature = bundle.signature_bytes();
-    bundle
-        .verification_material
-        .timestamp_verification_data
-        .iter()
-        .flat_map(|data| &data.rfc3161_timestamps)
-        .map(|stamp| verify(&stamp.signed_timestamp, signature, root))
-        .collect()
 }
