@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod bundle_verification;
 pub mod certificate;
+pub mod der_limits;
 pub mod digest;
 pub mod dsse;
 pub mod go_json;
@@ -24,3 +25,6 @@ pub mod simple_signing;
 pub mod timestamp;
 pub mod transparency_log;
 pub mod trusted_root;
+
+#[cfg(test)]
+mod fuzz_properties;
