@@ -147,3 +147,12 @@ pub fn keyless_requirements(
         signed_timestamps: usize::from(args.use_signed_timestamps),
     }
 }
+
+/// `sign --trusted-root`: read and checked as cosign reads it; with a key and no transparency
+/// log or timestamp authority there is nothing to verify against it after signing.
+pub fn check_signing_trusted_root(args: &crate::args::SigningServicesArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.trusted_root {
+        trusted_root(Some(&path.to_string_lossy()))?;
+    }
+    Ok(())
+}

@@ -70,6 +70,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "sign with --key and --tlog-upload=false",
         ));
     }
+    crate::trust::check_signing_trusted_root(&args.services)?;
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let references = args
         .images

@@ -40,6 +40,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
             "must specify --bundle with --new-bundle-format",
         ));
     }
+    crate::trust::check_signing_trusted_root(&args.services)?;
     let key_file = load_key_reference(key_reference)?;
     let password = read_password(Confirmation::Once)?;
     let key = decrypt_private_key(&key_file, &password).map_err(|error| {
