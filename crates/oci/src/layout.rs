@@ -56,6 +56,8 @@ pub enum LayoutError {
     TooManyBlobs { path: PathBuf, limit: usize },
     #[error("{path}: content does not match its digest {digest}")]
     DigestMismatch { path: PathBuf, digest: Digest },
+    #[error("{path}: not a regular file")]
+    NotAFile { path: PathBuf },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LayoutError + '_ {
@@ -115,8 +117,7 @@ impl Layout {
 
     /// Opens a blob's file for reading piece by piece (the caller checks the digest).
     pub fn open_blob(&self, digest: &Digest) -> Result<fs::File, LayoutError> {
-        let path = self.blob_path(digest);
-        fs::File::open(&path).map_err(io_error(&path))
+        open_regular(&self.blob_path(digest))
     }
 
     /// Reads a blob of at most `limit` bytes and checks its digest.
@@ -367,8 +368,28 @@ fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
         .join(digest.hex())
 }
 
+/// Opens a regular file for reading; anything else in its place (a FIFO, a device, a
+/// directory) is refused at once, without blocking on it.
+fn open_regular(path: &Path) -> Result<fs::File, LayoutError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Non-blocking, so that opening a FIFO returns instead of waiting for a writer; it changes
+    // nothing for a regular file.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(io_error(path))?;
+    let regular = file.metadata().map_err(io_error(path))?.is_file();
+    if !regular {
+        return Err(LayoutError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    Ok(file)
+}
+
 fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, LayoutError> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
+    let file = open_regular(path)?;
     let size = file.metadata().map_err(io_error(path))?.len();
     if size > limit {
         return Err(LayoutError::TooLarge {

@@ -26,32 +26,20 @@ pub enum ResolveError {
     },
 }
 
-/// The digest a reference names: itself for a digest reference (no request), else what the
-/// registry says the tag points at, from one `HEAD` (falling back to `GET` and hashing when the
-/// registry gives no digest header).
+/// The digest a reference stands for: its own for a digest reference; for a tag, the SHA-256
+/// of the manifest bytes fetched (one `GET`, as many round trips as a `HEAD`), never the
+/// registry's `Docker-Content-Digest` word, so a registry cannot make us verify one image and
+/// report another.
 pub async fn resolve_digest(
     client: &RegistryClient,
     reference: &ImageReference,
     access: Access,
 ) -> Result<Digest, ResolveError> {
-    let repository = reference.repository();
-    let tag = match reference.target() {
-        Target::Digest(digest) => return Ok(digest.clone()),
-        Target::Tag(tag) => tag,
-    };
-    let head = client
-        .head_manifest(repository.registry(), repository.path(), tag, access)
-        .await?;
-    match head {
-        None => Err(ResolveError::TagNotFound {
-            source: not_found_error(client, reference, access).await,
-        }),
-        Some(head) => match head.digest {
-            Some(digest) => Ok(digest),
-            None => fetch_manifest(client, reference, access)
-                .await
-                .map(|manifest| manifest.digest),
-        },
+    match reference.target() {
+        Target::Digest(digest) => Ok(digest.clone()),
+        Target::Tag(_) => fetch_manifest(client, reference, access)
+            .await
+            .map(|manifest| manifest.digest),
     }
 }
 

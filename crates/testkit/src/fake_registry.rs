@@ -71,6 +71,8 @@ pub enum Fault {
         content_type: String,
         bytes: Vec<u8>,
     },
+    /// Answer as usual, but with this `Docker-Content-Digest` (a registry that lies).
+    LieDigest { digest: String },
 }
 
 /// A rule: requests whose method matches and whose path contains `path_contains` get
@@ -325,6 +327,14 @@ fn respond(request: &Request, state: &Mutex<State>, address: &str) -> Option<Res
             && rule.times.is_none_or(|times| *used < times)
         {
             *used += 1;
+            if let Fault::LieDigest { digest } = &rule.fault {
+                let digest = digest.clone();
+                let mut response = route(request, &mut state);
+                response
+                    .headers
+                    .retain(|(name, _)| !name.eq_ignore_ascii_case("docker-content-digest"));
+                return Some(response.header("Docker-Content-Digest", &digest));
+            }
             return match &rule.fault {
                 Fault::Drop => None,
                 Fault::Status {
@@ -359,6 +369,7 @@ fn respond(request: &Request, state: &Mutex<State>, address: &str) -> Option<Res
                         .header("Content-Type", content_type)
                         .body(bytes.clone()),
                 ),
+                Fault::LieDigest { .. } => None,
             };
         }
     }

@@ -630,9 +630,10 @@ fn check_bundle(
         return Ok(None);
     };
     let verified = match check.verifier {
+        // The statement must name this image whatever --check-claims says (as cosign 3.1):
+        // a bundle made for another image proves nothing about this one.
         Verifier::Key(key) => {
-            let subject = check.check_claims.then_some(digest);
-            verify_envelope(envelope, key, subject).map_err(|error| error.to_string())?
+            verify_envelope(envelope, key, Some(digest)).map_err(|error| error.to_string())?
         }
         // The whole keyless check: certificate, log entry, timestamps, identity; the
         // statement must name the image.

@@ -64,11 +64,12 @@ fn verify_by_tag_takes_three_round_trips_and_five_requests() {
     let setup = signed_image();
     verify(&setup, &[]).success();
     let log = setup.registry.log();
-    // No separate ping: the tag's HEAD tells the scheme and the challenge. Then side by side
+    // No separate ping: the tag's GET (its bytes hashed: the digest is never the registry's
+    // word) tells the scheme and the challenge. Then side by side
     // the `.sig` manifest, the referrers API and its fallback tag (none here), then the
     // payload: three round trips, five requests.
     assert_eq!(log.len(), 5, "{log:#?}");
-    assert_eq!(log[0], "HEAD /v2/lab/app/manifests/v1");
+    assert_eq!(log[0], "GET /v2/lab/app/manifests/v1");
     let rest: std::collections::BTreeSet<&str> = log[1..].iter().map(String::as_str).collect();
     for expected in [
         format!("GET /v2/lab/app/manifests/{}", sig_tag(&setup.digest)),
@@ -91,7 +92,7 @@ fn verify_by_tag_takes_three_round_trips_and_five_requests() {
 fn throttling_with_retry_after_is_waited_out() {
     let setup = signed_image();
     setup.registry.add_rule(Rule {
-        method: Some("HEAD".to_owned()),
+        method: Some("GET".to_owned()),
         path_contains: "/manifests/v1".to_owned(),
         times: Some(2),
         fault: Fault::Status {
@@ -100,13 +101,13 @@ fn throttling_with_retry_after_is_waited_out() {
         },
     });
     verify(&setup, &[]).success();
-    let heads = setup
+    let reads = setup
         .registry
         .log()
         .iter()
-        .filter(|line| line.starts_with("HEAD"))
+        .filter(|line| line.starts_with("GET /v2/lab/app/manifests/v1"))
         .count();
-    assert_eq!(heads, 3, "two throttled attempts, then the answer");
+    assert_eq!(reads, 3, "two throttled attempts, then the answer");
 }
 
 #[test]
@@ -592,16 +593,57 @@ fn a_bundle_whose_subject_is_another_image_is_rejected() {
         "application/vnd.oci.image.index.v1+json",
         &index,
     );
-    let run = cosign(&scratch)
-        .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
-        .args([format!("{}/lab/app:v2", registry.address())])
+    for extra in [&[][..], &["--check-claims=false"]] {
+        // With --check-claims=false too (cosign 3.1 refuses it as well): the bundle signed
+        // another image.
+        let run = cosign(&scratch)
+            .args(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"])
+            .args(extra)
+            .args([format!("{}/lab/app:v2", registry.address())])
+            .run()
+            .failure(1);
+        assert!(
+            run.stderr
+                .contains("no matching attestations: no matching subject digest found"),
+            "{extra:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_registry_lying_about_a_tags_digest_cannot_swap_the_image_verified() {
+    let setup = signed_image();
+    // v2 is an unsigned image; the registry claims it is the signed v1.
+    let unsigned = setup
+        .registry
+        .put_image("lab/app", "v2", b"unsigned content");
+    setup.registry.add_rule(Rule {
+        method: None,
+        path_contains: "/manifests/v2".to_owned(),
+        times: None,
+        fault: Fault::LieDigest {
+            digest: setup.digest.clone(),
+        },
+    });
+    let image = format!("{}/lab/app:v2", setup.registry.address());
+    let run = cosign(&setup.scratch)
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &image,
+        ])
         .run()
-        .failure(1);
+        .failure(10);
+    assert!(run.stderr.contains("no signatures found"), "{}", run.stderr);
+    assert!(!run.stdout.contains(&setup.digest), "{}", run.stdout);
+    // The digests used are those of the bytes: the unsigned image's signature tag is asked for.
+    let log = setup.registry.log();
     assert!(
-        run.stderr
-            .contains("no matching attestations: no matching subject digest found"),
-        "{}",
-        run.stderr
+        log.iter().any(|line| line.contains(&sig_tag(&unsigned))),
+        "{log:#?}"
     );
 }
 

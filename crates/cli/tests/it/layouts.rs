@@ -560,3 +560,75 @@ fn a_tampered_layout_is_refused() {
         .run();
     assert!(listed.stdout.trim().is_empty(), "{}", listed.stdout);
 }
+
+#[test]
+fn a_fifo_or_device_in_place_of_a_blob_is_an_error_not_a_hang() {
+    let registry = EmbeddedRegistry::start(&ours(), None);
+    let scratch = Scratch::new();
+    key_pair(&scratch, "cosign");
+    let (image, _) = registry.push_random_image(&scratch, "lab/fifo:v1");
+    cosign(&scratch)
+        .args([
+            "sign",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "-y",
+            &image,
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    cosign(&scratch)
+        .args(["save", "--dir", "saved", &image])
+        .run()
+        .success();
+    // Every blob replaced in turn: by a FIFO (opening it for reading would wait for a writer
+    // forever) and by a character device.
+    let blobs: Vec<_> = std::fs::read_dir(scratch.join("saved/blobs/sha256"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    for blob in &blobs {
+        let original = std::fs::read(blob).unwrap();
+        for replacement in ["fifo", "device"] {
+            std::fs::remove_file(blob).unwrap();
+            match replacement {
+                "fifo" => {
+                    scratch.command("mkfifo").args([blob]).run().success();
+                }
+                _ => std::os::unix::fs::symlink("/dev/zero", blob).unwrap(),
+            }
+            let started = std::time::Instant::now();
+            let run = scratch
+                .command("timeout")
+                .args(["20".as_ref(), ours().as_os_str()])
+                .args([
+                    "verify",
+                    "--key",
+                    "cosign.pub",
+                    "--insecure-ignore-tlog",
+                    "--local-image",
+                    "saved",
+                ])
+                .run();
+            assert_ne!(
+                run.code,
+                Some(124),
+                "{replacement} at {}: hung",
+                blob.display()
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(15));
+            if run.code != Some(0) {
+                assert!(
+                    run.stderr.contains("not a regular file"),
+                    "{replacement} at {}: {}",
+                    blob.display(),
+                    run.stderr
+                );
+            }
+            std::fs::remove_file(blob).unwrap();
+            std::fs::write(blob, &original).unwrap();
+        }
+    }
+}
