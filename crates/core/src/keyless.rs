@@ -50,6 +50,8 @@ pub enum KeylessError {
     Chain(CertificateError),
     #[error("{0}")]
     Identity(CertificateError),
+    #[error("no certificate identity to check the certificate against")]
+    NoIdentity,
 }
 
 /// What a keyless verification requires besides the spec's steps.
@@ -91,6 +93,26 @@ pub fn verify_requiring(
     now: i64,
     requirements: Requirements,
 ) -> Result<VerifiedKeyless, KeylessError> {
+    verify_any_identity(
+        bundle,
+        artifact,
+        root,
+        std::slice::from_ref(policy),
+        now,
+        requirements,
+    )
+}
+
+/// [`verify_requiring`] where the certificate may name any one of `identities` (the
+/// evidence is checked once; the first identity's mismatch is reported when none matches).
+pub fn verify_any_identity(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    identities: &[IdentityPolicy],
+    now: i64,
+    requirements: Requirements,
+) -> Result<VerifiedKeyless, KeylessError> {
     let leaf = leaf_certificate(bundle)
         .ok_or(KeylessError::NoCertificate)?
         .map_err(KeylessError::Certificate)?;
@@ -122,7 +144,24 @@ pub fn verify_requiring(
     certificate::verify_leaf_requiring(&leaf, root, &times, requirements.sct)
         .map_err(KeylessError::Chain)?;
     // 5.
-    policy.check(&leaf).map_err(KeylessError::Identity)?;
+    let mut mismatch = None;
+    for identity in identities {
+        match identity.check(&leaf) {
+            Ok(()) => {
+                mismatch = None;
+                break;
+            }
+            Err(error) => {
+                mismatch.get_or_insert(error);
+            }
+        }
+    }
+    if identities.is_empty() {
+        return Err(KeylessError::NoIdentity);
+    }
+    if let Some(error) = mismatch {
+        return Err(KeylessError::Identity(error));
+    }
     Ok(VerifiedKeyless {
         content,
         certificate: leaf,

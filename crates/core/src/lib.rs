@@ -22,9 +22,11 @@ pub mod pem;
 pub mod reference;
 pub mod referrer;
 pub mod simple_signing;
+pub mod time;
 pub mod timestamp;
 pub mod transparency_log;
 pub mod trusted_root;
+pub mod verify;
 
 #[cfg(test)]
 mod fuzz_properties;

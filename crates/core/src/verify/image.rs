@@ -1,0 +1,258 @@
+//! Verifying one image's candidates against a policy: the one path a verification takes.
+//!
+//! For each candidate, in the order given:
+//! 1. It must be readable; a bundle must parse. A bundle without a DSSE envelope (a message
+//!    signature) is not an image signature and is not counted.
+//! 2. Any authority of the policy may vouch for it: with a key, the signature verifies over
+//!    the payload (legacy) or the envelope (bundle); keyless, the whole Sigstore evidence holds
+//!    (certificate chain to the trusted root at each verified signing time, SCT, log entries,
+//!    timestamps, identity). The first authority that vouches is the signer.
+//! 3. What was signed must be about this image: a bundle's statement names its digest (always,
+//!    as cosign 3.1 requires); a legacy payload names it when the policy checks claims.
+//! 4. It must be what is wanted: a bundle whose statement has another predicate type than the
+//!    one wanted is not counted (an attestation of another type never counts).
+//! 5. With claims checked, the annotations asked for must be there.
+
+use crate::bundle::Bundle;
+use crate::bundle_verification::{verify_envelope, Artifact, VerifiedContent};
+use crate::digest::Digest;
+use crate::in_toto::{self, Statement, StatementError};
+use crate::keyless;
+use crate::legacy_signature::{self, check_payload_claims, verify_layer, LayerCheck};
+use crate::manifest::Descriptor;
+use crate::time::UnixTime;
+
+use super::candidate::{Candidate, Origin};
+use super::outcome::{
+    CandidateFailure, CertificateSummary, FailureReason, ImageVerification, SignedContent, Signer,
+    VerifiedSignature,
+};
+use super::policy::{Authority, ImagePolicy, Wanted};
+
+/// Verifies the signatures offered for the image `digest` against `policy`, at `now`.
+pub fn verify_image(
+    policy: &ImagePolicy,
+    digest: &Digest,
+    candidates: Vec<Candidate>,
+    now: UnixTime,
+) -> ImageVerification {
+    let mut result = ImageVerification::default();
+    for candidate in candidates {
+        let origin = candidate.origin();
+        let outcome = match candidate {
+            Candidate::Legacy { layer, payload } => match payload {
+                Err(unreadable) => Err(FailureReason::Unreadable(unreadable)),
+                Ok(payload) => legacy(policy, digest, &layer, payload, now).map(Some),
+            },
+            Candidate::Bundle { bundle, .. } => match bundle {
+                Err(unreadable) => Err(FailureReason::Unreadable(unreadable)),
+                Ok(bytes) => bundle_candidate(policy, digest, &bytes, now),
+            },
+        };
+        match outcome {
+            Ok(Some((content, signer, times))) => result.verified.push(VerifiedSignature {
+                origin,
+                content,
+                signer,
+                times,
+            }),
+            Ok(None) => {}
+            Err(reason) => result.failures.push(CandidateFailure { origin, reason }),
+        }
+    }
+    result
+}
+
+type Verified = (SignedContent, Signer, Vec<UnixTime>);
+
+/// Tries each authority in turn; the first that vouches wins, else every one's reason.
+fn any_authority<T>(
+    policy: &ImagePolicy,
+    mut attempt: impl FnMut(usize, &Authority) -> Result<T, FailureReason>,
+) -> Result<T, FailureReason> {
+    let mut reasons = Vec::new();
+    for (index, authority) in policy.authorities.iter().enumerate() {
+        match attempt(index, authority) {
+            Ok(verified) => return Ok(verified),
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    Err(match reasons.len() {
+        1 => reasons
+            .pop()
+            .unwrap_or(FailureReason::Authorities(Vec::new())),
+        _ => FailureReason::Authorities(reasons),
+    })
+}
+
+fn annotations_wanted(policy: &ImagePolicy) -> Option<&std::collections::BTreeMap<String, String>> {
+    (!policy.annotations.is_empty()).then_some(&policy.annotations)
+}
+
+/// A legacy `.sig` layer: the payload is the layer's blob, signed by the authority.
+fn legacy(
+    policy: &ImagePolicy,
+    digest: &Digest,
+    layer: &Descriptor,
+    payload: Vec<u8>,
+    now: UnixTime,
+) -> Result<Verified, FailureReason> {
+    any_authority(policy, |index, authority| match authority {
+        Authority::Key(key) => {
+            let check = LayerCheck {
+                key: &key.key,
+                image_digest: digest,
+                annotations: annotations_wanted(policy),
+                check_claims: policy.check_claims,
+            };
+            let parsed = verify_layer(layer, &payload, check).map_err(FailureReason::Layer)?;
+            Ok((
+                SignedContent::SimpleSigning {
+                    raw: payload.clone(),
+                    payload: parsed,
+                },
+                Signer::Key { authority: index },
+                Vec::new(),
+            ))
+        }
+        Authority::Keyless(keyless) => {
+            let bundle =
+                legacy_signature::keyless_bundle(layer, &payload).map_err(FailureReason::Layer)?;
+            let sha256 = Digest::sha256(&payload);
+            let artifact = Artifact {
+                sha256: &sha256,
+                bytes: Some(&payload),
+            };
+            let verified = keyless::verify_any_identity(
+                &bundle,
+                artifact,
+                &keyless.trusted_root,
+                &keyless.identities,
+                now.seconds(),
+                keyless.requirements,
+            )
+            .map_err(FailureReason::Keyless)?;
+            let parsed = check_payload_claims(
+                &payload,
+                digest,
+                annotations_wanted(policy),
+                policy.check_claims,
+            )
+            .map_err(FailureReason::Layer)?;
+            Ok((
+                SignedContent::SimpleSigning {
+                    raw: payload.clone(),
+                    payload: parsed,
+                },
+                Signer::Certificate {
+                    authority: index,
+                    summary: CertificateSummary::of(&verified.certificate),
+                },
+                verified
+                    .times
+                    .into_iter()
+                    .map(UnixTime::from_seconds)
+                    .collect(),
+            ))
+        }
+    })
+}
+
+/// A bundle referrer: its DSSE envelope verified by an authority, its statement naming the
+/// image; `None` when it is not what is wanted (a message signature, an attestation of
+/// another kind).
+fn bundle_candidate(
+    policy: &ImagePolicy,
+    digest: &Digest,
+    bytes: &[u8],
+    now: UnixTime,
+) -> Result<Option<Verified>, FailureReason> {
+    let bundle = Bundle::parse(bytes).map_err(FailureReason::Bundle)?;
+    let Some(envelope) = &bundle.dsse_envelope else {
+        return Ok(None);
+    };
+    let (content, signer, times) = any_authority(policy, |index, authority| match authority {
+        Authority::Key(key) => verify_envelope(envelope, &key.key, Some(digest))
+            .map(|content| (content, Signer::Key { authority: index }, Vec::new()))
+            .map_err(FailureReason::Content),
+        Authority::Keyless(keyless) => {
+            let artifact = Artifact {
+                sha256: digest,
+                bytes: None,
+            };
+            let verified = keyless::verify_any_identity(
+                &bundle,
+                artifact,
+                &keyless.trusted_root,
+                &keyless.identities,
+                now.seconds(),
+                keyless.requirements,
+            )
+            .map_err(FailureReason::Keyless)?;
+            Ok((
+                verified.content,
+                Signer::Certificate {
+                    authority: index,
+                    summary: CertificateSummary::of(&verified.certificate),
+                },
+                verified
+                    .times
+                    .into_iter()
+                    .map(UnixTime::from_seconds)
+                    .collect(),
+            ))
+        }
+    })?;
+    let VerifiedContent::Envelope {
+        payload,
+        statement: Some(statement),
+    } = content
+    else {
+        return Ok(None);
+    };
+    if !is_wanted(&policy.wanted, &statement) {
+        return Ok(None);
+    }
+    // The statement names the image: checked by the key path already, and here for all.
+    let subject = statement
+        .subject_for(digest)
+        .ok_or(FailureReason::Statement(StatementError::NoMatchingSubject))?;
+    if policy.check_claims {
+        if let Some(wanted) = annotations_wanted(policy) {
+            if !subject.has_annotations(wanted) {
+                return Err(FailureReason::Statement(StatementError::Annotations));
+            }
+        }
+    }
+    Ok(Some((
+        SignedContent::Statement {
+            raw: payload,
+            statement,
+        },
+        signer,
+        times,
+    )))
+}
+
+fn is_wanted(wanted: &Wanted, statement: &Statement) -> bool {
+    let is_signature = statement.predicate_type == in_toto::COSIGN_SIGN_PREDICATE;
+    match wanted {
+        Wanted::Signature => is_signature,
+        Wanted::Attestation { predicate_type } => {
+            !is_signature
+                && predicate_type
+                    .as_deref()
+                    .is_none_or(|wanted| statement.predicate_type == wanted)
+        }
+    }
+}
+
+impl Origin {
+    /// The legacy layer, for a signature that came from one.
+    pub fn legacy_layer(&self) -> Option<&Descriptor> {
+        match self {
+            Self::LegacyLayer(layer) => Some(layer),
+            Self::Referrer(_) => None,
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! What verifying an image gave: each signature that verified (where it came from, what it
+//! says, who signed it, when), each candidate that did not and why (typed), and the verdict.
+
+use crate::bundle::BundleError;
+use crate::bundle_verification::BundleVerificationError;
+use crate::certificate::{Certificate, GithubClaim};
+use crate::in_toto::{Statement, StatementError};
+use crate::keyless::KeylessError;
+use crate::legacy_signature::LayerVerificationError;
+use crate::simple_signing::SimpleSigningPayload;
+use crate::time::UnixTime;
+
+use super::candidate::{Origin, Unreadable};
+
+/// The result for one image.
+#[derive(Debug, Default)]
+pub struct ImageVerification {
+    /// The signatures that verified, in the order the candidates came.
+    pub verified: Vec<VerifiedSignature>,
+    /// The candidates that counted but did not verify.
+    pub failures: Vec<CandidateFailure>,
+}
+
+/// A signature that verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedSignature {
+    pub origin: Origin,
+    pub content: SignedContent,
+    pub signer: Signer,
+    /// The signing times a log or a timestamp authority vouched for (none for a key whose log
+    /// was ignored).
+    pub times: Vec<UnixTime>,
+}
+
+/// What a signature covers.
+#[derive(Debug, Clone)]
+pub enum SignedContent {
+    /// A legacy simple-signing payload: its bytes as stored, and parsed.
+    SimpleSigning {
+        raw: Vec<u8>,
+        payload: SimpleSigningPayload,
+    },
+    /// An in-toto statement in a DSSE envelope: its bytes as signed, and parsed.
+    Statement { raw: Vec<u8>, statement: Statement },
+}
+
+/// Who made a signature.
+#[derive(Debug, Clone)]
+pub enum Signer {
+    /// The policy's key at this index of its authorities.
+    Key { authority: usize },
+    /// A certificate that chained to the trusted root and named a wanted identity.
+    Certificate {
+        authority: usize,
+        summary: CertificateSummary,
+    },
+}
+
+/// What cosign shows of a signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// The first subject alternative name.
+    pub subject: String,
+    /// Fulcio's first issuer extension (1.3.6.1.4.1.57264.1.1).
+    pub issuer: Option<String>,
+    /// The GitHub workflow claims it carries (non-empty ones).
+    pub github_claims: Vec<(GithubClaim, String)>,
+}
+
+impl CertificateSummary {
+    pub fn of(certificate: &Certificate) -> Self {
+        let github_claims = [
+            GithubClaim::Trigger,
+            GithubClaim::Sha,
+            GithubClaim::Name,
+            GithubClaim::Repository,
+            GithubClaim::Ref,
+        ]
+        .into_iter()
+        .filter_map(|claim| {
+            certificate
+                .github_claim(claim)
+                .filter(|value| !value.is_empty())
+                .map(|value| (claim, value))
+        })
+        .collect();
+        Self {
+            subject: certificate
+                .subject_alternative_names()
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            issuer: certificate
+                .oidc_issuer_v1()
+                .filter(|issuer| !issuer.is_empty()),
+            github_claims,
+        }
+    }
+}
+
+/// A candidate that did not verify.
+#[derive(Debug)]
+pub struct CandidateFailure {
+    pub origin: Origin,
+    pub reason: FailureReason,
+}
+
+/// Why a candidate did not verify. Messages are cosign's where cosign has one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FailureReason {
+    /// Its bytes could not be had.
+    #[error("{0}")]
+    Unreadable(Unreadable),
+    /// A bundle that is not a bundle.
+    #[error("{0}")]
+    Bundle(BundleError),
+    /// A legacy layer that does not verify with the key (or whose claims are wrong).
+    #[error("{0}")]
+    Layer(LayerVerificationError),
+    /// A bundle that does not verify with the key.
+    #[error("{0}")]
+    Content(BundleVerificationError),
+    /// A signature whose certificate evidence does not hold.
+    #[error("{0}")]
+    Keyless(KeylessError),
+    /// A statement without the wanted annotations (or not naming the image).
+    #[error("{0}")]
+    Statement(StatementError),
+    /// No authority vouched for it: one reason per authority, in the policy's order.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Authorities(Vec<FailureReason>),
+}
+
+/// The verdict on an image, as cosign decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one signature verified.
+    Verified,
+    /// Nothing that counts was found (cosign's exit 10).
+    NoSignatures,
+    /// Signatures were found, none verified. `legacy` when a legacy one was among them
+    /// (cosign's exit 12, "no matching signatures"); else only bundles (exit 1, "no matching
+    /// attestations").
+    NoneVerified { legacy: bool },
+}
+
+impl ImageVerification {
+    pub fn verdict(&self) -> Verdict {
+        if !self.verified.is_empty() {
+            return Verdict::Verified;
+        }
+        if self.failures.is_empty() {
+            return Verdict::NoSignatures;
+        }
+        Verdict::NoneVerified {
+            legacy: self
+                .failures
+                .iter()
+                .any(|failure| matches!(failure.origin, Origin::LegacyLayer(_))),
+        }
+    }
+}
