@@ -107,7 +107,8 @@ impl Layout {
             .or_else(|| self.entry_of_kind(kinds::IMAGE))
     }
 
-    fn blob_path(&self, digest: &Digest) -> PathBuf {
+    /// Where the layout keeps the blob `digest`.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         blob_path(&self.root, digest)
     }
 

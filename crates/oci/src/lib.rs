@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bundles;
+pub mod candidates;
 pub mod client;
 pub mod error;
 pub mod layout;

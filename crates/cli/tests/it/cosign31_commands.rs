@@ -560,7 +560,7 @@ fn login_writes_the_config_cosign_writes_and_clients_use_it() {
             &format!("{}/lab/a:v1", registry.address()),
         ])
         .run();
-    assert!(denied.stderr.contains("401"), "{}", denied.stderr);
+    assert!(denied.stderr.contains("UNAUTHORIZED"), "{}", denied.stderr);
     let logged = cosign(&scratch)
         .args(["login", registry.address(), "-u", "lab", "-p", "pw"])
         .run()
