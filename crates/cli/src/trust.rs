@@ -156,3 +156,24 @@ pub fn check_signing_trusted_root(args: &crate::args::SigningServicesArgs) -> Re
     }
     Ok(())
 }
+
+/// The keyless authority cosign's flags describe, for `verify` and `verify-blob` alike: the
+/// certificate identity (both flags required), `--insecure-ignore-tlog` refused (no signed
+/// time would be left to check the certificate at), the trusted root (`--trusted-root`, else
+/// the embedded public-good root with cosign's `SIGSTORE_*` overrides), the named requirements.
+pub fn keyless_authority(
+    identity: &crate::args::CertificateIdentityArgs,
+    trusted_root_path: Option<&str>,
+    verification: &crate::args::VerificationArgs,
+    insecure_ignore_tlog: bool,
+) -> Result<cosign_core::verify::KeylessAuthority, CliError> {
+    let identity = identity_policy(identity)?;
+    if insecure_ignore_tlog {
+        return Err(refuse_ignored_tlog());
+    }
+    Ok(cosign_core::verify::KeylessAuthority {
+        trusted_root: trusted_root(trusted_root_path)?,
+        identities: vec![identity],
+        requirements: keyless_requirements(verification),
+    })
+}

@@ -17,7 +17,7 @@ use cosign_core::reference::ImageReference;
 use cosign_core::time::UnixTime;
 use cosign_core::verify::{
     verify_image, Authority, Candidate, CertificateSummary, ImagePolicy, ImageVerification,
-    KeyAuthority, KeyTransparencyLog, KeylessAuthority, Origin, SignedContent, Signer, Verdict,
+    KeyAuthority, KeyTransparencyLog, Origin, SignedContent, Signer, Verdict,
     VerifiedSignature, Wanted,
 };
 use cosign_oci::candidates::{self, Formats, Gathered};
@@ -127,20 +127,12 @@ fn policy(args: &VerifyArgs) -> Result<ImagePolicy, CliError> {
                 transparency_log: KeyTransparencyLog::InsecureIgnored,
             })
         }
-        None => {
-            // Keyless: cosign's identity flags (both required), the trusted root
-            // (`--trusted-root`, else the embedded public-good root with cosign's `SIGSTORE_*`
-            // overrides).
-            let identity = crate::trust::identity_policy(&args.identity)?;
-            if args.insecure_ignore_tlog {
-                return Err(crate::trust::refuse_ignored_tlog());
-            }
-            Authority::Keyless(KeylessAuthority {
-                trusted_root: crate::trust::trusted_root(args.trusted_root.as_deref())?,
-                identities: vec![identity],
-                requirements: crate::trust::keyless_requirements(&args.verification),
-            })
-        }
+        None => Authority::Keyless(crate::trust::keyless_authority(
+            &args.identity,
+            args.trusted_root.as_deref(),
+            &args.verification,
+            args.insecure_ignore_tlog,
+        )?),
     };
     Ok(ImagePolicy {
         authorities: vec![authority],

@@ -206,7 +206,8 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
             "verify a --bundle, which carries its certificate",
         ));
     }
-    let policy = crate::trust::identity_policy(&args.identity)?;
+    // The identity flags are checked first, as cosign does.
+    crate::trust::identity_policy(&args.identity)?;
     let Some(path) = &args.bundle else {
         return Err(CliError::not_supported(
             "keyless verification of a bare --signature",
@@ -224,9 +225,12 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
                 .with_hint("it was signed with a key: verify it with --key"))
         }
     };
-    if args.insecure_ignore_tlog {
-        return Err(crate::trust::refuse_ignored_tlog());
-    }
+    let authority = crate::trust::keyless_authority(
+        &args.identity,
+        args.trusted_root.as_deref(),
+        &args.verification,
+        args.insecure_ignore_tlog,
+    )?;
     let needs_bytes = !matches!(
         leaf.public_key().default_algorithm().hash(),
         Some(cosign_core::keys::HashAlgorithm::Sha256)
@@ -236,15 +240,13 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         sha256: &hashed.sha256,
         bytes: hashed.bytes.as_deref(),
     };
-    let root = crate::trust::trusted_root(args.trusted_root.as_deref())?;
-    let requirements = crate::trust::keyless_requirements(&args.verification);
-    keyless::verify_requiring(
+    keyless::verify_any_identity(
         &bundle,
         artifact,
-        &root,
-        &policy,
+        &authority.trusted_root,
+        &authority.identities,
         crate::trust::now(),
-        requirements,
+        authority.requirements,
     )
     .map_err(|error| CliError::new(error.to_string()))?;
     console::info("Verified OK");
