@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cosign_core::reference::{ImageReference, Repository};
+use cosign_core::image::reference::{ImageReference, Repository};
 use cosign_oci::auth::{Credentials, DockerConfigKeychain, Layered};
 use cosign_oci::{ClientOptions, RegistryClient, TlsOptions};
 

@@ -11,7 +11,7 @@ pub fn rfc3339_utc_now() -> String {
 
 /// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339_utc(seconds: u64) -> String {
-    cosign_core::trusted_root::format_rfc3339(i64::try_from(seconds).unwrap_or(i64::MAX))
+    cosign_core::trust::trusted_root::format_rfc3339(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

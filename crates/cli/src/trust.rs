@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
-use cosign_core::certificate::Certificate;
 use cosign_core::keys::PublicKey;
-use cosign_core::trusted_root::{
+use cosign_core::trust::certificate::Certificate;
+use cosign_core::trust::trusted_root::{
     CertificateAuthority, TransparencyLogInstance, TrustedRoot, PUBLIC_GOOD,
     TRUSTED_ROOT_SIZE_LIMIT,
 };
@@ -76,8 +76,8 @@ fn log_from_key(file: &str, variable: &str) -> Result<TransparencyLogInstance, C
 /// (exact or as a regular expression), GitHub workflow claims are optional.
 pub fn identity_policy(
     args: &crate::args::CertificateIdentityArgs,
-) -> Result<cosign_core::certificate::IdentityPolicy, CliError> {
-    use cosign_core::certificate::{GithubClaim, IdentityPolicy};
+) -> Result<cosign_core::trust::certificate::IdentityPolicy, CliError> {
+    use cosign_core::trust::certificate::{GithubClaim, IdentityPolicy};
     if args.certificate_identity.is_none() && args.certificate_identity_regexp.is_none() {
         return Err(CliError::new(
             "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode",
@@ -136,9 +136,9 @@ pub fn now() -> i64 {
 /// `--use-signed-timestamps`.
 pub fn keyless_requirements(
     args: &crate::args::VerificationArgs,
-) -> cosign_core::keyless::Requirements {
-    use cosign_core::certificate::SctRequirement;
-    cosign_core::keyless::Requirements {
+) -> cosign_core::verify::keyless::Requirements {
+    use cosign_core::trust::certificate::SctRequirement;
+    cosign_core::verify::keyless::Requirements {
         sct: if args.insecure_ignore_sct {
             SctRequirement::InsecureIgnore
         } else {

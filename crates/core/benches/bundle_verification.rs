@@ -6,11 +6,11 @@
 #![allow(clippy::expect_used)]
 
 use cosign_core::bundle::Bundle;
-use cosign_core::bundle_verification::Artifact;
-use cosign_core::certificate::IdentityPolicy;
 use cosign_core::digest::Digest;
-use cosign_core::keyless;
-use cosign_core::trusted_root::{TrustedRoot, PUBLIC_GOOD};
+use cosign_core::trust::certificate::IdentityPolicy;
+use cosign_core::trust::trusted_root::{TrustedRoot, PUBLIC_GOOD};
+use cosign_core::verify::bundle::Artifact;
+use cosign_core::verify::keyless;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const NOW: i64 = 1_800_000_000;

@@ -3,30 +3,35 @@
 //! Bytes and parsed types in, results out: no network, no filesystem, no clock (the current
 //! time, when a check needs it, is a parameter). Everything a registry, a bundle or a file hands
 //! us is treated as hostile until checked, and every failure is a typed error.
+//!
+//! Laid out by idea:
+//! - [`image`]: references, manifests, simple-signing payloads, legacy `.sig` images, referrers;
+//! - [`bundle`]: Sigstore bundles, DSSE, in-toto statements, cosign's legacy blob bundle;
+//! - [`trust`]: trust material and the checks against it: certificates (chains, SCTs,
+//!   identities), transparency logs, RFC 3161 timestamps, trusted roots;
+//! - [`verify`]: verification: a bundle against a key or certificate, a keyless bundle end to
+//!   end, and an image's signatures against a policy (the one path `verify` takes);
+//! - [`keys`], [`digest`], [`pem`], [`time`]; `go_json` and `der_limits` are plumbing.
 #![forbid(unsafe_code)]
 
 pub mod bundle;
-pub mod bundle_verification;
-pub mod certificate;
 pub mod der_limits;
 pub mod digest;
-pub mod dsse;
 pub mod go_json;
-pub mod in_toto;
-pub mod keyless;
+pub mod image;
 pub mod keys;
-pub mod legacy_blob_bundle;
-pub mod legacy_signature;
-pub mod manifest;
 pub mod pem;
-pub mod reference;
-pub mod referrer;
-pub mod simple_signing;
 pub mod time;
-pub mod timestamp;
-pub mod transparency_log;
-pub mod trusted_root;
+pub mod trust;
 pub mod verify;
+
+pub use digest::Digest;
+pub use image::manifest::{Descriptor, ImageIndex, ImageManifest};
+pub use image::reference::ImageReference;
+pub use keys::{PrivateKey, PublicKey};
+pub use time::UnixTime;
+pub use trust::trusted_root::TrustedRoot;
+pub use verify::{verify_image, ImagePolicy, ImageVerification};
 
 #[cfg(test)]
 mod fuzz_properties;

@@ -17,6 +17,6 @@ impl UnixTime {
 
 impl std::fmt::Display for UnixTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::trusted_root::format_rfc3339(self.0))
+        f.write_str(&crate::trust::trusted_root::format_rfc3339(self.0))
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, Descriptor, ImageManifest};
+use cosign_core::image::manifest::{media_types, Descriptor, ImageManifest};
 use cosign_oci::client::Manifest;
 use cosign_oci::layout::{kinds, LayoutWriter, KIND_ANNOTATION};
 

@@ -4,9 +4,9 @@
 
 use cosign_core::bundle::BUNDLE_SIZE_LIMIT;
 use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, ImageManifest};
-use cosign_core::reference::Repository;
-use cosign_core::referrer::{self, BUNDLE_MEDIA_TYPE_PREFIX, PREDICATE_TYPE_ANNOTATION};
+use cosign_core::image::manifest::{media_types, ImageManifest};
+use cosign_core::image::reference::Repository;
+use cosign_core::image::referrer::{self, BUNDLE_MEDIA_TYPE_PREFIX, PREDICATE_TYPE_ANNOTATION};
 
 use crate::client::{Access, RegistryClient};
 use crate::error::RegistryError;

@@ -7,9 +7,9 @@
 
 use cosign_core::bundle::BUNDLE_SIZE_LIMIT;
 use cosign_core::digest::Digest;
-use cosign_core::manifest::ImageManifest;
-use cosign_core::reference::Repository;
-use cosign_core::referrer;
+use cosign_core::image::manifest::ImageManifest;
+use cosign_core::image::reference::Repository;
+use cosign_core::image::referrer;
 use cosign_core::verify::{Candidate, Unreadable};
 
 use crate::client::{Access, RegistryClient};

@@ -664,7 +664,7 @@ impl RegistryClient {
         reference: &str,
         access: Access,
     ) -> Result<Option<Manifest>, RegistryError> {
-        let accept = cosign_core::manifest::media_types::ACCEPT_MANIFESTS.join(",");
+        let accept = cosign_core::image::manifest::media_types::ACCEPT_MANIFESTS.join(",");
         let path = format!("/v2/{repository}/manifests/{reference}");
         let fetched = match self
             .send(
@@ -675,7 +675,7 @@ impl RegistryClient {
                 &path,
                 &[(ACCEPT.as_str(), accept.as_str())],
                 None,
-                cosign_core::manifest::MANIFEST_SIZE_LIMIT,
+                cosign_core::image::manifest::MANIFEST_SIZE_LIMIT,
             )
             .await
         {
@@ -699,8 +699,8 @@ impl RegistryClient {
             .filter(|value| {
                 !value.is_empty() && value != "application/json" && value != "text/plain"
             })
-            .or_else(|| cosign_core::manifest::sniff_media_type(&fetched.body))
-            .unwrap_or_else(|| cosign_core::manifest::media_types::OCI_MANIFEST.to_owned());
+            .or_else(|| cosign_core::image::manifest::sniff_media_type(&fetched.body))
+            .unwrap_or_else(|| cosign_core::image::manifest::media_types::OCI_MANIFEST.to_owned());
         Ok(Some(Manifest {
             digest,
             media_type,
@@ -718,7 +718,7 @@ impl RegistryClient {
         reference: &str,
         access: Access,
     ) -> Result<Option<ManifestHead>, RegistryError> {
-        let accept = cosign_core::manifest::media_types::ACCEPT_MANIFESTS.join(",");
+        let accept = cosign_core::image::manifest::media_types::ACCEPT_MANIFESTS.join(",");
         let path = format!("/v2/{repository}/manifests/{reference}");
         match self
             .send(

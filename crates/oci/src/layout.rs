@@ -12,7 +12,9 @@ use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest, ManifestError};
+use cosign_core::image::manifest::{
+    media_types, Descriptor, ImageIndex, ImageManifest, ManifestError,
+};
 
 use crate::client::Manifest;
 
@@ -78,7 +80,10 @@ impl Layout {
     /// Opens `dir`, reading its `index.json` (capped like any index).
     pub fn open(dir: &Path) -> Result<Self, LayoutError> {
         let path = dir.join(INDEX_FILE);
-        let bytes = read_capped(&path, cosign_core::manifest::MANIFEST_SIZE_LIMIT as u64)?;
+        let bytes = read_capped(
+            &path,
+            cosign_core::image::manifest::MANIFEST_SIZE_LIMIT as u64,
+        )?;
         let index = ImageIndex::parse(&bytes).map_err(|source| LayoutError::Manifest {
             path: path.clone(),
             source,
@@ -138,11 +143,11 @@ impl Layout {
     pub fn read_manifest(&self, descriptor: &Descriptor) -> Result<Manifest, LayoutError> {
         let bytes = self.read_blob(
             &descriptor.digest,
-            cosign_core::manifest::MANIFEST_SIZE_LIMIT as u64,
+            cosign_core::image::manifest::MANIFEST_SIZE_LIMIT as u64,
         )?;
         let media_type = Some(descriptor.media_type.clone())
             .filter(|media_type| !media_type.is_empty())
-            .or_else(|| cosign_core::manifest::sniff_media_type(&bytes))
+            .or_else(|| cosign_core::image::manifest::sniff_media_type(&bytes))
             .unwrap_or_else(|| media_types::OCI_MANIFEST.to_owned());
         Ok(Manifest {
             digest: descriptor.digest.clone(),
@@ -198,7 +203,7 @@ impl Layout {
                 continue;
             };
             if !metadata.is_file()
-                || metadata.len() > cosign_core::manifest::MANIFEST_SIZE_LIMIT as u64
+                || metadata.len() > cosign_core::image::manifest::MANIFEST_SIZE_LIMIT as u64
             {
                 continue;
             }

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
-use cosign_core::reference::Repository;
-use cosign_core::referrer::{self, REFERRER_LIMIT};
+use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
+use cosign_core::image::reference::Repository;
+use cosign_core::image::referrer::{self, REFERRER_LIMIT};
 use reqwest::Method;
 
 use crate::client::{Access, RegistryClient};
@@ -45,7 +45,7 @@ pub async fn list(
             &url,
             &accept,
             None,
-            cosign_core::manifest::MANIFEST_SIZE_LIMIT
+            cosign_core::image::manifest::MANIFEST_SIZE_LIMIT
         ),
         client.get_manifest(registry, path, &tag, access),
     );

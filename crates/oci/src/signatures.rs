@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use cosign_core::digest::Digest;
-use cosign_core::legacy_signature::{self, ManifestFlavor, SignatureImage};
-use cosign_core::manifest::{Descriptor, ImageManifest};
-use cosign_core::reference::{ImageReference, Repository, Target};
+use cosign_core::image::legacy_signature::{self, ManifestFlavor, SignatureImage};
+use cosign_core::image::manifest::{Descriptor, ImageManifest};
+use cosign_core::image::reference::{ImageReference, Repository, Target};
 
 use crate::client::{Access, Manifest, RegistryClient};
 use crate::error::RegistryError;
@@ -312,7 +312,7 @@ async fn push_signature_image(
         .manifest
         .media_type
         .clone()
-        .unwrap_or_else(|| cosign_core::manifest::media_types::OCI_MANIFEST.to_owned());
+        .unwrap_or_else(|| cosign_core::image::manifest::media_types::OCI_MANIFEST.to_owned());
     client
         .put_manifest(
             repository.registry(),

@@ -5,9 +5,9 @@
 //! references (ours, distribution) accepts them and a reader never sees a dangling one.
 
 use cosign_core::digest::{Digest, DigestCheck};
-use cosign_core::legacy_signature::Attachment;
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
-use cosign_core::reference::Repository;
+use cosign_core::image::legacy_signature::Attachment;
+use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
+use cosign_core::image::reference::Repository;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::client::{Access, BlobReader, Manifest, RegistryClient};

@@ -3,7 +3,9 @@
 //! lists for it.
 
 use cosign_core::digest::Digest;
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex, ImageManifest, ManifestError};
+use cosign_core::image::manifest::{
+    media_types, Descriptor, ImageIndex, ImageManifest, ManifestError,
+};
 
 use crate::storage::ManifestRecord;
 
@@ -24,7 +26,7 @@ pub(crate) struct ParsedManifest {
 
 /// Parses a manifest or index (size- and count-capped by the core's parsers).
 pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedManifest, ManifestError> {
-    let media_type = cosign_core::manifest::sniff_media_type(bytes).unwrap_or_default();
+    let media_type = cosign_core::image::manifest::sniff_media_type(bytes).unwrap_or_default();
     let size = bytes.len() as u64;
     if media_types::is_index(&media_type) {
         let index = ImageIndex::parse(bytes)?;

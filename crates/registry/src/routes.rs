@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use cosign_core::digest::{Digest, DigestAlgorithm, DigestCheck};
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex};
+use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::AsyncWriteExt as _;
@@ -19,7 +19,7 @@ use crate::uploads::Session;
 use crate::Registry;
 
 /// The largest manifest accepted (distribution's limit).
-const MANIFEST_LIMIT: u64 = cosign_core::manifest::MANIFEST_SIZE_LIMIT as u64;
+const MANIFEST_LIMIT: u64 = cosign_core::image::manifest::MANIFEST_SIZE_LIMIT as u64;
 /// The largest referrers list answered in one page (the rest through `Link`).
 const REFERRERS_PAGE_LIMIT: usize = 4 * 1024 * 1024;
 

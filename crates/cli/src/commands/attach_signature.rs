@@ -4,9 +4,9 @@
 use std::io::Read as _;
 
 use base64::Engine as _;
-use cosign_core::legacy_signature::{self, ManifestFlavor};
-use cosign_core::manifest::Descriptor;
-use cosign_core::simple_signing;
+use cosign_core::image::legacy_signature::{self, ManifestFlavor};
+use cosign_core::image::manifest::Descriptor;
+use cosign_core::image::simple_signing;
 use cosign_oci::signatures;
 use cosign_oci::Access;
 

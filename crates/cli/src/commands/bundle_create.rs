@@ -45,10 +45,11 @@ pub fn run(args: &BundleCreateArgs, console: &mut Console) -> Result<(), CliErro
     };
     let mut signature: Option<Vec<u8>> = None;
     let mut envelope: Option<Envelope> = None;
-    let mut certificate: Option<cosign_core::certificate::Certificate> = None;
+    let mut certificate: Option<cosign_core::trust::certificate::Certificate> = None;
     if let Some(path) = &args.bundle {
-        let legacy = cosign_core::legacy_blob_bundle::parse(&read_limited_to(path, INPUT_LIMIT)?)
-            .map_err(|error| CliError::new(error.to_string()))?;
+        let legacy =
+            cosign_core::bundle::legacy_blob_bundle::parse(&read_limited_to(path, INPUT_LIMIT)?)
+                .map_err(|error| CliError::new(error.to_string()))?;
         if !legacy.verification_material.tlog_entries.is_empty() {
             return Err(CliError::new(
                 "the bundle's Rekor entry carries a promise but no inclusion proof, and fetching the proof needs the network, which cosign-rs does not use",
@@ -57,7 +58,7 @@ pub fn run(args: &BundleCreateArgs, console: &mut Console) -> Result<(), CliErro
         if let Some(chain) = &legacy.verification_material.x509_certificate_chain {
             if let Some(first) = chain.certificates.first() {
                 certificate = Some(
-                    cosign_core::certificate::Certificate::from_der(&first.raw_bytes)
+                    cosign_core::trust::certificate::Certificate::from_der(&first.raw_bytes)
                         .map_err(|error| CliError::new(error.to_string()))?,
                 );
             }
@@ -89,7 +90,7 @@ pub fn run(args: &BundleCreateArgs, console: &mut Console) -> Result<(), CliErro
     if let Some(path) = &args.certificate {
         let pem = decode("--certificate", &read_limited_to(path, INPUT_LIMIT)?)?;
         certificate = Some(
-            cosign_core::certificate::Certificate::from_pem(&pem)
+            cosign_core::trust::certificate::Certificate::from_pem(&pem)
                 .map_err(|_| CliError::new("unable to decode provided certificate"))?,
         );
     }
@@ -150,7 +151,7 @@ pub fn run(args: &BundleCreateArgs, console: &mut Console) -> Result<(), CliErro
             for signature in &mut envelope.signatures {
                 signature.keyid = None;
             }
-            cosign_core::dsse::verify(&envelope, &verifier).map_err(|error| {
+            cosign_core::bundle::dsse::verify(&envelope, &verifier).map_err(|error| {
                 CliError::new(format!("the attestation does not verify: {error}"))
             })?;
             created.dsse_envelope = Some(envelope);

@@ -59,7 +59,8 @@ fn upgrade(bytes: &[u8]) -> Result<Vec<u8>, CliError> {
         if let Some(leaf) = chain.certificates.first().cloned() {
             console::info("Truncating certificate chain to only the leaf certificate...");
             for (index, certificate) in chain.certificates.iter().enumerate() {
-                match cosign_core::certificate::Certificate::from_der(&certificate.raw_bytes) {
+                match cosign_core::trust::certificate::Certificate::from_der(&certificate.raw_bytes)
+                {
                     Ok(parsed) => {
                         let identity = parsed
                             .subject_alternative_names()

@@ -58,7 +58,7 @@ pub async fn run(args: &CleanArgs, settings: &GlobalSettings) -> Result<(), CliE
 /// does, so nothing lists a deleted manifest for long), then the manifests themselves.
 async fn clean_bundles(
     client: &RegistryClient,
-    repository: &cosign_core::reference::Repository,
+    repository: &cosign_core::image::reference::Repository,
     digest: &cosign_core::digest::Digest,
     args: &CleanArgs,
 ) -> Result<(), CliError> {
@@ -108,7 +108,7 @@ async fn clean_bundles(
 /// 400 or 405), by its digest. `false` if there was nothing to delete.
 async fn delete(
     client: &RegistryClient,
-    repository: &cosign_core::reference::Repository,
+    repository: &cosign_core::image::reference::Repository,
     tag: &str,
 ) -> Result<bool, RegistryError> {
     let (registry, path) = (repository.registry(), repository.path());

@@ -4,12 +4,12 @@
 //! destination. The image goes first by digest, then what is attached to it, then the
 //! destination tag: whoever reads the tag finds the signatures already there.
 
+use cosign_core::bundle::in_toto::COSIGN_SIGN_PREDICATE;
 use cosign_core::digest::Digest;
-use cosign_core::in_toto::COSIGN_SIGN_PREDICATE;
-use cosign_core::legacy_signature::Attachment;
-use cosign_core::manifest::{media_types, ImageIndex, ImageManifest, Platform};
-use cosign_core::reference::{ImageReference, Repository};
-use cosign_core::referrer::PREDICATE_TYPE_ANNOTATION;
+use cosign_core::image::legacy_signature::Attachment;
+use cosign_core::image::manifest::{media_types, ImageIndex, ImageManifest, Platform};
+use cosign_core::image::reference::{ImageReference, Repository};
+use cosign_core::image::referrer::PREDICATE_TYPE_ANNOTATION;
 use cosign_oci::client::Manifest;
 use cosign_oci::referrers::ReferrersMode;
 use cosign_oci::signatures::{self, ResolveError};

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::legacy_signature::{
+use cosign_core::image::legacy_signature::{
     BUNDLE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
 };
 use cosign_oci::signatures;

@@ -1,7 +1,7 @@
 //! `cosign generate` (deprecated in cosign 3.1): the simple-signing payload `sign` would sign
 //! for an image, unsigned, on standard output without a trailing newline.
 
-use cosign_core::simple_signing;
+use cosign_core::image::simple_signing;
 use cosign_oci::Access;
 
 use crate::args::GenerateArgs;

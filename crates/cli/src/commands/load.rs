@@ -4,8 +4,8 @@
 //! references refuse), and referrers are recorded in the fallback index where the registry
 //! has no referrers API.
 
-use cosign_core::legacy_signature::Attachment;
-use cosign_core::reference::Target;
+use cosign_core::image::legacy_signature::Attachment;
+use cosign_core::image::reference::Target;
 use cosign_oci::layout::{kinds, Layout};
 use cosign_oci::referrers::ReferrersMode;
 use cosign_oci::transfer::{self, Sink, Source};

@@ -3,8 +3,8 @@
 //! layout with cosign's `kind` annotations. Unlike cosign, referrers are listed in the
 //! layout's index too, so they are not garbage to tools that clean unreferenced blobs.
 
-use cosign_core::legacy_signature::Attachment;
-use cosign_core::manifest::media_types;
+use cosign_core::image::legacy_signature::Attachment;
+use cosign_core::image::manifest::media_types;
 use cosign_oci::layout::{kinds, LayoutWriter};
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::transfer::{self, Sink, Source};

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use cosign_core::bundle::Bundle;
+use cosign_core::bundle::{dsse, in_toto};
+use cosign_core::image::legacy_signature::{self, ManifestFlavor};
+use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex};
+use cosign_core::image::reference::{ImageReference, Repository, Target};
+use cosign_core::image::referrer;
+use cosign_core::image::simple_signing;
 use cosign_core::keys::{decrypt_private_key, PrivateKey};
-use cosign_core::legacy_signature::{self, ManifestFlavor};
-use cosign_core::manifest::{media_types, Descriptor, ImageIndex};
-use cosign_core::reference::{ImageReference, Repository, Target};
-use cosign_core::simple_signing;
-use cosign_core::{dsse, in_toto, referrer};
 use cosign_oci::referrers;
 use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
 use cosign_oci::{Access, RegistryClient};
@@ -276,7 +277,7 @@ async fn sign_one(
     } else {
         ManifestFlavor::Oci
     };
-    let is_duplicate = |candidate: &cosign_core::manifest::Descriptor| {
+    let is_duplicate = |candidate: &cosign_core::image::manifest::Descriptor| {
         legacy_signature::is_same_signature(candidate, &layer, &payload, &public_key)
     };
     let outcome = signatures::append_legacy_signature(

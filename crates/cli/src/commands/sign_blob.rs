@@ -82,8 +82,10 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     } else if let Some(path) = &args.bundle {
         // As cosign: the signature, and the public key's PEM where a certificate would go.
         let public_key = key.public_key().to_pem()?;
-        let legacy =
-            cosign_core::legacy_blob_bundle::write_for_key(&signature, public_key.as_bytes());
+        let legacy = cosign_core::bundle::legacy_blob_bundle::write_for_key(
+            &signature,
+            public_key.as_bytes(),
+        );
         write_file(path, &legacy, 0o644)?;
         console::info(format_args!("Wrote bundle to file {}", path.display()));
     }

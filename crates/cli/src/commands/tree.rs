@@ -2,7 +2,7 @@
 //! referrers (unless `--experimental-oci11=false` without `--registry-referrers-mode=oci-1-1`,
 //! as in cosign).
 
-use cosign_core::referrer;
+use cosign_core::image::referrer;
 use cosign_oci::referrers;
 use cosign_oci::signatures::{self, ResolveError};
 use cosign_oci::Access;
@@ -61,7 +61,7 @@ pub async fn run(
     if let Some((_, manifest)) = signatures.filter(|(_, manifest)| !manifest.layers.is_empty()) {
         text.push_str(&format!(
             "└── 🔐 Signatures for an image tag: {repository}:{}\n",
-            cosign_core::legacy_signature::signature_tag(&digest)
+            cosign_core::image::legacy_signature::signature_tag(&digest)
         ));
         push_layers(&mut text, &manifest.layers);
     }
@@ -89,7 +89,7 @@ pub async fn run(
     console.out(text.as_bytes())
 }
 
-fn push_layers(text: &mut String, layers: &[cosign_core::manifest::Descriptor]) {
+fn push_layers(text: &mut String, layers: &[cosign_core::image::manifest::Descriptor]) {
     let count = layers.len();
     for (index, layer) in layers.iter().enumerate() {
         let branch = if index + 1 == count {

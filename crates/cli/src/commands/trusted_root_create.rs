@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cosign_core::certificate::Certificate;
 use cosign_core::keys::PublicKey;
-use cosign_core::trusted_root::{
+use cosign_core::trust::certificate::Certificate;
+use cosign_core::trust::trusted_root::{
     parse_rfc3339, CertificateAuthority, TransparencyLogInstance, TrustedRoot, PUBLIC_GOOD,
 };
 

@@ -10,15 +10,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cosign_core::certificate::GithubClaim;
 use cosign_core::digest::Digest;
+use cosign_core::image::reference::ImageReference;
 use cosign_core::keys::PublicKey;
-use cosign_core::reference::ImageReference;
 use cosign_core::time::UnixTime;
+use cosign_core::trust::certificate::GithubClaim;
 use cosign_core::verify::{
     verify_image, Authority, Candidate, CertificateSummary, ImagePolicy, ImageVerification,
-    KeyAuthority, KeyTransparencyLog, Origin, SignedContent, Signer, Verdict,
-    VerifiedSignature, Wanted,
+    KeyAuthority, KeyTransparencyLog, Origin, SignedContent, Signer, Verdict, VerifiedSignature,
+    Wanted,
 };
 use cosign_oci::candidates::{self, Formats, Gathered};
 use cosign_oci::layout::{kinds, Layout, LayoutError};
@@ -276,14 +276,14 @@ struct Detached {
 impl Detached {
     fn candidate(&self, reference: &ImageReference, digest: &Digest) -> Candidate {
         let payload = self.payload.clone().unwrap_or_else(|| {
-            cosign_core::simple_signing::payload(
+            cosign_core::image::simple_signing::payload(
                 &reference.repository().to_string(),
                 digest,
                 &BTreeMap::new(),
             )
         });
         Candidate::Legacy {
-            layer: Box::new(cosign_core::legacy_signature::signature_layer(
+            layer: Box::new(cosign_core::image::legacy_signature::signature_layer(
                 &payload,
                 &self.signature,
             )),
@@ -484,7 +484,9 @@ fn payload_json(signature: &VerifiedSignature) -> Option<String> {
         let rekor_bundle = signature
             .origin
             .legacy_layer()
-            .and_then(|layer| layer.annotation(cosign_core::legacy_signature::BUNDLE_ANNOTATION))
+            .and_then(|layer| {
+                layer.annotation(cosign_core::image::legacy_signature::BUNDLE_ANNOTATION)
+            })
             .and_then(rekor_bundle_json);
         if let Some(bundle) = rekor_bundle {
             entries.insert("Bundle".to_owned(), bundle);

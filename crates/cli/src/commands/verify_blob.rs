@@ -4,10 +4,10 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::bundle_verification::{leaf_certificate, verify_with_key, Artifact};
-use cosign_core::keyless;
 use cosign_core::keys::{HashAlgorithm, PublicKey};
-use cosign_core::transparency_log;
+use cosign_core::trust::transparency_log;
+use cosign_core::verify::bundle::{leaf_certificate, verify_with_key, Artifact};
+use cosign_core::verify::keyless;
 
 use crate::args::VerifyBlobArgs;
 use crate::blob;
@@ -99,14 +99,14 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
 /// against the trusted root's timestamp authorities.
 fn check_signed_timestamps(
     bundle: Option<&Bundle>,
-    root: &cosign_core::trusted_root::TrustedRoot,
+    root: &cosign_core::trust::trusted_root::TrustedRoot,
 ) -> Result<(), CliError> {
     let Some(bundle) = bundle else {
         return Err(CliError::new(
             "--use-signed-timestamps needs a --bundle that carries RFC 3161 timestamps",
         ));
     };
-    let verified = cosign_core::timestamp::verify_all(bundle, root)
+    let verified = cosign_core::trust::timestamp::verify_all(bundle, root)
         .map_err(|error| CliError::new(format!("unable to verify signed timestamps: {error}")))?
         .len();
     if verified == 0 {
@@ -119,8 +119,8 @@ fn check_signed_timestamps(
 
 /// A `--bundle` file: a Sigstore bundle, or cosign's legacy blob bundle.
 fn load_bundle(bytes: &[u8]) -> Result<Bundle, CliError> {
-    if cosign_core::legacy_blob_bundle::is_legacy_bundle(bytes) {
-        return cosign_core::legacy_blob_bundle::parse(bytes)
+    if cosign_core::bundle::legacy_blob_bundle::is_legacy_bundle(bytes) {
+        return cosign_core::bundle::legacy_blob_bundle::parse(bytes)
             .map_err(|error| CliError::new(format!("loading bundle: {error}")));
     }
     Bundle::parse(bytes).map_err(|error| CliError::new(format!("loading bundle: {error}")))

@@ -174,7 +174,7 @@ impl Sigstore {
     fn leaf(&self, now: u64) -> Vec<u8> {
         let scratch = &self.scratch;
         let utc_time = |seconds: u64| {
-            let text = cosign_core::trusted_root::format_rfc3339(seconds as i64);
+            let text = cosign_core::trust::trusted_root::format_rfc3339(seconds as i64);
             // 2026-11-25T19:20:00Z -> 261125192000Z
             text.chars()
                 .skip(2)
@@ -286,7 +286,7 @@ impl Sigstore {
             .as_secs();
         let leaf = self.leaf(now);
         let payload_type = "application/vnd.in-toto+json";
-        let pae = cosign_core::dsse::pae(payload_type, statement);
+        let pae = cosign_core::bundle::dsse::pae(payload_type, statement);
         let signature = sign(scratch, "leaf.key", &pae);
         let envelope = format!(
             r#"{{"payload":"{}","payloadType":"{payload_type}","signatures":[{{"sig":"{}"}}]}}"#,
@@ -342,7 +342,7 @@ impl Sigstore {
     /// A legacy signature layer as cosign 2 writes it for a keyless signature: the payload
     /// signed by the leaf, with the certificate, its chain, and the Rekor `hashedrekord` entry
     /// with its signed entry timestamp in annotations.
-    fn legacy_layer(&self, payload: &[u8]) -> cosign_core::manifest::Descriptor {
+    fn legacy_layer(&self, payload: &[u8]) -> cosign_core::image::manifest::Descriptor {
         let scratch = &self.scratch;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -376,18 +376,18 @@ impl Sigstore {
             b64(body.as_bytes()),
             hex(&log_id)
         );
-        let mut layer = cosign_core::legacy_signature::signature_layer(payload, &signature);
+        let mut layer = cosign_core::image::legacy_signature::signature_layer(payload, &signature);
         let annotations = layer.annotations.get_or_insert_with(Default::default);
         annotations.insert(
-            cosign_core::legacy_signature::CERTIFICATE_ANNOTATION.to_owned(),
+            cosign_core::image::legacy_signature::CERTIFICATE_ANNOTATION.to_owned(),
             leaf_pem,
         );
         annotations.insert(
-            cosign_core::legacy_signature::CHAIN_ANNOTATION.to_owned(),
+            cosign_core::image::legacy_signature::CHAIN_ANNOTATION.to_owned(),
             pem(&certificate_der(scratch, "ca.pem")),
         );
         annotations.insert(
-            cosign_core::legacy_signature::BUNDLE_ANNOTATION.to_owned(),
+            cosign_core::image::legacy_signature::BUNDLE_ANNOTATION.to_owned(),
             rekor_bundle,
         );
         layer
@@ -396,8 +396,8 @@ impl Sigstore {
 
 /// Pushes `bundle` as a referrer of the image `digest` in `repository`, as cosign 3 does.
 fn attach(repository: &str, digest: &Digest, size: u64, bundle: &[u8]) {
-    use cosign_core::manifest::{media_types, Descriptor};
-    let repository = cosign_core::reference::Repository::parse(repository).unwrap();
+    use cosign_core::image::manifest::{media_types, Descriptor};
+    let repository = cosign_core::image::reference::Repository::parse(repository).unwrap();
     let client = cosign_oci::RegistryClient::new(
         cosign_oci::ClientOptions::default(),
         Box::new(cosign_oci::auth::Anonymous),
@@ -412,9 +412,9 @@ fn attach(repository: &str, digest: &Digest, size: u64, bundle: &[u8]) {
         platform: None,
         artifact_type: None,
     };
-    let manifest = cosign_core::referrer::bundle_referrer(
+    let manifest = cosign_core::image::referrer::bundle_referrer(
         bundle,
-        cosign_core::in_toto::COSIGN_SIGN_PREDICATE,
+        cosign_core::bundle::in_toto::COSIGN_SIGN_PREDICATE,
         subject,
         "2026-01-01T00:00:00Z",
     );
@@ -426,7 +426,7 @@ fn attach(repository: &str, digest: &Digest, size: u64, bundle: &[u8]) {
             &client,
             &repository,
             digest,
-            &[cosign_core::referrer::EMPTY_CONFIG, bundle],
+            &[cosign_core::image::referrer::EMPTY_CONFIG, bundle],
             &manifest,
             cosign_oci::referrers::ReferrersMode::Auto,
         ))
@@ -445,7 +445,7 @@ fn keyless_image_signatures_verify_like_cosign_3() {
         .args(["manifest", &image, "--insecure"])
         .run()
         .success();
-    let statement = cosign_core::in_toto::image_signature_statement(
+    let statement = cosign_core::bundle::in_toto::image_signature_statement(
         &digest,
         &std::collections::BTreeMap::new(),
     );
@@ -511,7 +511,7 @@ fn keyless_legacy_signatures_verify_like_cosign_3() {
     let (image, digest) = registry.push_random_image(scratch, "lab/legacy-keyless:1");
     let digest: Digest = digest.parse().unwrap();
     let repository = format!("{}/lab/legacy-keyless", registry.address());
-    let payload = cosign_core::simple_signing::payload(
+    let payload = cosign_core::image::simple_signing::payload(
         &repository,
         &digest,
         &std::collections::BTreeMap::new(),
@@ -528,11 +528,11 @@ fn keyless_legacy_signatures_verify_like_cosign_3() {
         .unwrap()
         .block_on(cosign_oci::signatures::append_legacy_signature(
             &client,
-            &cosign_core::reference::Repository::parse(&repository).unwrap(),
+            &cosign_core::image::reference::Repository::parse(&repository).unwrap(),
             &digest,
             &payload,
             &layer,
-            cosign_core::legacy_signature::ManifestFlavor::Oci,
+            cosign_core::image::legacy_signature::ManifestFlavor::Oci,
             &|_| false,
         ))
         .unwrap();

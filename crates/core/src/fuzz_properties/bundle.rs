@@ -11,16 +11,16 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::mutate::{bounded, config, fixtures, json_ish_bytes, mutated_json};
+use crate::bundle::dsse::{self, IN_TOTO_PAYLOAD_TYPE};
+use crate::bundle::in_toto::{image_signature_statement, Statement, SUBJECT_LIMIT};
+use crate::bundle::legacy_blob_bundle::{self, LegacyBundleError, LEGACY_BUNDLE_SIZE_LIMIT};
 use crate::bundle::{
     Bundle, BundleError, Envelope, EnvelopeSignature, BUNDLE_SIZE_LIMIT, CERTIFICATE_CHAIN_LIMIT,
     DSSE_SIGNATURE_LIMIT, TIMESTAMP_LIMIT, TLOG_ENTRY_LIMIT,
 };
-use crate::bundle_verification::{verify_envelope, verify_with_key, Artifact};
 use crate::digest::Digest;
-use crate::dsse::{self, IN_TOTO_PAYLOAD_TYPE};
-use crate::in_toto::{image_signature_statement, Statement, SUBJECT_LIMIT};
 use crate::keys::{PrivateKey, PublicKey};
-use crate::legacy_blob_bundle::{self, LegacyBundleError, LEGACY_BUNDLE_SIZE_LIMIT};
+use crate::verify::bundle::{verify_envelope, verify_with_key, Artifact};
 
 /// An in-toto statement as cosign 3 signs it for an image, and the SLSA provenance statement of
 /// the DSSE fixture.
@@ -361,10 +361,10 @@ fn nested(depth: usize, inner: &str) -> String {
 
 #[test]
 fn every_json_parser_survives_deep_nesting() {
-    use crate::legacy_signature::RekorBundle;
-    use crate::manifest::{sniff_media_type, ImageIndex, ImageManifest};
-    use crate::simple_signing::SimpleSigningPayload;
-    use crate::trusted_root::TrustedRoot;
+    use crate::image::legacy_signature::RekorBundle;
+    use crate::image::manifest::{sniff_media_type, ImageIndex, ImageManifest};
+    use crate::image::simple_signing::SimpleSigningPayload;
+    use crate::trust::trusted_root::TrustedRoot;
     // Past serde_json's recursion limit (128), at the top and inside free-form fields
     // (`serde_json::Value`s: simple-signing `optional`, in-toto subject annotations).
     for depth in [127, 129, 100_000] {

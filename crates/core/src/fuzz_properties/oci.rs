@@ -12,18 +12,18 @@ use serde_json::{json, Value};
 
 use super::mutate::{bounded, config, fixtures, json_ish_bytes, mutated_bytes, mutated_json};
 use crate::digest::{hex_encode, Digest};
-use crate::keys::PrivateKey;
-use crate::legacy_signature::{
+use crate::image::legacy_signature::{
     check_payload_claims, keyless_bundle, verify_layer, LayerCheck, RekorBundle, BUNDLE_ANNOTATION,
     CERTIFICATE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
 };
-use crate::manifest::{
+use crate::image::manifest::{
     media_types, sniff_media_type, Descriptor, ImageIndex, ImageManifest, ManifestError, Platform,
     INDEX_ENTRY_LIMIT, LAYER_COUNT_LIMIT, MANIFEST_SIZE_LIMIT,
 };
-use crate::reference::{ImageReference, Repository};
-use crate::referrer::{bundle_layer, referrer_kind};
-use crate::simple_signing::{payload, SimpleSigningPayload};
+use crate::image::reference::{ImageReference, Repository};
+use crate::image::referrer::{bundle_layer, referrer_kind};
+use crate::image::simple_signing::{payload, SimpleSigningPayload};
+use crate::keys::PrivateKey;
 
 const DIGEST: &str = "sha256:51b341f6f4803cc5bc7f0c2c5f4cd8846055607ef02cbfb2591d5fa34e4d4345";
 

@@ -10,14 +10,14 @@ use proptest::sample::Index;
 
 use super::mutate::{apply_byte_ops, bounded, byte_ops, config, fixtures, mutated_json, ByteOp};
 use crate::bundle::Bundle;
-use crate::bundle_verification::leaf_certificate;
-use crate::certificate::Certificate;
 use crate::digest::Digest;
 use crate::keys::PublicKey;
-use crate::transparency_log::{
+use crate::trust::certificate::Certificate;
+use crate::trust::transparency_log::{
     verify_entries, verify_entries_observed, Signer, TlogError, PROOF_HASH_LIMIT,
 };
-use crate::trusted_root::{TrustedRoot, PUBLIC_GOOD};
+use crate::trust::trusted_root::{TrustedRoot, PUBLIC_GOOD};
+use crate::verify::bundle::leaf_certificate;
 
 /// After every fixture's integrated time.
 const NOW: i64 = 1_795_000_000;
@@ -49,7 +49,8 @@ static SAMPLES: LazyLock<Samples> = LazyLock::new(|| {
         .as_ref()
         .expect("message")
         .signature;
-    let rekor2_time = crate::timestamp::verify(stamp, signature, &rekor2_root).expect("stamp");
+    let rekor2_time =
+        crate::trust::timestamp::verify(stamp, signature, &rekor2_root).expect("stamp");
     Samples {
         public_good: TrustedRoot::parse(PUBLIC_GOOD).expect("root"),
         managed: Bundle::parse(fixtures::MANAGED_KEY_BUNDLE).expect("bundle"),

@@ -14,17 +14,17 @@ use super::mutate::{
     bounded, config, der_parses, fixtures, json_ish_bytes, mutated_bytes, mutated_der, mutated_json,
 };
 use crate::bundle::Bundle;
-use crate::bundle_verification::{leaf_certificate, Artifact};
-use crate::certificate::{
-    verify_leaf, Certificate, CertificateError, GithubClaim, IdentityPolicy, CERTIFICATE_SIZE_LIMIT,
-};
 use crate::digest::Digest;
 use crate::keys::PrivateKey;
-use crate::timestamp::{self, TimestampError, TIMESTAMP_SIZE_LIMIT};
-use crate::trusted_root::{
+use crate::trust::certificate::{
+    verify_leaf, Certificate, CertificateError, GithubClaim, IdentityPolicy, CERTIFICATE_SIZE_LIMIT,
+};
+use crate::trust::timestamp::{self, TimestampError, TIMESTAMP_SIZE_LIMIT};
+use crate::trust::trusted_root::{
     format_rfc3339, parse_rfc3339, CertificateAuthority, TrustedRoot, TrustedRootError,
     PUBLIC_GOOD, TRUSTED_ROOT_SIZE_LIMIT,
 };
+use crate::verify::bundle::{leaf_certificate, Artifact};
 
 const NOW: i64 = 1_795_000_000;
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
@@ -407,7 +407,7 @@ const KEYLESS: [(&[u8], bool); 4] = [
 fn verify_keyless(
     bundle: &Bundle,
     rekor2: bool,
-) -> Result<crate::keyless::VerifiedKeyless, crate::keyless::KeylessError> {
+) -> Result<crate::verify::keyless::VerifiedKeyless, crate::verify::keyless::KeylessError> {
     let samples = &*SAMPLES;
     let root = if rekor2 {
         &samples.rekor2_root
@@ -420,7 +420,7 @@ fn verify_keyless(
         bytes: Some(fixtures::ARTIFACT),
     };
     let policy = IdentityPolicy::new(None, Some(".*"), None, Some(".*")).expect("policy");
-    crate::keyless::verify(bundle, artifact, root, &policy, NOW)
+    crate::verify::keyless::verify(bundle, artifact, root, &policy, NOW)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! either may be "could not be read", with why.
 
 use crate::digest::Digest;
-use crate::manifest::Descriptor;
+use crate::image::manifest::Descriptor;
 
 /// One signature offered for an image.
 #[derive(Debug, Clone)]

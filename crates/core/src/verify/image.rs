@@ -13,14 +13,14 @@
 //!    one wanted is not counted (an attestation of another type never counts).
 //! 5. With claims checked, the annotations asked for must be there.
 
+use crate::bundle::in_toto::{self, Statement, StatementError};
 use crate::bundle::Bundle;
-use crate::bundle_verification::{verify_envelope, Artifact, VerifiedContent};
 use crate::digest::Digest;
-use crate::in_toto::{self, Statement, StatementError};
-use crate::keyless;
-use crate::legacy_signature::{self, check_payload_claims, verify_layer, LayerCheck};
-use crate::manifest::Descriptor;
+use crate::image::legacy_signature::{self, check_payload_claims, verify_layer, LayerCheck};
+use crate::image::manifest::Descriptor;
 use crate::time::UnixTime;
+use crate::verify::bundle::{verify_envelope, Artifact, VerifiedContent};
+use crate::verify::keyless;
 
 use super::candidate::{Candidate, Origin};
 use super::outcome::{

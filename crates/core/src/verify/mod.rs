@@ -5,8 +5,10 @@
 //! ([`ImageVerification`]: each verified signature with its origin, content, signer and times;
 //! each failure typed; the [`Verdict`]). [`verify_image`] documents the steps.
 
+pub mod bundle;
 mod candidate;
 mod image;
+pub mod keyless;
 mod outcome;
 mod policy;
 

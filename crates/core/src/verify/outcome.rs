@@ -1,14 +1,14 @@
 //! What verifying an image gave: each signature that verified (where it came from, what it
 //! says, who signed it, when), each candidate that did not and why (typed), and the verdict.
 
+use crate::bundle::in_toto::{Statement, StatementError};
 use crate::bundle::BundleError;
-use crate::bundle_verification::BundleVerificationError;
-use crate::certificate::{Certificate, GithubClaim};
-use crate::in_toto::{Statement, StatementError};
-use crate::keyless::KeylessError;
-use crate::legacy_signature::LayerVerificationError;
-use crate::simple_signing::SimpleSigningPayload;
+use crate::image::legacy_signature::LayerVerificationError;
+use crate::image::simple_signing::SimpleSigningPayload;
 use crate::time::UnixTime;
+use crate::trust::certificate::{Certificate, GithubClaim};
+use crate::verify::bundle::BundleVerificationError;
+use crate::verify::keyless::KeylessError;
 
 use super::candidate::{Origin, Unreadable};
 

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::certificate::IdentityPolicy;
-use crate::keyless::Requirements;
 use crate::keys::PublicKey;
-use crate::trusted_root::TrustedRoot;
+use crate::trust::certificate::IdentityPolicy;
+use crate::trust::trusted_root::TrustedRoot;
+use crate::verify::keyless::Requirements;
 
 /// The policy one image is verified against.
 #[derive(Debug, Clone)]

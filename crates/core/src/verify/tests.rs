@@ -13,10 +13,11 @@ use base64::Engine as _;
 
 use super::*;
 use crate::bundle::Bundle;
+use crate::bundle::{dsse, in_toto};
 use crate::digest::Digest;
+use crate::image::{legacy_signature, simple_signing};
 use crate::keys::PrivateKey;
 use crate::time::UnixTime;
-use crate::{dsse, in_toto, legacy_signature, simple_signing};
 
 const NOW: UnixTime = UnixTime::from_seconds(1_800_000_000);
 
@@ -334,11 +335,11 @@ fn only_what_is_wanted_counts() {
 }
 
 /// The Sigstore conformance suite's public-good root (beside this checkout).
-fn public_good_root() -> crate::trusted_root::TrustedRoot {
+fn public_good_root() -> crate::trust::trusted_root::TrustedRoot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/conformance/public-good-trusted_root.json");
     let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    crate::trusted_root::TrustedRoot::parse(&bytes).unwrap()
+    crate::trust::trusted_root::TrustedRoot::parse(&bytes).unwrap()
 }
 
 /// A legacy keyless layer made of a real Fulcio-signed conformance bundle (a message
@@ -394,18 +395,19 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
     let issuer = "https://token.actions.githubusercontent.com";
     let (candidate, integrated) = keyless_legacy_candidate();
     let now = UnixTime::from_seconds(integrated + 60);
-    let policy = |identities: Vec<crate::certificate::IdentityPolicy>| ImagePolicy {
+    let policy = |identities: Vec<crate::trust::certificate::IdentityPolicy>| ImagePolicy {
         authorities: vec![Authority::Keyless(KeylessAuthority {
             trusted_root: public_good_root(),
             identities,
-            requirements: crate::keyless::Requirements::default(),
+            requirements: crate::verify::keyless::Requirements::default(),
         })],
         wanted: Wanted::Signature,
         annotations: BTreeMap::new(),
         check_claims: false,
     };
     let exact = |subject: &str| {
-        crate::certificate::IdentityPolicy::new(Some(subject), None, Some(issuer), None).unwrap()
+        crate::trust::certificate::IdentityPolicy::new(Some(subject), None, Some(issuer), None)
+            .unwrap()
     };
     // The right identity (among others): the evidence holds, and the payload, which is not a
     // simple-signing document, is what fails.
@@ -429,7 +431,7 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
     assert!(
         matches!(
             &result.failures[0].reason,
-            FailureReason::Keyless(crate::keyless::KeylessError::Identity(_))
+            FailureReason::Keyless(crate::verify::keyless::KeylessError::Identity(_))
         ),
         "{}",
         result.failures[0].reason
@@ -451,6 +453,6 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
     );
     assert!(matches!(
         &result.failures[0].reason,
-        FailureReason::Keyless(crate::keyless::KeylessError::Content(_))
+        FailureReason::Keyless(crate::verify::keyless::KeylessError::Content(_))
     ));
 }

@@ -13,13 +13,15 @@
 //! 5. "The certificate's identity MUST match the policy."
 
 use crate::bundle::Bundle;
-use crate::bundle_verification::{
+use crate::trust::certificate::{
+    self, Certificate, CertificateError, IdentityPolicy, SctRequirement,
+};
+use crate::trust::timestamp::{self, TimestampError};
+use crate::trust::transparency_log::{self, Signer, TlogError};
+use crate::trust::trusted_root::TrustedRoot;
+use crate::verify::bundle::{
     leaf_certificate, verify_with_certificate, Artifact, BundleVerificationError, VerifiedContent,
 };
-use crate::certificate::{self, Certificate, CertificateError, IdentityPolicy, SctRequirement};
-use crate::timestamp::{self, TimestampError};
-use crate::transparency_log::{self, Signer, TlogError};
-use crate::trusted_root::TrustedRoot;
 
 /// What a keyless bundle proved.
 #[derive(Debug, Clone)]

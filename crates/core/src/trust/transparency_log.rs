@@ -17,10 +17,10 @@ use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::bundle::{Bundle, BundleVersion, InclusionProof, TransparencyLogEntry};
-use crate::certificate::Certificate;
 use crate::digest::{hex_encode, Digest};
 use crate::keys::{PublicKey, SigningAlgorithm};
-use crate::trusted_root::{TransparencyLogInstance, TrustedRoot};
+use crate::trust::certificate::Certificate;
+use crate::trust::trusted_root::{TransparencyLogInstance, TrustedRoot};
 
 /// The most hashes an inclusion proof may have (a tree of 2^64 leaves needs 64).
 pub const PROOF_HASH_LIMIT: usize = 64;
@@ -290,8 +290,11 @@ fn check_hashedrekord_v2(
         (Some(message), _) => (artifact.bytes(), message.signature.as_slice()),
         (None, Some(envelope)) => match envelope.signatures.as_slice() {
             [only] => (
-                Digest::sha256(&crate::dsse::pae(&envelope.payload_type, &envelope.payload))
-                    .bytes(),
+                Digest::sha256(&crate::bundle::dsse::pae(
+                    &envelope.payload_type,
+                    &envelope.payload,
+                ))
+                .bytes(),
                 only.sig.as_slice(),
             ),
             _ => {
@@ -624,7 +627,8 @@ mod tests {
     }
 
     fn root() -> TrustedRoot {
-        TrustedRoot::parse(include_bytes!("../data/public-good-trusted_root.json")).expect("root")
+        TrustedRoot::parse(include_bytes!("../../data/public-good-trusted_root.json"))
+            .expect("root")
     }
 
     const NOW: i64 = 1_795_000_000;

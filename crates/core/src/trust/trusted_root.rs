@@ -6,11 +6,11 @@
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::certificate::Certificate;
 use crate::keys::PublicKey;
+use crate::trust::certificate::Certificate;
 
 /// Sigstore's public-good trusted root, embedded so that verification needs no network.
-pub const PUBLIC_GOOD: &[u8] = include_bytes!("../data/public-good-trusted_root.json");
+pub const PUBLIC_GOOD: &[u8] = include_bytes!("../../data/public-good-trusted_root.json");
 
 /// The largest trusted root we parse.
 pub const TRUSTED_ROOT_SIZE_LIMIT: usize = 4 * 1024 * 1024;
@@ -545,7 +545,7 @@ mod tests {
 
     #[test]
     fn reads_the_public_good_root_and_refuses_a_log_without_a_start() {
-        let root = include_bytes!("../data/public-good-trusted_root.json");
+        let root = include_bytes!("../../data/public-good-trusted_root.json");
         let parsed = TrustedRoot::parse(root).expect("parses");
         assert!(parsed.tlogs.len() >= 2);
         let first = &parsed.tlogs[0];

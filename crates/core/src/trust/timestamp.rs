@@ -20,9 +20,9 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode as _, Encode as _};
 use x509_tsp::{TimeStampResp, TstInfo};
 
-use crate::certificate::Certificate;
 use crate::keys::HashAlgorithm;
-use crate::trusted_root::{CertificateAuthority, TrustedRoot};
+use crate::trust::certificate::Certificate;
+use crate::trust::trusted_root::{CertificateAuthority, TrustedRoot};
 
 /// The largest timestamp response we parse.
 pub const TIMESTAMP_SIZE_LIMIT: usize = 64 * 1024;

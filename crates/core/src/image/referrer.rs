@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::digest::Digest;
-use crate::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
+use crate::image::manifest::{media_types, Descriptor, ImageIndex, ImageManifest};
 
 /// The artifact type (and layer media type) of a v0.3 bundle.
 pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -146,7 +146,7 @@ mod tests {
         let layer = bundle_layer(&parsed).expect("bundle layer").clone();
         let mut manifest = bundle_referrer(
             &[0u8; 675],
-            crate::in_toto::COSIGN_SIGN_PREDICATE,
+            crate::bundle::in_toto::COSIGN_SIGN_PREDICATE,
             subject,
             "2026-11-25T16:34:43Z",
         );
@@ -157,7 +157,7 @@ mod tests {
         );
         assert_eq!(
             referrer_kind(&parsed).as_deref(),
-            Some(crate::in_toto::COSIGN_SIGN_PREDICATE)
+            Some(crate::bundle::in_toto::COSIGN_SIGN_PREDICATE)
         );
     }
 

@@ -9,12 +9,12 @@
 //! Transparency log entries and timestamps are checked elsewhere (or skipped with
 //! `--insecure-ignore-tlog`); this module is only the key and the content.
 
+use crate::bundle::dsse::{self, EnvelopeError};
+use crate::bundle::in_toto::{Statement, StatementError};
 use crate::bundle::{hash_algorithm_from_name, Bundle, Envelope};
-use crate::certificate::{Certificate, CertificateError};
 use crate::digest::Digest;
-use crate::dsse::{self, EnvelopeError};
-use crate::in_toto::{Statement, StatementError};
 use crate::keys::{HashAlgorithm, KeyError, PublicKey, SigningAlgorithm};
+use crate::trust::certificate::{Certificate, CertificateError};
 
 /// What was signed, as far as the verifier knows it: always its SHA-256, and the bytes where
 /// an algorithm needs them (Ed25519, and P-384/P-521 whose hash is not SHA-256); P-256 and RSA
@@ -259,7 +259,8 @@ mod tests {
     fn envelopes_must_name_the_subject() {
         let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
         let image = Digest::sha256(b"image manifest");
-        let statement = crate::in_toto::image_signature_statement(&image, &Default::default());
+        let statement =
+            crate::bundle::in_toto::image_signature_statement(&image, &Default::default());
         let envelope = dsse::sign(&key, dsse::IN_TOTO_PAYLOAD_TYPE, statement).expect("signs");
         let bundle = Bundle::for_envelope(&key.public_key(), envelope.clone()).expect("bundle");
         verify_with_key(
@@ -286,7 +287,7 @@ mod tests {
     #[test]
     fn ed25519_blob_signatures_verify_pure_and_prehashed() {
         let key =
-            crate::keys::import_private_key(include_bytes!("keys/fixtures/ed25519.pkcs8.pem"))
+            crate::keys::import_private_key(include_bytes!("../keys/fixtures/ed25519.pkcs8.pem"))
                 .expect("key");
         let blob = b"blob";
         let digest = Digest::sha256(blob);

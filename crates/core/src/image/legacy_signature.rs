@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 
 use crate::digest::Digest;
+use crate::image::manifest::{media_types, Descriptor, ImageManifest, LAYER_COUNT_LIMIT};
+use crate::image::simple_signing::SimpleSigningPayload;
 use crate::keys::{KeyError, PublicKey};
-use crate::manifest::{media_types, Descriptor, ImageManifest, LAYER_COUNT_LIMIT};
-use crate::simple_signing::SimpleSigningPayload;
 
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
@@ -336,11 +336,9 @@ pub fn keyless_bundle(
     let certificate = layer
         .annotation(CERTIFICATE_ANNOTATION)
         .ok_or(LayerVerificationError::MissingCertificate)?;
-    let certificate =
-        crate::certificate::Certificate::from_pem(certificate.as_bytes()).map_err(|error| {
-            LayerVerificationError::Keyless {
-                reason: error.to_string(),
-            }
+    let certificate = crate::trust::certificate::Certificate::from_pem(certificate.as_bytes())
+        .map_err(|error| LayerVerificationError::Keyless {
+            reason: error.to_string(),
         })?;
     let mut tlog_entries = Vec::new();
     if let Some(rekor) = layer.annotation(BUNDLE_ANNOTATION) {
@@ -466,8 +464,8 @@ impl RekorBundle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::simple_signing::payload;
     use crate::keys::PrivateKey;
-    use crate::simple_signing::payload;
 
     #[test]
     fn config_matches_what_cosign_pushed() {

@@ -24,7 +24,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectAltName};
 
 use crate::keys::{HashAlgorithm, PublicKey, SigningAlgorithm};
-use crate::trusted_root::{CertificateAuthority, TrustedRoot};
+use crate::trust::trusted_root::{CertificateAuthority, TrustedRoot};
 
 /// The largest certificate we parse.
 pub const CERTIFICATE_SIZE_LIMIT: usize = 64 * 1024;
@@ -742,11 +742,11 @@ mod tests {
         );
         let bytes = std::fs::read(path).expect("the conformance vectors beside the checkout");
         let bundle = crate::bundle::Bundle::parse(&bytes).unwrap();
-        let leaf = crate::bundle_verification::leaf_certificate(&bundle)
+        let leaf = crate::verify::bundle::leaf_certificate(&bundle)
             .unwrap()
             .unwrap();
         let time = bundle.verification_material.tlog_entries[0].integrated_time;
-        let root = TrustedRoot::parse(crate::trusted_root::PUBLIC_GOOD).unwrap();
+        let root = TrustedRoot::parse(crate::trust::trusted_root::PUBLIC_GOOD).unwrap();
         (leaf, time, root)
     }
 

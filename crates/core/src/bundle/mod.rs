@@ -5,6 +5,10 @@
 //! What was signed is kept as the exact bytes the bundle carries (the DSSE payload, the message
 //! digest); nothing signed is ever re-serialized.
 
+pub mod dsse;
+pub mod in_toto;
+pub mod legacy_blob_bundle;
+
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 

@@ -116,7 +116,7 @@ impl Statement {
 impl Subject {
     /// cosign's `correctAnnotations` over the subject's annotations.
     pub fn has_annotations(&self, wanted: &BTreeMap<String, String>) -> bool {
-        crate::simple_signing::annotations_match(self.annotations.as_ref(), wanted)
+        crate::image::simple_signing::annotations_match(self.annotations.as_ref(), wanted)
     }
 }
 

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{self, Bundle};
-use crate::legacy_signature::RekorBundle;
+use crate::image::legacy_signature::RekorBundle;
 
 /// The largest legacy bundle file read.
 pub const LEGACY_BUNDLE_SIZE_LIMIT: usize = 1024 * 1024;
@@ -74,7 +74,7 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, LegacyBundleError> {
                 .map_err(|error| parse_error("cert", &error))?;
             // A certificate counts; a public key (what cosign writes when signing with a key)
             // is ignored.
-            crate::certificate::Certificate::from_pem(&pem)
+            crate::trust::certificate::Certificate::from_pem(&pem)
                 .ok()
                 .map(|certificate| bundle::Certificate {
                     raw_bytes: certificate.der().to_vec(),
