@@ -38,6 +38,7 @@ impl DigestAlgorithm {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DigestError {
     #[error("invalid digest {value:?}: expected <algorithm>:<hex>")]
     Malformed { value: String },

@@ -38,6 +38,7 @@ pub fn sign(key: &PrivateKey, payload_type: &str, payload: Vec<u8>) -> Result<En
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EnvelopeError {
     /// cosign 3's words for a wrong key.
     #[error("could not verify envelope: accepted signatures do not match threshold, Found: 0, Expected 1")]

@@ -69,6 +69,7 @@ pub struct Subject {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StatementError {
     #[error("parsing in-toto statement: {source}")]
     Parse {

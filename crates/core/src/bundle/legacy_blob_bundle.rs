@@ -18,6 +18,7 @@ use crate::image::legacy_signature::RekorBundle;
 pub const LEGACY_BUNDLE_SIZE_LIMIT: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LegacyBundleError {
     #[error("legacy bundle larger than {LEGACY_BUNDLE_SIZE_LIMIT} bytes")]
     TooLarge,

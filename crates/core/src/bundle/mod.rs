@@ -280,6 +280,7 @@ pub struct EnvelopeSignature {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BundleError {
     #[error("bundle is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: usize, limit: usize },

@@ -132,6 +132,7 @@ pub struct ImageIndex {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ManifestError {
     #[error("manifest is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: usize, limit: usize },

@@ -83,6 +83,7 @@ pub struct ImageReference {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     #[error("could not parse reference: {reference}")]
     Invalid { reference: String },

@@ -26,6 +26,7 @@ use crate::trust::trusted_root::{TransparencyLogInstance, TrustedRoot};
 pub const PROOF_HASH_LIMIT: usize = 64;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TlogError {
     #[error("not enough verified log entries from transparency log: {verified} < {threshold}")]
     Threshold { verified: usize, threshold: usize },

@@ -90,6 +90,7 @@ pub struct TrustedRoot {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrustedRootError {
     #[error("trusted root is {size} bytes, over the {TRUSTED_ROOT_SIZE_LIMIT}-byte limit")]
     TooLarge { size: usize },

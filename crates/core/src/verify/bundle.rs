@@ -36,6 +36,7 @@ pub enum VerifiedContent {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BundleVerificationError {
     /// cosign 3: `failed to verify signature: could not verify message: <why>`.
     #[error("failed to verify signature: could not verify message: {source}")]

@@ -33,6 +33,7 @@ pub struct VerifiedKeyless {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeylessError {
     #[error("the bundle carries no certificate")]
     NoCertificate,

@@ -54,6 +54,7 @@ const OID_FULCIO_ISSUER_V2: ObjectIdentifier =
 const OID_FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CertificateError {
     #[error("invalid certificate: {reason}")]
     Malformed { reason: String },
