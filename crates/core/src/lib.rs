@@ -11,16 +11,17 @@
 //!   identities), transparency logs, RFC 3161 timestamps, trusted roots;
 //! - [`verify`]: verification: a bundle against a key or certificate, a keyless bundle end to
 //!   end, and an image's signatures against a policy (the one path `verify` takes);
-//! - [`keys`], [`digest`], [`pem`], [`time`]; `go_json` and `der_limits` are plumbing.
+//! - [`keys`], [`digest`], [`time`]; [`go_json`] writes JSON as Go does (cosign's bytes); PEM
+//!   and the DER limits are internal.
 #![forbid(unsafe_code)]
 
 pub mod bundle;
-pub mod der_limits;
+pub(crate) mod der_limits;
 pub mod digest;
 pub mod go_json;
 pub mod image;
 pub mod keys;
-pub mod pem;
+pub(crate) mod pem;
 pub mod time;
 pub mod trust;
 pub mod verify;
