@@ -24,14 +24,16 @@ use crate::settings::GlobalSettings;
 
 fn main() -> std::process::ExitCode {
     let arguments = parse::normalize_go_style_flags(std::env::args_os().collect());
-    if let Some(error) = parse::refuse_unsupported(&arguments) {
+    // The command line's description, built once (it is most of what starting costs).
+    let mut command = parse::command();
+    if let Some(error) = parse::refuse_unsupported(&command, &arguments) {
         console::print_error(&error);
         return std::process::ExitCode::from(error.exit_code as u8);
     }
-    let cli = match parse::parse(arguments.clone()) {
+    let cli = match parse::parse(&mut command, arguments.clone()) {
         Ok(cli) => cli,
         Err(error) => {
-            return match parse::error_for(&error, &arguments) {
+            return match parse::error_for(&command, &error, &arguments) {
                 None => {
                     let _ = error.print();
                     std::process::ExitCode::SUCCESS
@@ -43,6 +45,7 @@ fn main() -> std::process::ExitCode {
             }
         }
     };
+    drop(command);
     match run(&cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -68,8 +68,8 @@ fn cobra_style(command: clap::Command) -> clap::Command {
 /// Parses `arguments` (the program name first, Go-style flags already normalized) into the
 /// command line, or the error to print; prints cosign's deprecation notices for what the
 /// command line uses.
-pub fn parse(arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
-    let matches = command().try_get_matches_from(arguments.clone())?;
+pub fn parse(command: &mut clap::Command, arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
+    let matches = command.try_get_matches_from_mut(arguments.clone())?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     resolve_aliases(&mut cli);
     let path = command_path(&matches);
@@ -176,14 +176,14 @@ pub fn unsupported() -> impl Iterator<Item = Unsupported<'static>> {
 
 /// Refuses, before anything runs, a cosign command or flag that cosign-rs does not offer,
 /// naming why ([`UNSUPPORTED`]).
-pub fn refuse_unsupported(arguments: &[OsString]) -> Option<CliError> {
+pub fn refuse_unsupported(command: &clap::Command, arguments: &[OsString]) -> Option<CliError> {
     let tokens: Vec<&str> = arguments
         .iter()
         .skip(1)
         .filter_map(|argument| argument.to_str())
         .take_while(|argument| *argument != "--")
         .collect();
-    let path = command_path_of(&tokens);
+    let path = command_path_of(command, &tokens);
     let entries: Vec<Unsupported<'static>> = unsupported().collect();
     // A command cosign has and cosign-rs has not: its name follows the longest known path.
     let rest: Vec<&str> = tokens
@@ -224,9 +224,8 @@ pub fn refuse_unsupported(arguments: &[OsString]) -> Option<CliError> {
 
 /// The (sub)command names at the start of a command line, as far as they name commands of
 /// ours (global flags skipped).
-fn command_path_of<'a>(tokens: &[&'a str]) -> Vec<&'a str> {
-    let root = command();
-    let mut current = &root;
+fn command_path_of<'a>(root: &clap::Command, tokens: &[&'a str]) -> Vec<&'a str> {
+    let mut current = root;
     let mut path = Vec::new();
     let mut index = 0;
     while let Some(&token) = tokens.get(index) {
@@ -329,7 +328,11 @@ fn positionals<'a>(command: &clap::Command, tokens: &[&'a str]) -> Vec<&'a str> 
 }
 
 /// The error cosign prints for a command line clap refused (`None` for help, which succeeds).
-pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError> {
+pub fn error_for(
+    command: &clap::Command,
+    error: &clap::Error,
+    arguments: &[OsString],
+) -> Option<CliError> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     match error.kind() {
         ErrorKind::DisplayHelp
@@ -348,7 +351,7 @@ pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError
         .skip(1)
         .filter_map(|argument| argument.to_str())
         .collect();
-    let path = command_path_of(&tokens);
+    let path = command_path_of(command, &tokens);
     let command_name = path.join(" ");
     // cobra prints its deprecation notices while parsing, before refusing arguments.
     for notice in crate::deprecations::notices(&path, arguments) {
@@ -357,8 +360,7 @@ pub fn error_for(error: &clap::Error, arguments: &[OsString]) -> Option<CliError
     // Wrong number of positional arguments: cobra's validator wording.
     let unknown_flag = error.kind() == ErrorKind::UnknownArgument
         && context(ContextKind::InvalidArg).is_some_and(|argument| argument.starts_with('-'));
-    let root = command();
-    let mut leaf = &root;
+    let mut leaf = command;
     for name in &path {
         if let Some(sub) = leaf.find_subcommand(name) {
             leaf = sub;
@@ -469,9 +471,10 @@ mod tests {
     use super::*;
 
     fn parse_strings(arguments: &[&str]) -> Result<Cli, clap::Error> {
-        parse(normalize_go_style_flags(
-            arguments.iter().map(OsString::from).collect(),
-        ))
+        parse(
+            &mut command(),
+            normalize_go_style_flags(arguments.iter().map(OsString::from).collect()),
+        )
     }
 
     #[test]
