@@ -66,26 +66,23 @@ pub async fn bundle_referrers(
     digest: &Digest,
     access: Access,
 ) -> Result<(Vec<BundleReferrer>, ReferrersSource), RegistryError> {
-    let (entries, source) = referrers::list(client, repository, digest, access).await?;
-    let candidates = entries.into_iter().filter(|entry| {
+    let (listed, source) = referrers::with_manifests(client, repository, digest, access, |entry| {
         entry.artifact_type.as_deref().is_none_or(|kind| {
             kind.starts_with(BUNDLE_MEDIA_TYPE_PREFIX) || kind == media_types::OCI_EMPTY
         })
-    });
-    let fetches = candidates.map(|entry| async move {
-        let manifest = referrers::fetch_manifest(client, repository, &entry.digest).await;
-        let is_bundle = manifest
-            .as_ref()
-            .map_or(true, |manifest| referrer::bundle_layer(manifest).is_some());
-        is_bundle.then_some(BundleReferrer {
+    })
+    .await?;
+    let found = listed
+        .into_iter()
+        .filter(|(_, manifest)| {
+            manifest
+                .as_ref()
+                .map_or(true, |manifest| referrer::bundle_layer(manifest).is_some())
+        })
+        .map(|(entry, manifest)| BundleReferrer {
             manifest_digest: entry.digest,
             manifest,
         })
-    });
-    let found = futures::future::join_all(fetches)
-        .await
-        .into_iter()
-        .flatten()
         .collect();
     Ok((found, source))
 }

@@ -81,6 +81,33 @@ fn parse_index(bytes: &[u8], url: &str) -> Result<ImageIndex, RegistryError> {
     })
 }
 
+/// The referrers of `digest` that `wanted` keeps (by their listed descriptor), each with its
+/// manifest fetched in parallel (or why it could not be); and where the list came from.
+/// `tree` takes them all; verification only those that may be Sigstore bundles.
+pub async fn with_manifests(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    access: Access,
+    wanted: impl Fn(&Descriptor) -> bool,
+) -> Result<
+    (
+        Vec<(Descriptor, Result<ImageManifest, RegistryError>)>,
+        ReferrersSource,
+    ),
+    RegistryError,
+> {
+    let (entries, source) = list(client, repository, digest, access).await?;
+    let fetches = entries
+        .into_iter()
+        .filter(|entry| wanted(entry))
+        .map(|entry| async move {
+            let manifest = fetch_manifest(client, repository, &entry.digest).await;
+            (entry, manifest)
+        });
+    Ok((futures::future::join_all(fetches).await, source))
+}
+
 /// Fetches a referrer manifest by digest (capped, digest checked) and parses it.
 pub async fn fetch_manifest(
     client: &RegistryClient,

@@ -37,26 +37,20 @@ pub async fn run(
     let repository = registry_access::signature_repository(reference.repository())?;
     let show_referrers = args.experimental_oci11
         || args.registry_referrers_mode == Some(crate::args::ReferrersModeArg::Oci11);
-    let (signatures, referrer_entries) = tokio::join!(
+    let (signatures, referrers) = tokio::join!(
         signatures::fetch_signature_manifest(&client, &repository, &digest, Access::Pull),
         async {
             if show_referrers {
-                referrers::list(&client, &repository, &digest, Access::Pull)
+                referrers::with_manifests(&client, &repository, &digest, Access::Pull, |_| true)
                     .await
-                    .map(|(entries, _)| entries)
+                    .map(|(found, _)| found)
             } else {
                 Ok(Vec::new())
             }
         },
     );
     let signatures = signatures.map_err(|error| CliError::new(error.to_string()))?;
-    let entries = referrer_entries.map_err(|error| CliError::new(error.to_string()))?;
-    let manifests = futures::future::join_all(
-        entries
-            .iter()
-            .map(|entry| referrers::fetch_manifest(&client, &repository, &entry.digest)),
-    )
-    .await;
+    let referrers = referrers.map_err(|error| CliError::new(error.to_string()))?;
     let mut text = String::new();
     if let Some((_, manifest)) = signatures.filter(|(_, manifest)| !manifest.layers.is_empty()) {
         text.push_str(&format!(
@@ -65,7 +59,7 @@ pub async fn run(
         ));
         push_layers(&mut text, &manifest.layers);
     }
-    for (entry, manifest) in entries.iter().zip(manifests) {
+    for (entry, manifest) in referrers {
         let manifest = manifest.map_err(|error| CliError::new(error.to_string()))?;
         // cosign skips referrers without an artifact type.
         let Some(kind) = referrer::referrer_kind(&manifest) else {
