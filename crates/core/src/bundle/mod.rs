@@ -5,6 +5,7 @@
 //! What was signed is kept as the exact bytes the bundle carries (the DSSE payload, the message
 //! digest); nothing signed is ever re-serialized.
 
+pub mod attestation;
 pub mod dsse;
 pub mod in_toto;
 pub mod legacy_blob_bundle;

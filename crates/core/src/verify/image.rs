@@ -25,7 +25,7 @@ use crate::verify::keyless;
 use super::candidate::{Candidate, Origin};
 use super::outcome::{
     CandidateFailure, CertificateSummary, FailureReason, ImageVerification, SignedContent, Signer,
-    VerifiedSignature,
+    UnwantedStatement, VerifiedSignature,
 };
 use super::policy::{Authority, ImagePolicy, Wanted};
 
@@ -40,9 +40,14 @@ pub fn verify_image(
     for candidate in candidates {
         let origin = candidate.origin();
         let outcome = match candidate {
-            Candidate::Legacy { layer, payload } => match payload {
-                Err(unreadable) => Err(FailureReason::Unreadable(unreadable)),
-                Ok(payload) => legacy(policy, digest, &layer, payload, now).map(Some),
+            Candidate::Legacy { layer, payload } => match (payload, &policy.wanted) {
+                (Err(unreadable), _) => Err(FailureReason::Unreadable(unreadable)),
+                (Ok(payload), Wanted::Signature) => {
+                    legacy(policy, digest, &layer, payload, now).map(Counted::Verified)
+                }
+                (Ok(envelope), Wanted::Attestation { .. }) => {
+                    legacy_attestation(policy, digest, &envelope)
+                }
             },
             Candidate::Bundle { bundle, .. } => match bundle {
                 Err(unreadable) => Err(FailureReason::Unreadable(unreadable)),
@@ -50,13 +55,19 @@ pub fn verify_image(
             },
         };
         match outcome {
-            Ok(Some((content, signer, times))) => result.verified.push(VerifiedSignature {
+            Ok(Counted::Verified((content, signer, times))) => {
+                result.verified.push(VerifiedSignature {
+                    origin,
+                    content,
+                    signer,
+                    times,
+                })
+            }
+            Ok(Counted::Unwanted(predicate_type)) => result.unwanted.push(UnwantedStatement {
                 origin,
-                content,
-                signer,
-                times,
+                predicate_type,
             }),
-            Ok(None) => {}
+            Ok(Counted::NotASignature) => {}
             Err(reason) => result.failures.push(CandidateFailure { origin, reason }),
         }
     }
@@ -64,6 +75,15 @@ pub fn verify_image(
 }
 
 type Verified = (SignedContent, Signer, Vec<UnixTime>);
+
+/// What became of a candidate that did not fail.
+enum Counted {
+    Verified(Verified),
+    /// A statement that verified, of another predicate type than wanted.
+    Unwanted(String),
+    /// Not a signature of this kind at all (a message signature in a bundle).
+    NotASignature,
+}
 
 /// Tries each authority in turn; the first that vouches wins, else every one's reason.
 fn any_authority<T>(
@@ -166,10 +186,10 @@ fn bundle_candidate(
     digest: &Digest,
     bytes: &[u8],
     now: UnixTime,
-) -> Result<Option<Verified>, FailureReason> {
+) -> Result<Counted, FailureReason> {
     let bundle = Bundle::parse(bytes).map_err(FailureReason::Bundle)?;
     let Some(envelope) = &bundle.dsse_envelope else {
-        return Ok(None);
+        return Ok(Counted::NotASignature);
     };
     let (content, signer, times) = any_authority(policy, |index, authority| match authority {
         Authority::Key(key) => verify_envelope(envelope, &key.key, Some(digest))
@@ -208,23 +228,42 @@ fn bundle_candidate(
         statement: Some(statement),
     } = content
     else {
-        return Ok(None);
+        return Ok(Counted::NotASignature);
     };
-    if !is_wanted(&policy.wanted, &statement) {
-        return Ok(None);
-    }
     // The statement names the image: checked by the key path already, and here for all.
-    let subject = statement
-        .subject_for(digest)
-        .ok_or(FailureReason::Statement(StatementError::NoMatchingSubject))?;
-    if policy.check_claims {
-        if let Some(wanted) = annotations_wanted(policy) {
-            if !subject.has_annotations(wanted) {
-                return Err(FailureReason::Statement(StatementError::Annotations));
+    counted_statement(policy, digest, payload, statement, signer, times, true)
+}
+
+/// A verified statement: counted when it is what is wanted, names the image (always for a
+/// bundle; for a legacy attestation when claims are checked) and carries the annotations.
+fn counted_statement(
+    policy: &ImagePolicy,
+    digest: &Digest,
+    payload: Vec<u8>,
+    statement: Statement,
+    signer: Signer,
+    times: Vec<UnixTime>,
+    subject_always: bool,
+) -> Result<Counted, FailureReason> {
+    if !is_wanted(&policy.wanted, &statement) {
+        return Ok(match policy.wanted {
+            Wanted::Attestation { .. } => Counted::Unwanted(statement.predicate_type),
+            Wanted::Signature => Counted::NotASignature,
+        });
+    }
+    let subject = statement.subject_for(digest);
+    if subject_always || policy.check_claims {
+        let subject =
+            subject.ok_or(FailureReason::Statement(StatementError::NoMatchingSubject))?;
+        if policy.check_claims {
+            if let Some(wanted) = annotations_wanted(policy) {
+                if !subject.has_annotations(wanted) {
+                    return Err(FailureReason::Statement(StatementError::Annotations));
+                }
             }
         }
     }
-    Ok(Some((
+    Ok(Counted::Verified((
         SignedContent::Statement {
             raw: payload,
             statement,
@@ -232,6 +271,35 @@ fn bundle_candidate(
         signer,
         times,
     )))
+}
+
+/// A layer of the legacy attestation image (`sha256-<hex>.att`): a DSSE envelope, signed by
+/// the authority (with a key; a certificate-signed one is not checked yet).
+fn legacy_attestation(
+    policy: &ImagePolicy,
+    digest: &Digest,
+    envelope: &[u8],
+) -> Result<Counted, FailureReason> {
+    let envelope: crate::bundle::Envelope =
+        serde_json::from_slice(envelope).map_err(FailureReason::Envelope)?;
+    let (content, signer) = any_authority(policy, |index, authority| match authority {
+        Authority::Key(key) => {
+            crate::verify::bundle::verify_envelope(&envelope, &key.key, None)
+                .map(|content| (content, Signer::Key { authority: index }))
+                .map_err(FailureReason::Content)
+        }
+        Authority::Keyless(_) => Err(FailureReason::Unsupported(
+            "keyless verification of legacy attestation layers",
+        )),
+    })?;
+    let VerifiedContent::Envelope {
+        payload,
+        statement: Some(statement),
+    } = content
+    else {
+        return Ok(Counted::NotASignature);
+    };
+    counted_statement(policy, digest, payload, statement, signer, Vec::new(), false)
 }
 
 fn is_wanted(wanted: &Wanted, statement: &Statement) -> bool {

@@ -19,6 +19,16 @@ pub struct ImageVerification {
     pub verified: Vec<VerifiedSignature>,
     /// The candidates that counted but did not verify.
     pub failures: Vec<CandidateFailure>,
+    /// Statements that verified but are not what is wanted: their predicate types (so an
+    /// attestation of another type is named, never counted).
+    pub unwanted: Vec<UnwantedStatement>,
+}
+
+/// A statement that verified but is not what the policy wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnwantedStatement {
+    pub origin: Origin,
+    pub predicate_type: String,
 }
 
 /// A signature that verified.
@@ -127,6 +137,12 @@ pub enum FailureReason {
     /// A statement without the wanted annotations (or not naming the image).
     #[error("{0}")]
     Statement(StatementError),
+    /// A legacy attestation layer that is not a DSSE envelope.
+    #[error("parsing DSSE envelope: {0}")]
+    Envelope(serde_json::Error),
+    /// What cosign-rs cannot check yet (named in the message).
+    #[error("{0} is not supported by cosign-rs yet")]
+    Unsupported(&'static str),
     /// No authority vouched for it: one reason per authority, in the policy's order.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Authorities(Vec<FailureReason>),

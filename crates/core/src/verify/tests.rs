@@ -456,3 +456,74 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
         FailureReason::Keyless(crate::verify::keyless::KeylessError::Content(_))
     ));
 }
+
+/// A layer of a legacy `.att` image: the DSSE envelope of an attestation.
+fn legacy_attestation_candidate(key: &PrivateKey, digest: &Digest, predicate_type: &str) -> Candidate {
+    let statement = crate::bundle::attestation::statement(
+        predicate_type,
+        br#"{"components":[]}"#,
+        &crate::bundle::attestation::Subject {
+            name: "registry.test/app".to_owned(),
+            digest: digest.clone(),
+        },
+        NOW,
+    )
+    .unwrap();
+    let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement).unwrap();
+    let bytes = serde_json::to_vec(&envelope).unwrap();
+    Candidate::Legacy {
+        layer: Box::new(crate::image::manifest::Descriptor {
+            media_type: "application/vnd.dsse.envelope.v1+json".to_owned(),
+            size: bytes.len() as u64,
+            digest: Digest::sha256(&bytes),
+            urls: None,
+            annotations: None,
+            platform: None,
+            artifact_type: None,
+        }),
+        payload: Ok(bytes),
+    }
+}
+
+#[test]
+fn legacy_attestations_are_envelopes_and_other_types_are_named_not_counted() {
+    let (signer, other) = (key(), key());
+    let digest = image();
+    let mut policy = key_policy(&[&signer]);
+    policy.wanted = Wanted::Attestation {
+        predicate_type: Some("https://cyclonedx.org/bom".to_owned()),
+    };
+    let result = verify_image(
+        &policy,
+        &digest,
+        vec![
+            legacy_attestation_candidate(&signer, &digest, "cyclonedx"),
+            legacy_attestation_candidate(&signer, &digest, "slsaprovenance"),
+            legacy_attestation_candidate(&other, &digest, "cyclonedx"),
+            legacy_attestation_candidate(&signer, &Digest::sha256(b"elsewhere"), "cyclonedx"),
+        ],
+        NOW,
+    );
+    assert_eq!(result.verified.len(), 1);
+    assert_eq!(
+        result.unwanted.iter().map(|u| u.predicate_type.as_str()).collect::<Vec<_>>(),
+        ["https://slsa.dev/provenance/v0.2"]
+    );
+    assert_eq!(result.failures.len(), 2, "{:?}", result.failures);
+    assert!(result.failures[1]
+        .reason
+        .to_string()
+        .contains("no matching subject digest found"));
+    // Nothing of the wanted type: no signature counted, the other types named.
+    policy.wanted = Wanted::Attestation {
+        predicate_type: Some("https://spdx.dev/Document".to_owned()),
+    };
+    let none = verify_image(
+        &policy,
+        &digest,
+        vec![legacy_attestation_candidate(&signer, &digest, "cyclonedx")],
+        NOW,
+    );
+    assert_eq!(none.verdict(), Verdict::NoSignatures);
+    assert_eq!(none.unwanted.len(), 1);
+}
