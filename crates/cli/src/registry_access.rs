@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use cosign_core::image::manifest::{media_types, ImageIndex, Platform};
 use cosign_core::image::reference::{ImageReference, Repository};
 use cosign_oci::auth::{Credentials, DockerConfigKeychain, Layered};
-use cosign_oci::{ClientOptions, RegistryClient, TlsOptions};
+use cosign_oci::client::Manifest;
+use cosign_oci::{Access, ClientOptions, RegistryClient, TlsOptions};
 
 use crate::args::RegistryArgs;
 use crate::error::CliError;
@@ -130,6 +132,22 @@ pub async fn resolve(
     })
 }
 
+/// The digest `reference` stands for now, with an existing client (one `GET` for a tag).
+pub async fn resolve_with(
+    client: &RegistryClient,
+    reference: &ImageReference,
+    access: Access,
+) -> Result<cosign_core::digest::Digest, CliError> {
+    use cosign_oci::signatures::{self, ResolveError};
+    signatures::resolve_digest(client, reference, access)
+        .await
+        .map_err(|error| match error {
+            ResolveError::TagNotFound { source } | ResolveError::Registry { source } => {
+                CliError::new(source.to_string())
+            }
+        })
+}
+
 pub fn parse_reference(value: &str) -> Result<ImageReference, CliError> {
     value
         .parse::<ImageReference>()
@@ -155,4 +173,60 @@ pub fn parse_annotations(values: &[String]) -> Result<BTreeMap<String, String>, 
         annotations.insert(key.to_owned(), content.to_owned());
     }
     Ok(annotations)
+}
+
+/// The image of an index for `--platform` (cosign's `SignedEntityForPlatform`).
+pub(crate) async fn select_platform(
+    client: &RegistryClient,
+    repository: &Repository,
+    root: &Manifest,
+    wanted: &str,
+) -> Result<Manifest, CliError> {
+    if !media_types::is_index(&root.media_type) {
+        return Err(CliError::new(
+            "specified reference is not a multiarch image",
+        ));
+    }
+    let wanted = Platform::parse(wanted)
+        .map_err(|error| CliError::new(format!("parsing platform: {error}")))?;
+    let index = ImageIndex::parse(&root.bytes)
+        .map_err(|error| CliError::new(format!("getting available platforms: {error}")))?;
+    let matching: Vec<_> = index
+        .manifests
+        .iter()
+        .filter(|child| {
+            child
+                .platform
+                .as_ref()
+                .is_some_and(|platform| wanted.selects(platform))
+        })
+        .collect();
+    let child = match matching.as_slice() {
+        [] => {
+            return Err(CliError::new(format!(
+                "unable to find an entity for {wanted}"
+            )))
+        }
+        [child] => *child,
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .filter_map(|child| child.platform.as_ref().map(Platform::to_string))
+                .collect();
+            return Err(CliError::new(format!(
+                "platform spec matches more than one image architecture: {}",
+                names.join(", ")
+            )));
+        }
+    };
+    client
+        .get_manifest(
+            repository.registry(),
+            repository.path(),
+            &child.digest.to_string(),
+            Access::Pull,
+        )
+        .await
+        .map_err(|error| CliError::new(format!("searching for {} image: {error}", child.digest)))?
+        .ok_or_else(|| CliError::new(format!("unable to find image {}", child.digest)))
 }

@@ -18,7 +18,9 @@ use cosign_oci::layout::{kinds, LayoutWriter, KIND_ANNOTATION};
 /// 2026-01-01T00:00:00Z
 const MTIME: u64 = 1_767_225_600;
 const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
-const FILES: [(&str, &str); 2] = [
+/// The files; the two npm packages give an SBOM producer (`syft`) something to list, and the
+/// lab's policy something to refuse (`left-pad`).
+const FILES: [(&str, &str); 4] = [
     (
         "hello.txt",
         "Hello from the cosign-rs lab image.\nSign me, then verify me.\n",
@@ -26,6 +28,14 @@ const FILES: [(&str, &str); 2] = [
     (
         "etc/os-release",
         "NAME=\"cosign-rs sample\"\nID=cosign-rs-sample\nVERSION_ID=1.0\n",
+    ),
+    (
+        "usr/lib/node_modules/is-number/package.json",
+        "{\n  \"name\": \"is-number\",\n  \"version\": \"7.0.0\",\n  \"license\": \"MIT\"\n}\n",
+    ),
+    (
+        "usr/lib/node_modules/left-pad/package.json",
+        "{\n  \"name\": \"left-pad\",\n  \"version\": \"1.3.0\",\n  \"license\": \"WTFPL\"\n}\n",
     ),
 ];
 

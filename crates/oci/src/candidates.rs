@@ -7,6 +7,7 @@
 
 use cosign_core::bundle::BUNDLE_SIZE_LIMIT;
 use cosign_core::digest::Digest;
+use cosign_core::image::legacy_signature::Attachment;
 use cosign_core::image::manifest::ImageManifest;
 use cosign_core::image::reference::Repository;
 use cosign_core::image::referrer;
@@ -20,17 +21,11 @@ use crate::signatures::{self, ATTACHMENT_SIZE_LIMIT};
 /// Which formats to gather.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Formats {
-    /// The legacy `.sig` image.
-    pub legacy: bool,
+    /// The legacy attachment image: `.sig` (signatures) or `.att` (attestations); none if
+    /// `None`.
+    pub legacy: Option<Attachment>,
     /// Bundles attached as referrers.
     pub bundles: bool,
-}
-
-impl Formats {
-    pub const BOTH: Self = Self {
-        legacy: true,
-        bundles: true,
-    };
 }
 
 /// What each place gave: its candidates, or why it could not be read at all (a registry that
@@ -50,10 +45,11 @@ pub async fn from_registry(
 ) -> Gathered<RegistryError> {
     let (legacy, referrers) = tokio::join!(
         async {
-            if formats.legacy {
-                legacy_from_registry(client, repository, digest).await
-            } else {
-                Ok(Vec::new())
+            match formats.legacy {
+                Some(attachment) => {
+                    legacy_from_registry(client, repository, digest, attachment).await
+                }
+                None => Ok(Vec::new()),
             }
         },
         async {
@@ -71,9 +67,11 @@ async fn legacy_from_registry(
     client: &RegistryClient,
     repository: &Repository,
     digest: &Digest,
+    attachment: Attachment,
 ) -> Result<Vec<Candidate>, RegistryError> {
     let Some((_, manifest)) =
-        signatures::fetch_signature_manifest(client, repository, digest, Access::Pull).await?
+        signatures::fetch_attachment_manifest(client, repository, digest, attachment, Access::Pull)
+            .await?
     else {
         return Ok(Vec::new());
     };
@@ -108,10 +106,9 @@ async fn bundles_from_registry(
 /// The candidates of the image a `cosign save` layout holds (`digest`): its signature image
 /// and the bundles among the manifests whose subject is the image. No network.
 pub fn from_layout(layout: &Layout, digest: &Digest, formats: Formats) -> Gathered<LayoutError> {
-    let legacy = if formats.legacy {
-        legacy_from_layout(layout)
-    } else {
-        Ok(Vec::new())
+    let legacy = match formats.legacy {
+        Some(attachment) => legacy_from_layout(layout, attachment),
+        None => Ok(Vec::new()),
     };
     let referrers = if formats.bundles {
         bundles_from_layout(layout, digest)
@@ -121,8 +118,17 @@ pub fn from_layout(layout: &Layout, digest: &Digest, formats: Formats) -> Gather
     Gathered { legacy, referrers }
 }
 
-fn legacy_from_layout(layout: &Layout) -> Result<Vec<Candidate>, LayoutError> {
-    let Some(entry) = layout.entry_of_kind(kinds::SIGNATURES) else {
+fn legacy_from_layout(
+    layout: &Layout,
+    attachment: Attachment,
+) -> Result<Vec<Candidate>, LayoutError> {
+    let kind = match attachment {
+        Attachment::Signatures => kinds::SIGNATURES,
+        Attachment::Attestations => kinds::ATTESTATIONS,
+        // `cosign save` keeps no SBOM attachment.
+        Attachment::Sboms => return Ok(Vec::new()),
+    };
+    let Some(entry) = layout.entry_of_kind(kind) else {
         return Ok(Vec::new());
     };
     let manifest = layout.read_manifest(entry)?;

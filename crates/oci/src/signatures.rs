@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use cosign_core::digest::Digest;
-use cosign_core::image::legacy_signature::{self, ManifestFlavor, SignatureImage};
+use cosign_core::image::legacy_signature::{self, Attachment, ManifestFlavor, SignatureImage};
 use cosign_core::image::manifest::{Descriptor, ImageManifest};
 use cosign_core::image::reference::{ImageReference, Repository, Target};
 
@@ -108,7 +108,18 @@ pub async fn fetch_signature_manifest(
     digest: &Digest,
     access: Access,
 ) -> Result<Option<(Manifest, ImageManifest)>, RegistryError> {
-    let tag = legacy_signature::signature_tag(digest);
+    fetch_attachment_manifest(client, repository, digest, Attachment::Signatures, access).await
+}
+
+/// The legacy attachment image (`.sig`, `.att`, `.sbom`) of `digest`, if there is one.
+pub async fn fetch_attachment_manifest(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    attachment: Attachment,
+    access: Access,
+) -> Result<Option<(Manifest, ImageManifest)>, RegistryError> {
+    let tag = attachment.tag(digest);
     let Some(manifest) = client
         .get_manifest(repository.registry(), repository.path(), &tag, access)
         .await?
@@ -152,6 +163,30 @@ pub async fn fetch_payloads(
     futures::future::join_all(fetches).await
 }
 
+/// Writes the legacy attachment image of `digest` (`.sbom`, as `cosign attach sbom` does) as
+/// one layer holding `payload`, replacing whatever the tag held.
+pub async fn put_attachment_image(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    attachment: Attachment,
+    payload: &[u8],
+    layer: Descriptor,
+) -> Result<(), AppendError> {
+    client
+        .upload_blob(repository.registry(), repository.path(), payload)
+        .await?;
+    let image = legacy_signature::append_signature(
+        None,
+        layer,
+        legacy_signature::ManifestFlavor::Oci,
+        |_| false,
+    )?
+    .ok_or(AppendError::Contended { attempts: 0 })?;
+    push_signature_image(client, repository, &attachment.tag(digest), &image, false).await?;
+    Ok(())
+}
+
 /// What happened when adding a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendOutcome {
@@ -163,37 +198,63 @@ pub enum AppendOutcome {
 /// signature.
 const APPEND_ATTEMPTS: u32 = 12;
 
-/// Adds a signature layer to the signature image of `digest`, read-modify-write, then reads
-/// the tag back and appends again if a concurrent signer's write dropped ours.
+/// How a layer joins a legacy attachment image.
+#[derive(Clone, Copy)]
+pub struct LegacyAppend<'a> {
+    /// `.sig` or `.att`.
+    pub attachment: Attachment,
+    pub flavor: ManifestFlavor,
+    /// Whether an existing layer is the same as ours (then nothing is added).
+    pub is_duplicate: &'a (dyn Fn(&Descriptor) -> bool + Sync),
+    /// Whether an existing layer is replaced by ours (cosign's `attest --replace`).
+    pub replaces: &'a (dyn Fn(&Descriptor) -> bool + Sync),
+}
+
+impl std::fmt::Debug for LegacyAppend<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LegacyAppend({:?})", self.attachment)
+    }
+}
+
+/// Adds a layer to the legacy attachment image of `digest` (the `.sig` image by default),
+/// read-modify-write, then reads the tag back and appends again if a concurrent writer's
+/// write dropped ours.
 pub async fn append_legacy_signature(
     client: &RegistryClient,
     repository: &Repository,
     digest: &Digest,
     payload: &[u8],
     layer: &Descriptor,
-    flavor: ManifestFlavor,
-    is_duplicate: &(dyn Fn(&Descriptor) -> bool + Sync),
+    how: LegacyAppend<'_>,
 ) -> Result<AppendOutcome, AppendError> {
+    let (flavor, is_duplicate) = (how.flavor, how.is_duplicate);
     let registry = repository.registry();
     let path = repository.path();
-    let tag = legacy_signature::signature_tag(digest);
+    let tag = how.attachment.tag(digest);
     // The payload blob first: it does not depend on what others write.
     client.upload_blob(registry, path, payload).await?;
     let mut added = false;
     let mut cycle = Duration::from_millis(20);
     for attempt in 0..APPEND_ATTEMPTS {
         let started = std::time::Instant::now();
-        let existing = fetch_signature_manifest(client, repository, digest, Access::Push).await?;
-        let existing_manifest = existing.as_ref().map(|(_, parsed)| parsed);
+        let existing =
+            fetch_attachment_manifest(client, repository, digest, how.attachment, Access::Push)
+                .await?
+                .map(|(_, mut parsed)| {
+                    parsed.layers.retain(|candidate| {
+                        !(how.replaces)(candidate) || same_layer(candidate, layer)
+                    });
+                    parsed
+                });
         let Some(image) = legacy_signature::append_signature(
-            existing_manifest,
+            existing.as_ref(),
             layer.clone(),
             flavor,
             |candidate| is_duplicate(candidate) || (added && same_layer(candidate, layer)),
         )?
         else {
             // Ours (or an equal one) is there. After our own write, confirm it stays.
-            if added && confirmed(client, repository, digest, layer, cycle).await? {
+            if added && confirmed(client, repository, digest, how.attachment, layer, cycle).await? {
                 return Ok(AppendOutcome::Added);
             }
             if !added {
@@ -213,7 +274,7 @@ pub async fn append_legacy_signature(
         }
         added = true;
         cycle = started.elapsed();
-        if confirmed(client, repository, digest, layer, cycle).await? {
+        if confirmed(client, repository, digest, how.attachment, layer, cycle).await? {
             return Ok(AppendOutcome::Added);
         }
         // Someone wrote over us: back off a little, differently per signer, and append again.
@@ -238,6 +299,7 @@ async fn confirmed(
     client: &RegistryClient,
     repository: &Repository,
     digest: &Digest,
+    attachment: Attachment,
     layer: &Descriptor,
     cycle: Duration,
 ) -> Result<bool, RegistryError> {
@@ -246,14 +308,15 @@ async fn confirmed(
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let present = fetch_signature_manifest(client, repository, digest, Access::Push)
-            .await?
-            .is_some_and(|(_, manifest)| {
-                manifest
-                    .layers
-                    .iter()
-                    .any(|candidate| same_layer(candidate, layer))
-            });
+        let present =
+            fetch_attachment_manifest(client, repository, digest, attachment, Access::Push)
+                .await?
+                .is_some_and(|(_, manifest)| {
+                    manifest
+                        .layers
+                        .iter()
+                        .any(|candidate| same_layer(candidate, layer))
+                });
         if !present {
             return Ok(false);
         }

@@ -45,6 +45,10 @@ pub enum Peer {
     Skopeo,
     Crane,
     Oras,
+    /// The SBOM producer.
+    Syft,
+    /// CUE, for cosign's CUE policies.
+    Cue,
 }
 
 impl Peer {
@@ -55,6 +59,8 @@ impl Peer {
             Self::Skopeo => "skopeo",
             Self::Crane => "crane",
             Self::Oras => "oras",
+            Self::Syft => "syft",
+            Self::Cue => "cue",
         }
     }
 

@@ -75,8 +75,12 @@ pub async fn run(args: &AttachSignatureArgs, settings: &GlobalSettings) -> Resul
         &digest,
         &payload,
         &layer,
-        ManifestFlavor::Oci,
-        &same,
+        signatures::LegacyAppend {
+            attachment: cosign_core::image::legacy_signature::Attachment::Signatures,
+            flavor: ManifestFlavor::Oci,
+            is_duplicate: &same,
+            replaces: &|_| false,
+        },
     )
     .await
     .map_err(|error| CliError::new(error.to_string()))?;

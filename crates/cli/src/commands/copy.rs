@@ -7,7 +7,7 @@
 use cosign_core::bundle::in_toto::COSIGN_SIGN_PREDICATE;
 use cosign_core::digest::Digest;
 use cosign_core::image::legacy_signature::Attachment;
-use cosign_core::image::manifest::{media_types, ImageIndex, ImageManifest, Platform};
+use cosign_core::image::manifest::{media_types, ImageIndex, ImageManifest};
 use cosign_core::image::reference::{ImageReference, Repository};
 use cosign_core::image::referrer::PREDICATE_TYPE_ANNOTATION;
 use cosign_oci::client::Manifest;
@@ -86,7 +86,10 @@ pub async fn run(args: &CopyArgs, settings: &GlobalSettings) -> Result<(), CliEr
             }
         })?;
     let root = match &args.platform {
-        Some(platform) => select_platform(&client, source.repository(), &fetched, platform).await?,
+        Some(platform) => {
+            registry_access::select_platform(&client, source.repository(), &fetched, platform)
+                .await?
+        }
         None => fetched,
     };
     let copying = Copying {
@@ -247,60 +250,4 @@ impl Copying<'_> {
         }
         Ok(())
     }
-}
-
-/// The image of an index for `--platform` (cosign's `SignedEntityForPlatform`).
-async fn select_platform(
-    client: &RegistryClient,
-    repository: &Repository,
-    root: &Manifest,
-    wanted: &str,
-) -> Result<Manifest, CliError> {
-    if !media_types::is_index(&root.media_type) {
-        return Err(CliError::new(
-            "specified reference is not a multiarch image",
-        ));
-    }
-    let wanted = Platform::parse(wanted)
-        .map_err(|error| CliError::new(format!("parsing platform: {error}")))?;
-    let index = ImageIndex::parse(&root.bytes)
-        .map_err(|error| CliError::new(format!("getting available platforms: {error}")))?;
-    let matching: Vec<_> = index
-        .manifests
-        .iter()
-        .filter(|child| {
-            child
-                .platform
-                .as_ref()
-                .is_some_and(|platform| wanted.selects(platform))
-        })
-        .collect();
-    let child = match matching.as_slice() {
-        [] => {
-            return Err(CliError::new(format!(
-                "unable to find an entity for {wanted}"
-            )))
-        }
-        [child] => *child,
-        several => {
-            let names: Vec<String> = several
-                .iter()
-                .filter_map(|child| child.platform.as_ref().map(Platform::to_string))
-                .collect();
-            return Err(CliError::new(format!(
-                "platform spec matches more than one image architecture: {}",
-                names.join(", ")
-            )));
-        }
-    };
-    client
-        .get_manifest(
-            repository.registry(),
-            repository.path(),
-            &child.digest.to_string(),
-            Access::Pull,
-        )
-        .await
-        .map_err(|error| CliError::new(format!("searching for {} image: {error}", child.digest)))?
-        .ok_or_else(|| CliError::new(format!("unable to find image {}", child.digest)))
 }

@@ -1,11 +1,17 @@
 //! One module per subcommand; each takes its parsed arguments and the resolved settings.
 
+pub mod attach_attestation;
+pub mod attach_sbom;
 pub mod attach_signature;
+pub mod attest;
+pub mod attest_blob;
 pub mod bundle_create;
 pub mod bundle_upgrade;
 pub mod clean;
 pub mod completion;
 pub mod copy;
+pub mod download_attestation;
+pub mod download_sbom;
 pub mod download_signature;
 pub mod env;
 pub mod generate;
@@ -22,5 +28,7 @@ pub mod tree;
 pub mod triangulate;
 pub mod trusted_root_create;
 pub mod verify;
+pub mod verify_attestation;
 pub mod verify_blob;
+pub mod verify_blob_attestation;
 pub mod version;

@@ -25,7 +25,8 @@ use crate::password::{read_password, Confirmation};
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
-const TAG_REFERENCE_MESSAGE: &str = "uses a tag, not a digest, to identify the image to sign.
+pub(crate) const TAG_REFERENCE_MESSAGE: &str =
+    "uses a tag, not a digest, to identify the image to sign.
     This can lead you to sign a different image than the intended one. Please use a
     digest (example.com/ubuntu@sha256:abc123...) rather than tag
     (example.com/ubuntu:latest) for the input to cosign. The ability to refer to
@@ -130,10 +131,10 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 }
 
 /// How many images are signed at once.
-const CONCURRENT_IMAGES: usize = 8;
+pub(crate) const CONCURRENT_IMAGES: usize = 8;
 
 /// The digests to sign for a reference: its own, and with `-r` each manifest of an index.
-async fn resolve_targets(
+pub(crate) async fn resolve_targets(
     client: &RegistryClient,
     reference: &ImageReference,
     recursive: bool,
@@ -286,8 +287,12 @@ async fn sign_one(
         digest,
         &payload,
         &layer,
-        flavor,
-        &is_duplicate,
+        signatures::LegacyAppend {
+            attachment: legacy_signature::Attachment::Signatures,
+            flavor,
+            is_duplicate: &is_duplicate,
+            replaces: &|_| false,
+        },
     )
     .await
     .map_err(|error| CliError::new(format!("signing [{reference}]: {error}")))?;

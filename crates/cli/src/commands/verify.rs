@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cosign_core::digest::Digest;
+use cosign_core::image::legacy_signature::Attachment;
 use cosign_core::image::reference::ImageReference;
 use cosign_core::keys::PublicKey;
 use cosign_core::time::UnixTime;
@@ -41,7 +42,7 @@ pub async fn run(
     let policy = policy(args)?;
     let detached = detached_signature(args, &policy)?;
     let formats = Formats {
-        legacy: true,
+        legacy: Some(Attachment::Signatures),
         bundles: args.new_bundle_format != Some(false),
     };
     let now = UnixTime::from_seconds(crate::trust::now());
@@ -99,41 +100,16 @@ pub async fn run(
 /// offline), or keyless (the identity flags, the trusted root, the named requirements); the
 /// annotations and `--check-claims`.
 fn policy(args: &VerifyArgs) -> Result<ImagePolicy, CliError> {
-    let authority = match &args.key {
-        Some(key_reference) => {
-            if args.trusted_root.is_some() {
-                return Err(CliError::not_supported(
-                    "--trusted-root with --key",
-                    "verify key-based signatures with --insecure-ignore-tlog",
-                ));
-            }
-            if args.insecure_ignore_tlog {
-                console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
-            } else {
-                return Err(CliError::new(
-                    "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network), which cosign-rs cannot fetch or check yet",
-                )
-                .with_hint("for signatures made with a key, pass --insecure-ignore-tlog to verify them offline"));
-            }
-            if args.verification.use_signed_timestamps {
-                return Err(CliError::not_supported(
-                    "--use-signed-timestamps with --key",
-                    "RFC 3161 timestamps are checked against a trusted root's timestamp authorities, which key-based image verification does not take yet: verify keyless signatures with --use-signed-timestamps, or blobs with `cosign verify-blob --key --trusted-root`",
-                ));
-            }
-            let key_bytes = load_key_reference(key_reference)?;
-            Authority::Key(KeyAuthority {
-                key: PublicKey::from_pem(&key_bytes).map_err(CliError::from)?,
-                transparency_log: KeyTransparencyLog::InsecureIgnored,
-            })
-        }
-        None => Authority::Keyless(crate::trust::keyless_authority(
-            &args.identity,
-            args.trusted_root.as_deref(),
-            &args.verification,
-            args.insecure_ignore_tlog,
-        )?),
-    };
+    let authority = authority(
+        &AuthorityFlags {
+            key: args.key.as_deref(),
+            identity: &args.identity,
+            trusted_root: args.trusted_root.as_deref(),
+            verification: &args.verification,
+            insecure_ignore_tlog: args.insecure_ignore_tlog,
+        },
+        "signature",
+    )?;
     Ok(ImagePolicy {
         authorities: vec![authority],
         wanted: Wanted::Signature,
@@ -142,11 +118,60 @@ fn policy(args: &VerifyArgs) -> Result<ImagePolicy, CliError> {
     })
 }
 
-fn is_keyless(policy: &ImagePolicy) -> bool {
+/// The flags that choose who may vouch, shared by `verify` and `verify-attestation`.
+pub(crate) struct AuthorityFlags<'a> {
+    pub key: Option<&'a str>,
+    pub identity: &'a crate::args::CertificateIdentityArgs,
+    pub trusted_root: Option<&'a str>,
+    pub verification: &'a crate::args::VerificationArgs,
+    pub insecure_ignore_tlog: bool,
+}
+
+/// The authority the flags name; `what` is cosign's word in its warning ("signature",
+/// "attestation").
+pub(crate) fn authority(flags: &AuthorityFlags<'_>, what: &str) -> Result<Authority, CliError> {
+    match flags.key {
+        Some(key_reference) => {
+            if flags.trusted_root.is_some() {
+                return Err(CliError::not_supported(
+                    "--trusted-root with --key",
+                    "verify key-based signatures with --insecure-ignore-tlog",
+                ));
+            }
+            if flags.insecure_ignore_tlog {
+                console::warn(format_args!("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the {what}."));
+            } else {
+                return Err(CliError::new(
+                    "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network), which cosign-rs cannot fetch or check yet",
+                )
+                .with_hint("for signatures made with a key, pass --insecure-ignore-tlog to verify them offline"));
+            }
+            if flags.verification.use_signed_timestamps {
+                return Err(CliError::not_supported(
+                    "--use-signed-timestamps with --key",
+                    "RFC 3161 timestamps are checked against a trusted root's timestamp authorities, which key-based image verification does not take yet: verify keyless signatures with --use-signed-timestamps, or blobs with `cosign verify-blob --key --trusted-root`",
+                ));
+            }
+            let key_bytes = load_key_reference(key_reference)?;
+            Ok(Authority::Key(KeyAuthority {
+                key: PublicKey::from_pem(&key_bytes).map_err(CliError::from)?,
+                transparency_log: KeyTransparencyLog::InsecureIgnored,
+            }))
+        }
+        None => Ok(Authority::Keyless(crate::trust::keyless_authority(
+            flags.identity,
+            flags.trusted_root,
+            flags.verification,
+            flags.insecure_ignore_tlog,
+        )?)),
+    }
+}
+
+pub(crate) fn is_keyless(policy: &ImagePolicy) -> bool {
     matches!(policy.authorities.first(), Some(Authority::Keyless(_)))
 }
 
-async fn verify_registry_image(
+pub(crate) async fn verify_registry_image(
     client: &RegistryClient,
     reference: &ImageReference,
     policy: &ImagePolicy,
@@ -211,7 +236,7 @@ fn verify_gathered<E: std::fmt::Display>(
 
 /// Verifies an image saved by `cosign save` (`--local-image`): the signature image the layout
 /// names, and the bundles among its manifests whose subject is the image. No network.
-fn verify_local_image(
+pub(crate) fn verify_local_image(
     path: &Path,
     policy: &ImagePolicy,
     formats: Formats,
@@ -268,7 +293,7 @@ fn conclude(verification: &ImageVerification) -> Result<(), CliError> {
 
 /// A signature given on the command line (cosign's `--signature`, with `--payload` or the
 /// payload cosign would have signed for the image).
-struct Detached {
+pub(crate) struct Detached {
     signature: Vec<u8>,
     payload: Option<Vec<u8>>,
 }
@@ -358,7 +383,7 @@ fn print_result(
         .partition(|signature| matches!(signature.origin, Origin::Referrer(_)));
     print_header(
         shown,
-        args,
+        args.check_claims,
         !policy.annotations.is_empty(),
         !bundles.is_empty(),
         policy,
@@ -410,16 +435,16 @@ fn print_result(
     }
 }
 
-fn print_header(
+pub(crate) fn print_header(
     reference: &str,
-    args: &VerifyArgs,
+    check_claims: bool,
     annotations: bool,
     bundles: bool,
     policy: &ImagePolicy,
 ) {
     console::info(format_args!("\nVerification for {reference} --"));
     console::info("The following checks were performed on each of these signatures:");
-    if args.check_claims {
+    if check_claims {
         if annotations {
             console::info("  - The specified annotations were verified.");
         }

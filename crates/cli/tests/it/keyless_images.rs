@@ -532,8 +532,12 @@ fn keyless_legacy_signatures_verify_like_cosign_3() {
             &digest,
             &payload,
             &layer,
-            cosign_core::image::legacy_signature::ManifestFlavor::Oci,
-            &|_| false,
+            cosign_oci::signatures::LegacyAppend {
+                attachment: cosign_core::image::legacy_signature::Attachment::Signatures,
+                flavor: cosign_core::image::legacy_signature::ManifestFlavor::Oci,
+                is_duplicate: &|_| false,
+                replaces: &|_| false,
+            },
         ))
         .unwrap();
     for output in ["json", "text"] {

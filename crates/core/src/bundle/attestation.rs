@@ -66,7 +66,10 @@ pub fn predicate_type_uri(name: &str) -> Result<String, AttestationError> {
                 && scheme
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-                && scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic())
                 && !rest.is_empty()
         }
         None => name.starts_with('/'),
@@ -105,9 +108,7 @@ pub fn statement(
             serde_json::json!({"Data": text, "Timestamp": now.to_string()})
         }
         // SPDX in tag-value form: the text itself.
-        "spdx" => {
-            serde_json::Value::String(String::from_utf8_lossy(predicate).into_owned())
-        }
+        "spdx" => serde_json::Value::String(String::from_utf8_lossy(predicate).into_owned()),
         _ => {
             let value: serde_json::Value =
                 serde_json::from_slice(predicate).map_err(|source| AttestationError::Json {
@@ -192,8 +193,16 @@ mod tests {
         let text = String::from_utf8(custom).unwrap();
         assert!(text.starts_with(r#"{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"registry.test/app","digest":{"sha256":""#), "{text}");
         assert!(text.ends_with(r#""predicateType":"https://cosign.sigstore.dev/attestation/v1","predicate":{"Data":"hello\n","Timestamp":"2023-11-14T22:13:20Z"}}"#), "{text}");
-        let sorted = statement("cyclonedx", br#"{"z":1,"a":{"y":2,"b":3}}"#, &subject(), now).unwrap();
-        assert!(String::from_utf8(sorted).unwrap().ends_with(r#""predicate":{"a":{"b":3,"y":2},"z":1}}"#));
+        let sorted = statement(
+            "cyclonedx",
+            br#"{"z":1,"a":{"y":2,"b":3}}"#,
+            &subject(),
+            now,
+        )
+        .unwrap();
+        assert!(String::from_utf8(sorted)
+            .unwrap()
+            .ends_with(r#""predicate":{"a":{"b":3,"y":2},"z":1}}"#));
         assert!(matches!(
             statement("cyclonedx", b"[1]", &subject(), now),
             Err(AttestationError::NotAnObject { .. })

@@ -276,8 +276,13 @@ pub struct Envelope {
 pub struct EnvelopeSignature {
     #[serde(with = "base64_bytes")]
     pub sig: Vec<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Written only when set and not empty (as Go's `omitempty`).
+    #[serde(default, skip_serializing_if = "keyid_is_empty")]
     pub keyid: Option<String>,
+}
+
+fn keyid_is_empty(keyid: &Option<String>) -> bool {
+    keyid.as_deref().is_none_or(str::is_empty)
 }
 
 #[derive(Debug, thiserror::Error)]

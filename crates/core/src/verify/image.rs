@@ -231,7 +231,15 @@ fn bundle_candidate(
         return Ok(Counted::NotASignature);
     };
     // The statement names the image: checked by the key path already, and here for all.
-    counted_statement(policy, digest, payload, statement, signer, times, true)
+    let envelope = serde_json::to_vec(envelope).unwrap_or_default();
+    counted_statement(
+        policy,
+        digest,
+        (payload, statement, envelope),
+        signer,
+        times,
+        true,
+    )
 }
 
 /// A verified statement: counted when it is what is wanted, names the image (always for a
@@ -239,22 +247,20 @@ fn bundle_candidate(
 fn counted_statement(
     policy: &ImagePolicy,
     digest: &Digest,
-    payload: Vec<u8>,
-    statement: Statement,
+    (payload, statement, envelope): (Vec<u8>, Statement, Vec<u8>),
     signer: Signer,
     times: Vec<UnixTime>,
     subject_always: bool,
 ) -> Result<Counted, FailureReason> {
-    if !is_wanted(&policy.wanted, &statement) {
-        return Ok(match policy.wanted {
-            Wanted::Attestation { .. } => Counted::Unwanted(statement.predicate_type),
-            Wanted::Signature => Counted::NotASignature,
-        });
+    let wanted = is_wanted(&policy.wanted, &statement);
+    if !wanted && policy.wanted == Wanted::Signature {
+        return Ok(Counted::NotASignature);
     }
+    // For attestations, the claims first and the type after, as cosign: a statement of
+    // another type about another image is a failure, not merely unwanted.
     let subject = statement.subject_for(digest);
     if subject_always || policy.check_claims {
-        let subject =
-            subject.ok_or(FailureReason::Statement(StatementError::NoMatchingSubject))?;
+        let subject = subject.ok_or(FailureReason::Statement(StatementError::NoMatchingSubject))?;
         if policy.check_claims {
             if let Some(wanted) = annotations_wanted(policy) {
                 if !subject.has_annotations(wanted) {
@@ -263,10 +269,14 @@ fn counted_statement(
             }
         }
     }
+    if !wanted {
+        return Ok(Counted::Unwanted(statement.predicate_type));
+    }
     Ok(Counted::Verified((
         SignedContent::Statement {
             raw: payload,
             statement,
+            envelope,
         },
         signer,
         times,
@@ -278,16 +288,14 @@ fn counted_statement(
 fn legacy_attestation(
     policy: &ImagePolicy,
     digest: &Digest,
-    envelope: &[u8],
+    layer_bytes: &[u8],
 ) -> Result<Counted, FailureReason> {
     let envelope: crate::bundle::Envelope =
-        serde_json::from_slice(envelope).map_err(FailureReason::Envelope)?;
+        serde_json::from_slice(layer_bytes).map_err(FailureReason::Envelope)?;
     let (content, signer) = any_authority(policy, |index, authority| match authority {
-        Authority::Key(key) => {
-            crate::verify::bundle::verify_envelope(&envelope, &key.key, None)
-                .map(|content| (content, Signer::Key { authority: index }))
-                .map_err(FailureReason::Content)
-        }
+        Authority::Key(key) => crate::verify::bundle::verify_envelope(&envelope, &key.key, None)
+            .map(|content| (content, Signer::Key { authority: index }))
+            .map_err(FailureReason::Content),
         Authority::Keyless(_) => Err(FailureReason::Unsupported(
             "keyless verification of legacy attestation layers",
         )),
@@ -299,7 +307,14 @@ fn legacy_attestation(
     else {
         return Ok(Counted::NotASignature);
     };
-    counted_statement(policy, digest, payload, statement, signer, Vec::new(), false)
+    counted_statement(
+        policy,
+        digest,
+        (payload, statement, layer_bytes.to_vec()),
+        signer,
+        Vec::new(),
+        false,
+    )
 }
 
 fn is_wanted(wanted: &Wanted, statement: &Statement) -> bool {

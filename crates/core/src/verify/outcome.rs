@@ -50,8 +50,13 @@ pub enum SignedContent {
         raw: Vec<u8>,
         payload: SimpleSigningPayload,
     },
-    /// An in-toto statement in a DSSE envelope: its bytes as signed, and parsed.
-    Statement { raw: Vec<u8>, statement: Statement },
+    /// An in-toto statement in a DSSE envelope: its bytes as signed, parsed, and the envelope
+    /// as JSON (a legacy layer's bytes as stored; a bundle's envelope as Go encodes it).
+    Statement {
+        raw: Vec<u8>,
+        statement: Statement,
+        envelope: Vec<u8>,
+    },
 }
 
 /// Who made a signature.

@@ -458,7 +458,11 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
 }
 
 /// A layer of a legacy `.att` image: the DSSE envelope of an attestation.
-fn legacy_attestation_candidate(key: &PrivateKey, digest: &Digest, predicate_type: &str) -> Candidate {
+fn legacy_attestation_candidate(
+    key: &PrivateKey,
+    digest: &Digest,
+    predicate_type: &str,
+) -> Candidate {
     let statement = crate::bundle::attestation::statement(
         predicate_type,
         br#"{"components":[]}"#,
@@ -506,7 +510,11 @@ fn legacy_attestations_are_envelopes_and_other_types_are_named_not_counted() {
     );
     assert_eq!(result.verified.len(), 1);
     assert_eq!(
-        result.unwanted.iter().map(|u| u.predicate_type.as_str()).collect::<Vec<_>>(),
+        result
+            .unwanted
+            .iter()
+            .map(|u| u.predicate_type.as_str())
+            .collect::<Vec<_>>(),
         ["https://slsa.dev/provenance/v0.2"]
     );
     assert_eq!(result.failures.len(), 2, "{:?}", result.failures);

@@ -27,6 +27,31 @@ pub fn signature_layer(payload: &[u8], signature: &[u8]) -> Descriptor {
     }
 }
 
+/// The annotation of a legacy attestation layer that names its statement's predicate type.
+pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
+
+/// The descriptor of a new layer of the legacy attestation image (`.att`): the DSSE envelope
+/// (as JSON), annotated with an empty signature and the predicate type, as cosign writes it.
+pub fn attestation_layer(envelope_json: &[u8], predicate_type: Option<&str>) -> Descriptor {
+    let mut annotations = std::collections::BTreeMap::new();
+    annotations.insert(SIGNATURE_ANNOTATION.to_owned(), String::new());
+    if let Some(predicate_type) = predicate_type {
+        annotations.insert(
+            PREDICATE_TYPE_ANNOTATION.to_owned(),
+            predicate_type.to_owned(),
+        );
+    }
+    Descriptor {
+        media_type: media_types::DSSE_ENVELOPE.to_owned(),
+        size: envelope_json.len() as u64,
+        digest: Digest::sha256(envelope_json),
+        urls: None,
+        annotations: Some(annotations.into_iter().collect()),
+        platform: None,
+        artifact_type: None,
+    }
+}
+
 /// The config of a signature image with these layers, byte for byte as ggcr writes the config
 /// of an empty image after appending them: a zero `created`, one empty history entry per layer,
 /// the payload digests as `diff_ids`.

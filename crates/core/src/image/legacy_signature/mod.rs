@@ -11,8 +11,8 @@ mod check;
 mod keyless;
 
 pub use build::{
-    append_signature, is_same_signature, signature_config, signature_layer, AppendError,
-    ManifestFlavor, SignatureImage,
+    append_signature, attestation_layer, is_same_signature, signature_config, signature_layer,
+    AppendError, ManifestFlavor, SignatureImage, PREDICATE_TYPE_ANNOTATION,
 };
 pub use check::{
     check_payload_claims, verify_layer, AnnotationError, LayerCheck, LayerVerificationError,

@@ -1,0 +1,158 @@
+//! `cosign attest-blob --key`: an in-toto statement about a blob (subject: the blob's file name
+//! and SHA-256, or `--hash`), signed as a DSSE envelope; written as a Sigstore bundle
+//! (`--bundle`, cosign 3's default) or, with `--new-bundle-format=false`, as the envelope on
+//! standard output (or `--output-signature`) and an optional legacy bundle. The blob is hashed
+//! as it streams by.
+
+use cosign_core::bundle::attestation::{self, PREDICATE_SIZE_LIMIT};
+use cosign_core::bundle::in_toto::Statement;
+use cosign_core::bundle::{dsse, Bundle};
+use cosign_core::digest::Digest;
+use cosign_core::keys::decrypt_private_key;
+use cosign_core::UnixTime;
+
+use crate::args::AttestBlobArgs;
+use crate::blob;
+use crate::console::{self, Console};
+use crate::error::CliError;
+use crate::key_files::{load_key_reference, read_limited_to, write_file};
+use crate::password::{read_password, Confirmation};
+
+pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError> {
+    let Some(key_reference) = &args.key else {
+        return Err(CliError::not_supported(
+            "keyless attestations (no --key)",
+            "attest with a key: `cosign attest-blob --key cosign.key --predicate FILE --bundle BUNDLE BLOB`",
+        ));
+    };
+    if args.predicate.is_some() == args.statement.is_some() {
+        return Err(CliError::new(
+            "one of --predicate or --statement must be set",
+        ));
+    }
+    let new_format = args.new_bundle_format != Some(false);
+    if args.tlog_upload {
+        return Err(CliError::new(
+            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
+        )
+        .with_hint("to attest with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+    }
+    if new_format && args.bundle.is_none() {
+        return Err(CliError::usage(
+            "must specify --bundle with --new-bundle-format",
+        ));
+    }
+    crate::trust::check_signing_trusted_root(&args.services)?;
+    let statement = match (&args.statement, &args.predicate) {
+        (Some(path), _) => {
+            console::info(format_args!("Using statement from: {}", path.display()));
+            let bytes = read_limited_to(path, PREDICATE_SIZE_LIMIT as u64)
+                .map_err(|error| error.context("could not read statement"))?;
+            Statement::parse(&bytes)
+                .map_err(|error| CliError::new(format!("invalid statement: {error}")))?;
+            bytes
+        }
+        (None, Some(predicate)) => statement_for_blob(args, predicate)?,
+        (None, None) => {
+            return Err(CliError::new(
+                "one of --predicate or --statement must be set",
+            ))
+        }
+    };
+    let key_file = load_key_reference(key_reference)?;
+    let password = read_password(Confirmation::Once)?;
+    let key = decrypt_private_key(&key_file, &password)
+        .map_err(|error| CliError::from(error).context("creating bundle: reading key"))?;
+    let envelope = dsse::sign(&key, dsse::IN_TOTO_PAYLOAD_TYPE, statement.clone())?;
+    if !rustix::termios::isatty(std::io::stderr()) {
+        console::info("Signing artifact...");
+    }
+    if new_format {
+        let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+        if let Some(path) = &args.bundle {
+            write_file(path, &bundle, 0o600)?;
+            console::info(format_args!("Wrote bundle to file {}", path.display()));
+        }
+    } else {
+        let envelope_json =
+            serde_json::to_vec(&envelope).map_err(|error| CliError::new(error.to_string()))?;
+        if let Some(path) = &args.bundle {
+            let public_key = key.public_key().to_pem()?;
+            let legacy = cosign_core::bundle::legacy_blob_bundle::write_for_key(
+                &envelope_json,
+                public_key.as_bytes(),
+            );
+            write_file(path, &legacy, 0o600)?;
+            console::info(format_args!("Wrote bundle to file {}", path.display()));
+        }
+        match &args.output_signature {
+            Some(path) => {
+                write_file(path, &envelope_json, 0o600)?;
+                console::info(format_args!("Signature written in {}", path.display()));
+            }
+            None => {
+                let mut line = envelope_json;
+                line.push(b'\n');
+                console.out(&line)?;
+            }
+        }
+    }
+    if let Some(path) = &args.output_attestation {
+        write_file(path, &statement, 0o600)?;
+        console::info(format_args!("Attestation written in {}", path.display()));
+    }
+    if let Some(path) = &args.output_certificate {
+        // As in cosign: a key-based attestation has no certificate to write.
+        return Err(CliError::new(format!(
+            "no certificate found in bundle (signed with a key): {} not written",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The statement cosign makes for a predicate about a blob: subject name the blob's base name,
+/// digest its SHA-256 (or `--hash`).
+fn statement_for_blob(args: &AttestBlobArgs, predicate: &str) -> Result<Vec<u8>, CliError> {
+    attestation::predicate_type_uri(&args.predicate_type)
+        .map_err(|error| CliError::new(error.to_string()))?;
+    let digest = match &args.hash {
+        Some(hex) => format!("sha256:{}", hex.to_ascii_lowercase())
+            .parse::<Digest>()
+            .map_err(|error| CliError::usage(format!("--hash {hex:?}: {error}")))?,
+        None => {
+            if args.blob != "-" {
+                console::info(format_args!("Using payload from: {}", args.blob));
+            }
+            blob::hash(&args.blob, false)?.sha256
+        }
+    };
+    let predicate = if predicate == "-" {
+        use std::io::Read as _;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(PREDICATE_SIZE_LIMIT as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|error| CliError::new(format!("reading standard input: {error}")))?;
+        bytes
+    } else {
+        read_limited_to(std::path::Path::new(predicate), PREDICATE_SIZE_LIMIT as u64)
+            .map_err(|error| error.context("getting predicate reader"))?
+    };
+    // Go's path.Base: the last element, `-` for standard input.
+    let name = args
+        .blob
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .unwrap_or("/")
+        .to_owned();
+    attestation::statement(
+        &args.predicate_type,
+        &predicate,
+        &attestation::Subject { name, digest },
+        UnixTime::from_seconds(crate::trust::now()),
+    )
+    .map_err(|error| CliError::new(error.to_string()))
+}
