@@ -129,6 +129,7 @@ fn statement_for_blob(args: &AttestBlobArgs, predicate: &str) -> Result<Vec<u8>,
     };
     let predicate = if predicate == "-" {
         use std::io::Read as _;
+        console::info("Using payload from: standard input");
         let mut bytes = Vec::new();
         std::io::stdin()
             .take(PREDICATE_SIZE_LIMIT as u64 + 1)
@@ -136,6 +137,7 @@ fn statement_for_blob(args: &AttestBlobArgs, predicate: &str) -> Result<Vec<u8>,
             .map_err(|error| CliError::new(format!("reading standard input: {error}")))?;
         bytes
     } else {
+        console::info(format_args!("Using payload from: {predicate}"));
         read_limited_to(std::path::Path::new(predicate), PREDICATE_SIZE_LIMIT as u64)
             .map_err(|error| error.context("getting predicate reader"))?
     };

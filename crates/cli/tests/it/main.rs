@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod attestations;
 mod conformance;
 mod cosign31_commands;
 mod faults;

@@ -295,7 +295,13 @@ fn legacy_attestation(
     let (content, signer) = any_authority(policy, |index, authority| match authority {
         Authority::Key(key) => crate::verify::bundle::verify_envelope(&envelope, &key.key, None)
             .map(|content| (content, Signer::Key { authority: index }))
-            .map_err(FailureReason::Content),
+            .map_err(|error| match error {
+                // cosign's words for a legacy layer: the DSSE verifier's own.
+                crate::verify::bundle::BundleVerificationError::Envelope { source } => {
+                    FailureReason::LegacyEnvelope(source)
+                }
+                other => FailureReason::Content(other),
+            }),
         Authority::Keyless(_) => Err(FailureReason::Unsupported(
             "keyless verification of legacy attestation layers",
         )),

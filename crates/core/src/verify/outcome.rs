@@ -142,6 +142,10 @@ pub enum FailureReason {
     /// A statement without the wanted annotations (or not naming the image).
     #[error("{0}")]
     Statement(StatementError),
+    /// A legacy attestation layer whose envelope no key signed (cosign's DSSE verifier's words,
+    /// without the bundle path's prefix).
+    #[error("{}", legacy_envelope_message(.0))]
+    LegacyEnvelope(crate::bundle::dsse::EnvelopeError),
     /// A legacy attestation layer that is not a DSSE envelope.
     #[error("parsing DSSE envelope: {0}")]
     Envelope(serde_json::Error),
@@ -151,6 +155,13 @@ pub enum FailureReason {
     /// No authority vouched for it: one reason per authority, in the policy's order.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Authorities(Vec<FailureReason>),
+}
+
+fn legacy_envelope_message(error: &crate::bundle::dsse::EnvelopeError) -> String {
+    let text = error.to_string();
+    text.strip_prefix("could not verify envelope: ")
+        .map(str::to_owned)
+        .unwrap_or(text)
 }
 
 /// The verdict on an image, as cosign decides it.
