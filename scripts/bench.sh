@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -299,4 +299,85 @@ ours_rss=$(hwm "$ours_pid"); dist_rss=$(hwm "$dist_pid")
 printf '  ratio ours / distribution: push %s, pull %s, 40 small images %s (target <= 1.0x)\n' \
   "$(ratio "$ms_push_ours" "$ms_push_dist")" "$(ratio "$ms_pull_ours" "$ms_pull_dist")" "$(ratio "$ms_small_ours" "$ms_small_dist")"
 printf '  server peak RSS: ours %s MiB, distribution %s MiB (target: ours < 64 MiB)\n' "$ours_rss" "$dist_rss"
+fi
+
+if want attest; then
+echo
+echo "== verify-attestation (cyclonedx, bundles on distribution 2.8): cosign-rs vs cosign 3.1"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+att_port=$(free_port)
+att_proxy=$(free_port)
+mkdir -p "$work/att"
+cat > "$work/att/config.yml" <<CONF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/att/data}}
+http: {addr: "127.0.0.1:$att_port", secret: bench}
+CONF
+docker-registry serve "$work/att/config.yml" >/dev/null 2>&1 &
+pids+=($!)
+python3 scripts/latency_proxy.py "$att_proxy" "127.0.0.1:$att_port" 25 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$att_port/v2/" >/dev/null && break; sleep 0.1; done
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix att >/dev/null 2>&1)
+printf '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":"is-number","version":"7.0.0"}]}' > "$work/small.cdx.json"
+images=30
+direct=()
+proxied=()
+for i in $(seq "$images"); do
+  head -c 2048 /dev/urandom > "$work/layer"
+  tar cf "$work/layer.tar" -C "$work" layer
+  digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$att_port/bench/att$i:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  direct+=("127.0.0.1:$att_port/bench/att$i@$digest")
+  proxied+=("127.0.0.1:$att_proxy/bench/att$i@$digest")
+done
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" attest --key att.key --type cyclonedx --predicate small.cdx.json \
+  --tlog-upload=false --use-signing-config=false -y "${direct[@]}" >/dev/null 2>&1)
+attest_verify() {
+  local name=$1; shift
+  case $name in
+    ours) "$ours" verify-attestation --key "$work/att.pub" --insecure-ignore-tlog --type cyclonedx "$@" ;;
+    *) "$peers/$name" verify-attestation --key "$work/att.pub" --insecure-ignore-tlog --type cyclonedx --allow-http-registry "$@" ;;
+  esac
+}
+echo "  (a) $images images in one call, through a proxy adding 25 ms each way (median of 3)"
+for name in ours cosign3; do
+  ms=$(runs=3 median_ms attest_verify "$name" "${proxied[@]}")
+  eval "att_many_$name=$ms"
+  printf '      %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.2x)\n' "$(ratio "$att_many_ours" "$att_many_cosign3")"
+
+echo "  (b) one image with a 10 MiB CycloneDX attestation, checked by a Rego policy (best of 3)"
+python3 - "$work/big.cdx.json" <<'PY'
+import json, sys
+components = []
+i = 0
+size = 0
+while size < 10 * 1024 * 1024:
+    c = {"type": "library", "name": f"package-{i}", "version": f"{i % 97}.{i % 13}.{i % 7}",
+         "purl": f"pkg:npm/package-{i}@{i % 97}.{i % 13}.{i % 7}", "licenses": [{"license": {"id": "MIT"}}]}
+    components.append(c)
+    size += len(json.dumps(c)) + 1
+    i += 1
+json.dump({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components}, open(sys.argv[1], "w"))
+PY
+head -c 2048 /dev/urandom > "$work/layer"
+tar cf "$work/layer.tar" -C "$work" layer
+digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$att_port/bench/bigatt:v1" --insecure 2>/dev/null | sed 's/.*@//')
+big="127.0.0.1:$att_port/bench/bigatt@$digest"
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" attest --key att.key --type cyclonedx --predicate big.cdx.json \
+  --tlog-upload=false --use-signing-config=false -y "$big" >/dev/null 2>&1)
+cp "$root/examples/policies/no-left-pad.rego" "$work/no-left-pad.rego"
+printf '  predicate %s MiB\n' "$(awk -v b="$(wc -c < "$work/big.cdx.json")" 'BEGIN { printf "%.1f", b / 1048576 }')"
+measure ours "$ours" verify-attestation --key "$work/att.pub" --insecure-ignore-tlog --type cyclonedx --policy "$work/no-left-pad.rego" "$big"
+measure cosign3 "$peers/cosign3" verify-attestation --key "$work/att.pub" --insecure-ignore-tlog --type cyclonedx --allow-http-registry --policy "$work/no-left-pad.rego" "$big"
+# Ours evaluates Rego in a worker process: the figure above is the larger of the two processes'
+# peaks; the verifier without a policy bounds the other, so their sum is at most the two added.
+measure ours_verifier "$ours" verify-attestation --key "$work/att.pub" --insecure-ignore-tlog --type cyclonedx "$big"
+printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s (targets <= 0.5x, <= 0.5x)\n' \
+  "$(ratio "$ms_ours" "$ms_cosign3")" "$(ratio "$rss_ours" "$rss_cosign3")"
+printf '  ours, verifier and Rego worker together: at most %.1f MiB (%s of cosign 3.1)\n' \
+  "$(awk -v a="$rss_ours" -v b="$rss_ours_verifier" 'BEGIN { print (a + b) / 1024 }')" \
+  "$(ratio "$((rss_ours + rss_ours_verifier))" "$rss_cosign3")"
 fi

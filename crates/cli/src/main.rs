@@ -23,7 +23,17 @@ use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 fn main() -> std::process::ExitCode {
-    let arguments = parse::normalize_go_style_flags(std::env::args_os().collect());
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `verify-attestation --policy x.rego` evaluates each policy in a child of this binary,
+    // whose memory the kernel caps (cosign-policy's worker); not a command users type.
+    if raw
+        .get(1)
+        .is_some_and(|first| first == cosign_policy::rego::WORKER_ARGUMENT)
+    {
+        let code = cosign_policy::rego::worker_main(raw.get(2..).unwrap_or_default());
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(2));
+    }
+    let arguments = parse::normalize_go_style_flags(raw);
     // The command line's description, built once (it is most of what starting costs).
     let mut command = parse::command();
     if let Some(error) = parse::refuse_unsupported(&command, &arguments) {

@@ -7,11 +7,10 @@
 //! The tool runs with a time limit and its output capped; the statement goes through a pipe,
 //! never a file.
 
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
+use crate::child::{self, Stopped};
 use crate::{Limits, PolicyError, PolicyFile, Violation};
 
 /// The most of `cue`'s messages kept.
@@ -70,57 +69,20 @@ impl CuePolicy {
                 command.arg(path);
             }
         }
-        command
-            .args(["json:", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
+        command.args(["json:", "-"]);
+        let finished = child::run(command, input, self.limits.time, MESSAGE_LIMIT)
             .map_err(|error| violation(format!("running {}: {error}", self.tool.display())))?;
-        let stdin = child.stdin.take();
-        let stderr = child.stderr.take();
-        let result = std::thread::scope(|scope| {
-            scope.spawn(|| {
-                if let Some(mut stdin) = stdin {
-                    // A tool that stops reading early (a syntax error) closes the pipe: fine.
-                    let _ = stdin.write_all(input);
-                }
-            });
-            let messages = scope.spawn(|| {
-                let mut text = Vec::new();
-                if let Some(stderr) = stderr {
-                    let mut capped = stderr.take(MESSAGE_LIMIT);
-                    let _ = capped.read_to_end(&mut text);
-                    // Drain the rest so the tool never blocks on a full pipe.
-                    let _ = std::io::copy(&mut capped.into_inner(), &mut std::io::sink());
-                }
-                text
-            });
-            let deadline = Instant::now() + self.limits.time;
-            let status = loop {
-                match child.try_wait() {
-                    Ok(Some(status)) => break Ok(status),
-                    Ok(None) if Instant::now() >= deadline => {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        break Err(format!(
-                            "`cue vet` stopped after {} s",
-                            self.limits.time.as_secs_f64()
-                        ));
-                    }
-                    Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
-                    Err(error) => break Err(format!("waiting for `cue vet`: {error}")),
-                }
-            };
-            let messages = messages.join().unwrap_or_default();
-            (status, messages)
-        });
-        match result {
-            (Err(message), _) => Err(violation(message)),
-            (Ok(status), _) if status.success() => Ok(()),
-            (Ok(status), messages) => {
-                let text = String::from_utf8_lossy(&messages).trim_end().to_owned();
+        match finished.status {
+            Err(Stopped::Deadline(limit)) => Err(violation(format!(
+                "`cue vet` stopped after {} s",
+                limit.as_secs_f64()
+            ))),
+            Err(Stopped::Wait(error)) => Err(violation(format!("waiting for `cue vet`: {error}"))),
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => {
+                let text = String::from_utf8_lossy(&finished.stderr)
+                    .trim_end()
+                    .to_owned();
                 if text.is_empty() {
                     Err(violation(format!("`cue vet` failed ({status})")))
                 } else {

@@ -4,8 +4,8 @@
 //! - the file's extension picks the language: `.rego` or `.cue`, anything else is refused;
 //! - the input is the attestation's in-toto statement, as JSON;
 //! - Rego (parsed as Rego v0, as cosign's OPA is told to) must make `data.signature.allow`
-//!   exactly `true`; it is evaluated in process by `regorus`, stopped when it runs too long or
-//!   allocates too much ([`Limits`]);
+//!   exactly `true`; it is evaluated by `regorus`, in a worker process that is stopped when it
+//!   runs too long or allocates too much ([`Limits`], [`rego::Evaluation`]);
 //! - CUE: the statement must unify with the policy files taken together (one instance), as
 //!   `cue vet` checks; there is no CUE in Rust, so the real `cue` tool runs it ([`cue`]).
 //!
@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod child;
 pub mod cue;
 pub mod rego;
 
@@ -25,7 +26,8 @@ pub const POLICY_SIZE_LIMIT: u64 = 1024 * 1024;
 pub struct Limits {
     /// Wall-clock time for one Rego evaluation or one `cue vet` run.
     pub time: Duration,
-    /// Memory a Rego evaluation may bring the process to (regorus's allocator accounting).
+    /// Memory a Rego evaluation may use beyond what its process maps at start (enforced by the
+    /// kernel for an evaluation in a worker process).
     pub memory: u64,
 }
 
@@ -113,9 +115,14 @@ pub struct Policies {
 }
 
 impl Policies {
-    /// Loads `paths` (in the order given). CUE files need the `cue` tool: looked up on `PATH`
-    /// now, so that its absence is said before any network work.
-    pub fn load(paths: &[PathBuf], limits: Limits) -> Result<Self, PolicyError> {
+    /// Loads `paths` (in the order given), Rego to be evaluated as `evaluation` says. CUE files
+    /// need the `cue` tool: looked up on `PATH` now, so that its absence is said before any
+    /// network work.
+    pub fn load(
+        paths: &[PathBuf],
+        limits: Limits,
+        evaluation: rego::Evaluation,
+    ) -> Result<Self, PolicyError> {
         let mut rego_files = Vec::new();
         let mut cue_files = Vec::new();
         for path in paths {
@@ -132,7 +139,7 @@ impl Policies {
                 .into_iter()
                 .map(|path| PolicyFile::read(path))
                 .collect::<Result<Vec<_>, _>>()?;
-            Some(rego::RegoPolicy::compile(files, limits)?)
+            Some(rego::RegoPolicy::compile(files, limits, evaluation)?)
         };
         let cue = if cue_files.is_empty() {
             None

@@ -1,22 +1,44 @@
-//! Rego policies, evaluated in process by `regorus`, as cosign evaluates them with OPA
+//! Rego policies, evaluated by `regorus` as cosign evaluates them with OPA
 //! (`pkg/cosign/rego`): every file is parsed as Rego v0 into one set of modules, the query is
 //! `data.signature.allow`, the input is the statement, and the input is allowed only when the
 //! query gives exactly one result whose one expression is `true`.
 //!
-//! Unlike cosign, an evaluation is bounded: it stops after [`Limits::time`](crate::Limits) and
-//! when it would bring the process over [`Limits::memory`](crate::Limits), and a failure names
-//! the policy files and repeats what the policy printed (`print(...)`).
+//! Unlike cosign, an evaluation is bounded: regorus stops it after
+//! [`Limits::time`](crate::Limits), and with [`Evaluation::Worker`] it runs in a child process
+//! (the same binary, started with [`WORKER_ARGUMENT`]) whose address space the kernel caps at
+//! [`Limits::memory`](crate::Limits): a policy that allocates without bound ends that process,
+//! not ours, and a crash in the engine is a failed check, not a crashed verifier. A failure
+//! names the policy files and repeats what the policy printed (`print(...)`).
 
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, LimitError, Value};
 
+use crate::child::{self, Stopped};
 use crate::{Limits, PolicyError, PolicyFile, Violation};
 
 /// cosign's query.
 pub const QUERY: &str = "data.signature.allow";
+
+/// The first argument that makes a program that embeds this crate act as the Rego worker (see
+/// [`worker_main`]).
+pub const WORKER_ARGUMENT: &str = "__cosign-rs-rego-worker";
+
+/// The most of a worker's answer read.
+const ANSWER_LIMIT: u64 = 256 * 1024;
+
+/// Where a Rego policy is evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evaluation {
+    /// In this process: the time limit holds, the memory limit does not.
+    InProcess,
+    /// In a child process, `program WORKER_ARGUMENT ...` (a program whose `main` calls
+    /// [`worker_main`]), with its address space capped.
+    Worker { program: PathBuf },
+}
 
 /// Rego files compiled together, ready to evaluate inputs.
 #[derive(Debug)]
@@ -24,12 +46,17 @@ pub struct RegoPolicy {
     engine: Engine,
     paths: Vec<PathBuf>,
     limits: Limits,
+    evaluation: Evaluation,
 }
 
 impl RegoPolicy {
     /// Parses every file (Rego v0, as cosign's OPA is told); a file that does not parse is
     /// named with the parser's message.
-    pub fn compile(files: Vec<PolicyFile>, limits: Limits) -> Result<Self, PolicyError> {
+    pub fn compile(
+        files: Vec<PolicyFile>,
+        limits: Limits,
+        evaluation: Evaluation,
+    ) -> Result<Self, PolicyError> {
         let mut engine = Engine::new();
         engine.set_rego_v0(true);
         engine.set_gather_prints(true);
@@ -51,6 +78,7 @@ impl RegoPolicy {
             engine,
             paths,
             limits,
+            evaluation,
         })
     }
 
@@ -61,6 +89,60 @@ impl RegoPolicy {
 
     /// Evaluates the policy against `input` (a JSON document).
     pub fn check(&self, input: &[u8]) -> Result<(), Violation> {
+        match &self.evaluation {
+            Evaluation::InProcess => self.check_here(input),
+            Evaluation::Worker { program } => self.check_in_worker(program, input),
+        }
+    }
+
+    /// Starts a worker for one evaluation and reads its verdict.
+    fn check_in_worker(&self, program: &Path, input: &[u8]) -> Result<(), Violation> {
+        let violation = |message: String| Violation {
+            policies: self.paths.clone(),
+            message,
+        };
+        let mut command = std::process::Command::new(program);
+        command
+            .arg(WORKER_ARGUMENT)
+            .arg(self.limits.time.as_millis().to_string())
+            .arg(self.limits.memory.to_string())
+            .args(&self.paths);
+        // The worker's own deadline is regorus's; this one catches a worker that hangs.
+        let deadline = self.limits.time + Duration::from_secs(2);
+        let finished = child::run(command, input, deadline, ANSWER_LIMIT)
+            .map_err(|error| violation(format!("starting the Rego evaluator: {error}")))?;
+        let answer = String::from_utf8_lossy(&finished.stdout);
+        match finished.status {
+            Err(Stopped::Deadline(_)) => Err(violation(format!(
+                "evaluation stopped: execution exceeded time limit ({} s)",
+                self.limits.time.as_secs_f64()
+            ))),
+            Err(Stopped::Wait(error)) => Err(violation(format!(
+                "waiting for the Rego evaluator: {error}"
+            ))),
+            Ok(status) if status.success() && answer == "allow\n" => Ok(()),
+            Ok(status) if status.success() && answer.starts_with("deny\n") => Err(violation(
+                answer.trim_start_matches("deny\n").trim_end().to_owned(),
+            )),
+            Ok(_) => {
+                let said = String::from_utf8_lossy(&finished.stderr);
+                if said.contains("memory allocation") || answer.is_empty() {
+                    Err(violation(format!(
+                        "evaluation stopped: execution exceeded memory limit ({} MiB)",
+                        self.limits.memory / (1024 * 1024)
+                    )))
+                } else {
+                    Err(violation(format!(
+                        "the Rego evaluator failed: {}",
+                        said.trim_end()
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Evaluates here, in this process.
+    fn check_here(&self, input: &[u8]) -> Result<(), Violation> {
         let violation = |message: String| Violation {
             policies: self.paths.clone(),
             message,
@@ -71,8 +153,6 @@ impl RegoPolicy {
             .map_err(|error| violation(format!("parsing the input: {error}")))?;
         let mut engine = self.engine.clone();
         engine.set_input(value);
-        // Process-wide in regorus; left set (every policy of a process has the same limit).
-        regorus::set_global_memory_limit(Some(self.limits.memory));
         let outcome = engine.eval_query(QUERY.to_owned(), false);
         let prints = engine.take_prints().unwrap_or_default();
         let with_prints = |message: String| {
@@ -125,6 +205,66 @@ impl RegoPolicy {
     }
 }
 
+/// The Rego worker: `WORKER_ARGUMENT TIME_MS MEMORY_BYTES POLICY...`, the input JSON on
+/// standard input; caps its own address space, evaluates, and prints `allow` or `deny` and the
+/// reason. Returns the exit code (0 for either verdict; anything else is a failure to decide).
+pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
+    use std::io::{Read as _, Write as _};
+    let mut args = args.iter();
+    let (Some(time), Some(memory)) = (
+        args.next()
+            .and_then(|arg| arg.to_str()?.parse::<u64>().ok()),
+        args.next()
+            .and_then(|arg| arg.to_str()?.parse::<u64>().ok()),
+    ) else {
+        eprintln!("usage: {WORKER_ARGUMENT} TIME_MS MEMORY_BYTES POLICY...");
+        return 2;
+    };
+    // What the process already maps (the binary, its libraries) plus the budget.
+    let baseline = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(64 * 1024 * 1024, |pages| pages * 4096);
+    let cap = baseline.saturating_add(memory);
+    if let Err(error) = rustix::process::setrlimit(
+        rustix::process::Resource::As,
+        rustix::process::Rlimit {
+            current: Some(cap),
+            maximum: Some(cap),
+        },
+    ) {
+        eprintln!("capping the evaluator's memory: {error}");
+        return 2;
+    }
+    let limits = Limits {
+        time: Duration::from_millis(time),
+        memory,
+    };
+    let files: Result<Vec<PolicyFile>, PolicyError> =
+        args.map(|path| PolicyFile::read(Path::new(path))).collect();
+    let policy =
+        match files.and_then(|files| RegoPolicy::compile(files, limits, Evaluation::InProcess)) {
+            Ok(policy) => policy,
+            Err(error) => {
+                eprintln!("{error}");
+                return 2;
+            }
+        };
+    let mut input = Vec::new();
+    if let Err(error) = std::io::stdin().read_to_end(&mut input) {
+        eprintln!("reading the input: {error}");
+        return 2;
+    }
+    let answer = match policy.check_here(&input) {
+        Ok(()) => "allow\n".to_owned(),
+        Err(violation) => format!("deny\n{}\n", violation.message),
+    };
+    match std::io::stdout().write_all(answer.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => 2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +278,7 @@ mod tests {
                 text: text.to_owned(),
             }],
             limits,
+            Evaluation::InProcess,
         )
     }
 
@@ -215,22 +356,6 @@ mod tests {
             message
                 .as_deref()
                 .is_some_and(|m| m.starts_with("evaluation stopped: execution exceeded time limit")),
-            "{message:?}"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn an_allocation_without_bound_is_stopped_by_the_memory_limit() -> Result<(), PolicyError> {
-        let hungry = policy(
-            "package signature\nallow { x := [i | i := numbers.range(1, 1000000000)[_]]; count(x) > 0 }\n",
-            Limits::default(),
-        )?;
-        let message = hungry.check(STATEMENT).err().map(|v| v.message);
-        assert!(
-            message.as_deref().is_some_and(
-                |m| m.starts_with("evaluation stopped: execution exceeded memory limit")
-            ),
             "{message:?}"
         );
         Ok(())

@@ -12,6 +12,7 @@ use cosign_core::image::legacy_signature::Attachment;
 use cosign_core::time::UnixTime;
 use cosign_core::verify::{ImagePolicy, ImageVerification, SignedContent, Signer, Wanted};
 use cosign_oci::candidates::Formats;
+use cosign_policy::rego::Evaluation;
 use cosign_policy::{go_list, Limits, Policies, PolicyError};
 use futures::StreamExt as _;
 
@@ -30,7 +31,16 @@ pub async fn run(
     console: &mut Console,
 ) -> Result<(), CliError> {
     // The policies are read and compiled first: a bad one is said before any network work.
-    let policies = Policies::load(&args.policies, Limits::default()).map_err(policy_error)?;
+    let evaluation = match std::env::current_exe() {
+        Ok(program) => Evaluation::Worker { program },
+        Err(error) => {
+            return Err(CliError::new(format!(
+                "finding this program to evaluate Rego policies in a child process: {error}"
+            )))
+        }
+    };
+    let policies =
+        Policies::load(&args.policies, Limits::default(), evaluation).map_err(policy_error)?;
     let policy = policy(args)?;
     let formats = Formats {
         legacy: Some(Attachment::Attestations),

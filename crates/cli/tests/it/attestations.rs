@@ -397,7 +397,7 @@ const ALLOW_WITHOUT_LEFT_PAD: &str = "package signature\n\nallow {\n  not banned
 const ALLOW_WITH_IS_NUMBER: &str = "package signature\n\nallow {\n  input.predicateType == \"https://cyclonedx.org/bom\"\n  input.predicate.components[_].name == \"is-number\"\n}\n";
 
 #[test]
-fn policies_decide_as_in_cosign_rego_in_process_cue_through_cue() {
+fn policies_decide_as_in_cosign_rego_in_a_worker_cue_through_cue() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
     key_pair(&scratch, "cosign");
@@ -721,8 +721,8 @@ fn blob_attestations_both_ways() {
                 let run = verify_blob(
                     checker,
                     &[
-                        &evidence[0],
-                        &evidence[1],
+                        evidence[0],
+                        evidence[1],
                         "--type",
                         "cyclonedx",
                         "artifact.bin",
@@ -734,8 +734,8 @@ fn blob_attestations_both_ways() {
                 let wrong = verify_blob(
                     checker,
                     &[
-                        &evidence[0],
-                        &evidence[1],
+                        evidence[0],
+                        evidence[1],
                         "--type",
                         "spdxjson",
                         "artifact.bin",

@@ -42,9 +42,8 @@ pub fn verify_image(
         let outcome = match candidate {
             Candidate::Legacy { layer, payload } => match (payload, &policy.wanted) {
                 (Err(unreadable), _) => Err(FailureReason::Unreadable(unreadable)),
-                (Ok(payload), Wanted::Signature) => {
-                    legacy(policy, digest, &layer, payload, now).map(Counted::Verified)
-                }
+                (Ok(payload), Wanted::Signature) => legacy(policy, digest, &layer, payload, now)
+                    .map(|verified| Counted::Verified(Box::new(verified))),
                 (Ok(envelope), Wanted::Attestation { .. }) => {
                     legacy_attestation(policy, digest, &envelope)
                 }
@@ -55,7 +54,8 @@ pub fn verify_image(
             },
         };
         match outcome {
-            Ok(Counted::Verified((content, signer, times))) => {
+            Ok(Counted::Verified(verified)) => {
+                let (content, signer, times) = *verified;
                 result.verified.push(VerifiedSignature {
                     origin,
                     content,
@@ -78,7 +78,7 @@ type Verified = (SignedContent, Signer, Vec<UnixTime>);
 
 /// What became of a candidate that did not fail.
 enum Counted {
-    Verified(Verified),
+    Verified(Box<Verified>),
     /// A statement that verified, of another predicate type than wanted.
     Unwanted(String),
     /// Not a signature of this kind at all (a message signature in a bundle).
@@ -272,7 +272,7 @@ fn counted_statement(
     if !wanted {
         return Ok(Counted::Unwanted(statement.predicate_type));
     }
-    Ok(Counted::Verified((
+    Ok(Counted::Verified(Box::new((
         SignedContent::Statement {
             raw: payload,
             statement,
@@ -280,7 +280,7 @@ fn counted_statement(
         },
         signer,
         times,
-    )))
+    ))))
 }
 
 /// A layer of the legacy attestation image (`sha256-<hex>.att`): a DSSE envelope, signed by
