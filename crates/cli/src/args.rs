@@ -394,6 +394,11 @@ pub struct VerifyArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
     pub offline: bool,
 
+    /// digest algorithm the signatures were signed with (sha256|sha384|sha512); cosign-rs
+    /// accepts any of them without it (see docs/compatibility.md)
+    #[arg(long, hide = true, value_name = "ALGORITHM")]
+    pub signature_digest_algorithm: Option<String>,
+
     #[command(flatten)]
     pub identity: CertificateIdentityArgs,
 
@@ -1126,6 +1131,11 @@ pub struct AttestArgs {
     #[arg(long, hide = true)]
     pub replace: bool,
 
+    /// if a multi-arch image is specified, additionally attest each discrete image (cosign
+    /// 2.5's flag; cosign 3.1 dropped it)
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
     /// do not upload the generated attestation, but send the attestation output to STDOUT
     #[arg(long)]
     pub no_upload: bool,
@@ -1199,6 +1209,11 @@ pub struct VerifyAttestationArgs {
     /// only allow offline verification
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
     pub offline: bool,
+
+    /// digest algorithm the attestations were signed with (sha256|sha384|sha512); cosign-rs
+    /// accepts any of them without it (see docs/compatibility.md)
+    #[arg(long, hide = true, value_name = "ALGORITHM")]
+    pub signature_digest_algorithm: Option<String>,
 
     #[command(flatten)]
     pub identity: CertificateIdentityArgs,
@@ -1321,6 +1336,11 @@ pub struct VerifyBlobAttestationArgs {
     /// Path to a Sigstore TrustedRoot JSON file
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<String>,
+
+    /// digest algorithm the attestations were signed with (sha256|sha384|sha512); cosign-rs
+    /// accepts any of them without it (see docs/compatibility.md)
+    #[arg(long, hide = true, value_name = "ALGORITHM")]
+    pub signature_digest_algorithm: Option<String>,
 
     #[command(flatten)]
     pub identity: CertificateIdentityArgs,

@@ -28,8 +28,9 @@ const GO_BOOLS: [&str; 12] = [
 
 /// The command line's clap command, with cobra's conventions applied.
 pub fn command() -> clap::Command {
-    // cosign hides its deprecated commands from the help, and keeps them working.
-    cobra_style(Cli::command()).mut_subcommands(|command| {
+    // cosign hides its deprecated commands from the help, and keeps them working. A flag given
+    // twice takes its last value, as pflag's do (lists still collect every occurrence).
+    cobra_style(Cli::command().args_override_self(true)).mut_subcommands(|command| {
         let deprecated = crate::deprecations::is_deprecated_command(command.get_name());
         command.hide(deprecated)
     })
@@ -504,6 +505,32 @@ mod tests {
         };
         assert!(args.recursive);
         assert_eq!(args.images, ["false", "img"]);
+    }
+
+    #[test]
+    fn a_flag_given_twice_takes_its_last_value_and_lists_collect_every_one() {
+        let cli = parse_strings(&[
+            "cosign",
+            "sign",
+            "--key",
+            "a.key",
+            "-a",
+            "x=1",
+            "--key",
+            "b.key",
+            "-a",
+            "y=2",
+            "--recursive",
+            "--recursive=false",
+            "img",
+        ])
+        .expect("parses");
+        let crate::args::Command::Sign(args) = cli.command else {
+            panic!("sign")
+        };
+        assert_eq!(args.key.as_deref(), Some("b.key"));
+        assert_eq!(args.annotations, ["x=1", "y=2"]);
+        assert!(!args.recursive);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Sigstore bundle attached as an OCI 1.1 referrer, the fallback tag where the registry has no
 //! referrers API) or, with `--new-bundle-format=false`, as a layer of the legacy
 //! `sha256-<hex>.att` image, appended without losing concurrent writers' layers (`--replace`
-//! drops the layers of the same predicate type). The key is decrypted once for all images.
+//! drops the layers of the same predicate type). `-r` attests each image of an index too, as
+//! cosign 2.5 did. The key is decrypted once for all images.
 
 use std::io::Read as _;
 
@@ -84,7 +85,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
             if let Content::Predicate { source, .. } = content {
                 messages.push(format!("Using payload from: {source}"));
             }
-            for target in resolve_targets(client, reference, false).await? {
+            for target in resolve_targets(client, reference, args.recursive).await? {
                 attest_one(
                     client,
                     reference,

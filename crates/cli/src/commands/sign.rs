@@ -256,7 +256,7 @@ async fn sign_one(
         Some(bytes) => bytes.to_vec(),
         None => simple_signing::payload(&reference.repository().to_string(), digest, annotations),
     };
-    let signature = key.sign(&payload)?;
+    let signature = key.sign_payload(&payload)?;
     if let Some(path) = &args.output_signature {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(&signature);

@@ -39,6 +39,11 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
+    // Checked as cosign checks it; a signature is accepted with any of the hashes
+    // (cosign_core::keys::PublicKey::verify_payload), so no narrower check follows.
+    crate::commands::verify_blob::parse_signature_digest_algorithm(
+        args.signature_digest_algorithm.as_deref(),
+    )?;
     let policy = policy(args)?;
     let detached = detached_signature(args, &policy)?;
     let formats = Formats {

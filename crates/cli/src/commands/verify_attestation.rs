@@ -30,6 +30,11 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
+    // Checked as cosign checks it; an envelope's signature is accepted with any of the
+    // hashes (cosign_core::bundle::dsse::verify), so no narrower check follows.
+    crate::commands::verify_blob::parse_signature_digest_algorithm(
+        args.signature_digest_algorithm.as_deref(),
+    )?;
     // The policies are read and compiled first: a bad one is said before any network work.
     let evaluation = match std::env::current_exe() {
         Ok(program) => Evaluation::Worker { program },

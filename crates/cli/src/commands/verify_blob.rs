@@ -128,7 +128,14 @@ fn load_bundle(bytes: &[u8]) -> Result<Bundle, CliError> {
 
 /// cosign's hidden `--signature-digest-algorithm` (sha256, sha384, sha512).
 fn signature_digest_algorithm(args: &VerifyBlobArgs) -> Result<Option<HashAlgorithm>, CliError> {
-    match args.signature_digest_algorithm.as_deref() {
+    parse_signature_digest_algorithm(args.signature_digest_algorithm.as_deref())
+}
+
+/// The value of `--signature-digest-algorithm`, checked as cosign checks it.
+pub(crate) fn parse_signature_digest_algorithm(
+    value: Option<&str>,
+) -> Result<Option<HashAlgorithm>, CliError> {
+    match value {
         None => Ok(None),
         Some("sha256") => Ok(Some(HashAlgorithm::Sha256)),
         Some("sha384") => Ok(Some(HashAlgorithm::Sha384)),

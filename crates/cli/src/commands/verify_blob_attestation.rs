@@ -26,6 +26,11 @@ struct WantedDigest {
 }
 
 pub fn run(args: &VerifyBlobAttestationArgs) -> Result<(), CliError> {
+    // Checked as cosign checks it; the envelope's signature is accepted with any of the
+    // hashes (cosign_core::bundle::dsse::verify), so no narrower check follows.
+    crate::commands::verify_blob::parse_signature_digest_algorithm(
+        args.signature_digest_algorithm.as_deref(),
+    )?;
     if args.signature.is_none() && args.bundle.is_none() {
         return Err(CliError::new(
             "please specify path to the DSSE envelope signature via --signature or --bundle",

@@ -197,6 +197,246 @@ fn on_our_registry_bundles_go_through_the_referrers_api() {
     }
 }
 
+/// `sign` (kind "signature", checked by `verify`) or `attest` (checked by
+/// `verify-attestation --type cyclonedx`) with `key`, by `side`.
+fn sign_or_attest(
+    side: Side,
+    scratch: &Scratch,
+    kind: &str,
+    key: &str,
+    image: &str,
+    legacy: bool,
+) -> Run {
+    if kind == "attestation" {
+        return side.attest(
+            scratch,
+            image,
+            "cyclonedx",
+            "bom.json",
+            legacy,
+            &["--key", key],
+        );
+    }
+    let mut invocation = side.command(scratch).args([
+        "sign",
+        "--key",
+        key,
+        "--tlog-upload=false",
+        "--use-signing-config=false",
+        "-y",
+    ]);
+    if legacy {
+        invocation = invocation.args(["--new-bundle-format=false"]);
+    }
+    invocation
+        .args(side.registry_flags())
+        .args([image])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+}
+
+fn check(
+    side: Side,
+    scratch: &Scratch,
+    kind: &str,
+    public: &str,
+    image: &str,
+    flags: &[&str],
+) -> Run {
+    if kind == "attestation" {
+        return side.verify(
+            scratch,
+            public,
+            image,
+            &[&["--type", "cyclonedx"][..], flags].concat(),
+        );
+    }
+    side.command(scratch)
+        .args(["verify", "--key", public, "--insecure-ignore-tlog"])
+        .args(side.registry_flags())
+        .args(flags)
+        .args([image])
+        .run()
+}
+
+#[test]
+fn every_key_type_signs_and_attests_for_real_cosign_and_reads_what_it_makes() {
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    scratch.write("bom.json", CYCLONEDX);
+    let keys: [(&str, &[&str]); 5] = [
+        (
+            "p384",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+            ],
+        ),
+        (
+            "p521",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+            ],
+        ),
+        (
+            "rsa2048",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ],
+        ),
+        (
+            "rsa3072",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:3072",
+            ],
+        ),
+        ("ed25519", &["genpkey", "-algorithm", "ED25519"]),
+    ];
+    for (name, generate) in keys {
+        let pem = format!("{name}.pem");
+        scratch
+            .command("openssl")
+            .args(generate)
+            .args(["-out", &pem])
+            .run()
+            .success();
+        cosign(&scratch)
+            .args([
+                "import-key-pair",
+                "--key",
+                &pem,
+                "--output-key-prefix",
+                name,
+            ])
+            .env("COSIGN_PASSWORD", "pw")
+            .run()
+            .success();
+        let key = format!("{name}.key");
+        let public = format!("{name}.pub");
+        // cosign checks ECDSA with SHA-256 unless --signature-digest-algorithm names the hash
+        // it signed with (SHA-384 for P-384, SHA-512 for P-521; cosign 2.5 has no such flag on
+        // verify-attestation), so it refuses its own P-384 and P-521 bundles and attestations
+        // by default;
+        // it checks pure Ed25519 and signs Ed25519ph, so it refuses its own Ed25519 signatures
+        // and attestations. Ours signs what it checks and reads every one of these.
+        let hash: &[&str] = match name {
+            "p384" => &["--signature-digest-algorithm=sha384"],
+            "p521" => &["--signature-digest-algorithm=sha512"],
+            _ => &[],
+        };
+        for kind in ["signature", "attestation"] {
+            for legacy in [false, true] {
+                let image = fresh_image(
+                    &scratch,
+                    registry.address(),
+                    &format!("lab/{name}{kind}{legacy}:v1"),
+                );
+                sign_or_attest(Side::Ours, &scratch, kind, &key, &image, legacy).success();
+                let mut checks = vec![
+                    (Side::Ours, &[][..]),
+                    (Side::Ours, hash),
+                    (Side::Cosign3, hash),
+                ];
+                if legacy && (kind == "signature" || hash.is_empty()) {
+                    checks.push((Side::Cosign2, hash));
+                }
+                for (checker, flags) in checks {
+                    let run = check(checker, &scratch, kind, &public, &image, flags);
+                    assert_eq!(
+                        run.code,
+                        Some(0),
+                        "ours {name} {kind} legacy={legacy}, checked by {checker:?} {flags:?}: {}",
+                        run.stderr
+                    );
+                }
+                // What cosign 3.1 makes with the key, ours verifies as it is.
+                let theirs = fresh_image(
+                    &scratch,
+                    registry.address(),
+                    &format!("lab/t{name}{kind}{legacy}:v1"),
+                );
+                sign_or_attest(Side::Cosign3, &scratch, kind, &key, &theirs, legacy).success();
+                let run = check(Side::Ours, &scratch, kind, &public, &theirs, &[]);
+                assert_eq!(
+                    run.code,
+                    Some(0),
+                    "cosign 3.1's {name} {kind} legacy={legacy}: {}",
+                    run.stderr
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn recursive_attest_covers_every_platform_of_an_index() {
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    key_pair(&scratch, "cosign");
+    scratch.write("bom.json", CYCLONEDX);
+    // (cosign 2.5 accepts `attest -r` but attests only the index; cosign 3.1 has no -r.)
+    for (index, (legacy, recursive)) in [(false, true), (true, true), (false, false)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut children = Vec::new();
+        for platform in ["amd64", "arm64"] {
+            let name = format!("lab/multi{index}:{platform}");
+            let (_, digest) =
+                cosign_testkit::push_random_image(&scratch, registry.address(), &name);
+            children.push(format!("{}/lab/multi{index}@{digest}", registry.address()));
+        }
+        let tagged = format!("{}/lab/multi{index}:v1", registry.address());
+        scratch
+            .command(Peer::Crane.path())
+            .args(["index", "append", "--insecure", "-t", &tagged])
+            .args(children.iter().flat_map(|child| ["-m", child.as_str()]))
+            .run()
+            .success();
+        let extra: &[&str] = if recursive { &["-r"] } else { &[] };
+        Side::Ours
+            .attest(&scratch, &tagged, "cyclonedx", "bom.json", legacy, extra)
+            .success();
+        let checkers: &[Side] = if legacy {
+            &[Side::Ours, Side::Cosign3, Side::Cosign2]
+        } else {
+            &[Side::Ours, Side::Cosign3]
+        };
+        for image in children.iter().chain([&tagged]) {
+            let is_index = image == &tagged;
+            for &checker in checkers {
+                let run = checker.verify(&scratch, "cosign.pub", image, &["--type", "cyclonedx"]);
+                if recursive || is_index {
+                    assert_eq!(
+                        run.code,
+                        Some(0),
+                        "legacy={legacy} {checker:?} {image}: {}",
+                        run.stderr
+                    );
+                } else {
+                    // Without -r only the index itself is attested.
+                    run.failure(1);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn cve_2022_35929_an_attestation_of_another_type_never_counts() {
     let registry = Distribution::start();

@@ -26,7 +26,7 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// Signs `payload` into an envelope with one signature.
 pub fn sign(key: &PrivateKey, payload_type: &str, payload: Vec<u8>) -> Result<Envelope, KeyError> {
-    let signature = key.sign(&pae(payload_type, &payload))?;
+    let signature = key.sign_payload(&pae(payload_type, &payload))?;
     Ok(Envelope {
         payload,
         payload_type: payload_type.to_owned(),
@@ -47,7 +47,10 @@ pub enum EnvelopeError {
     NoSignatures,
 }
 
-/// Verifies that at least one of the envelope's signatures is `key`'s over the PAE.
+/// Verifies that at least one of the envelope's signatures is `key`'s over the PAE, signed in
+/// any of the ways cosign and cosign-rs sign ([`PublicKey::verify_payload`]: cosign checks
+/// SHA-256 and pure Ed25519, so by default it refuses its own P-384, P-521 and Ed25519
+/// attestations).
 pub fn verify(envelope: &Envelope, key: &PublicKey) -> Result<(), EnvelopeError> {
     if envelope.signatures.is_empty() {
         return Err(EnvelopeError::NoSignatures);
@@ -56,7 +59,7 @@ pub fn verify(envelope: &Envelope, key: &PublicKey) -> Result<(), EnvelopeError>
     if envelope
         .signatures
         .iter()
-        .any(|signature| key.verify(&message, &signature.sig).is_ok())
+        .any(|signature| key.verify_payload(&message, &signature.sig).is_ok())
     {
         Ok(())
     } else {
@@ -75,6 +78,30 @@ mod tests {
             b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
         );
         assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    }
+
+    #[test]
+    fn a_p384_signature_over_the_sha256_of_the_pae_is_accepted_as_cosign_checks_it() {
+        use ecdsa::signature::hazmat::PrehashSigner as _;
+        use sha2::Digest as _;
+        let secret = p384::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+        let key = PublicKey::EcdsaP384(*secret.verifying_key());
+        let payload = b"{\"a\":1}".to_vec();
+        let signed = |message: &[u8]| {
+            let signature: p384::ecdsa::Signature = secret
+                .sign_prehash(&sha2::Sha256::digest(message))
+                .expect("signs");
+            signature.to_der().as_bytes().to_vec()
+        };
+        let envelope = |sig: Vec<u8>| Envelope {
+            payload: payload.clone(),
+            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+            signatures: vec![EnvelopeSignature { sig, keyid: None }],
+        };
+        let good = envelope(signed(&pae(IN_TOTO_PAYLOAD_TYPE, &payload)));
+        verify(&good, &key).expect("SHA-256 of the PAE");
+        let other = envelope(signed(&pae(IN_TOTO_PAYLOAD_TYPE, b"{\"a\":2}")));
+        assert_eq!(verify(&other, &key), Err(EnvelopeError::NoValidSignature));
     }
 
     #[test]

@@ -78,6 +78,17 @@ impl PrivateKey {
         self.sign_with(self.default_algorithm(), message)
     }
 
+    /// Signs an image signature's payload or a DSSE envelope's PAE as real cosign verifies
+    /// them: as [`Self::sign`], except that an Ed25519 key signs the message itself (pure
+    /// Ed25519), which cosign 2.5 and 3.1 check, where their own Ed25519ph signatures of
+    /// images and attestations fail their own verification.
+    pub fn sign_payload(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match self {
+            Self::Ed25519(_) => self.sign_with(SigningAlgorithm::Ed25519, message),
+            _ => self.sign(message),
+        }
+    }
+
     /// Signs `message` with `algorithm`, which must suit the key. ECDSA signatures are ASN.1 DER.
     pub fn sign_with(
         &self,

@@ -210,6 +210,41 @@ impl PublicKey {
         self.verify_with(self.default_algorithm(), message, signature)
     }
 
+    /// Verifies an image signature's payload or a DSSE envelope's PAE signed by any of the
+    /// ways cosign and cosign-rs sign them: the key's default algorithm (what cosign signs
+    /// with: SHA-384 for P-384, SHA-512 for P-521, Ed25519ph), SHA-256, SHA-384 or SHA-512 for
+    /// ECDSA and RSA (cosign checks SHA-256 unless `--signature-digest-algorithm` says
+    /// otherwise), pure Ed25519 (what cosign checks, and what
+    /// [`PrivateKey::sign_payload`](crate::keys::PrivateKey::sign_payload) writes). Each is
+    /// the key holder's signature over the same bytes. The error is the default algorithm's.
+    pub fn verify_payload(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let error = match self.verify(message, signature) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let verified = match self {
+            Self::Ed25519(_) => self
+                .verify_with(SigningAlgorithm::Ed25519, message, signature)
+                .is_ok(),
+            _ => {
+                let own = self.default_algorithm().hash();
+                [
+                    HashAlgorithm::Sha256,
+                    HashAlgorithm::Sha384,
+                    HashAlgorithm::Sha512,
+                ]
+                .into_iter()
+                .filter(|hash| Some(*hash) != own)
+                .any(|hash| self.verify_message(message, hash, signature).is_ok())
+            }
+        };
+        if verified {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    }
+
     /// Verifies `signature` over `message`, hashing the message with `algorithm`'s hash (for
     /// ECDSA and RSA the hash may differ from the key's default, as cosign's
     /// `--signature-digest-algorithm` allows).

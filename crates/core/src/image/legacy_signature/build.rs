@@ -188,5 +188,5 @@ pub fn is_same_signature(
                     .decode(encoded)
                     .ok()
             })
-            .is_some_and(|signature| key.verify(payload, &signature).is_ok())
+            .is_some_and(|signature| key.verify_payload(payload, &signature).is_ok())
 }

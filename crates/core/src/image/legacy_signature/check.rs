@@ -94,7 +94,7 @@ pub fn verify_layer(
     let signature = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|source| LayerVerificationError::SignatureEncoding { source })?;
-    check.key.verify(payload, &signature)?;
+    check.key.verify_payload(payload, &signature)?;
     check_payload_claims(
         payload,
         check.image_digest,
