@@ -11,6 +11,7 @@
 //!   identities), transparency logs, RFC 3161 timestamps, trusted roots;
 //! - [`verify`]: verification: a bundle against a key or certificate, a keyless bundle end to
 //!   end, and an image's signatures against a policy (the one path `verify` takes);
+//! - [`keyless`]: identity tokens and Fulcio requests and answers (keyless signing);
 //! - [`keys`], [`digest`], [`time`]; [`go_json`] writes JSON as Go does (cosign's bytes); PEM
 //!   and the DER limits are internal.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub(crate) mod der_limits;
 pub mod digest;
 pub mod go_json;
 pub mod image;
+pub mod keyless;
 pub mod keys;
 pub(crate) mod pem;
 pub mod time;

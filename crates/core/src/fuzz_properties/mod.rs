@@ -18,6 +18,7 @@
 )]
 
 mod bundle;
+mod keyless;
 mod keys;
 mod mutate;
 mod oci;
