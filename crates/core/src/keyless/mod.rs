@@ -1,8 +1,9 @@
-//! Keyless signing's client side, the pure part: identity tokens and Fulcio's API (requests
-//! built, answers parsed and checked). The network, the OIDC flows and the clock are the
+//! Keyless signing's client side, the pure part: identity tokens, Fulcio's API (requests
+//! built, answers parsed and checked) and RFC 3161 timestamp requests. The network, the OIDC flows and the clock are the
 //! callers'.
 
 pub mod fulcio;
 pub mod identity_token;
+pub mod timestamp_request;
 
 pub use identity_token::{IdentityToken, TokenError};

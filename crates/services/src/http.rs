@@ -1,0 +1,135 @@
+//! What every service client shares: an HTTP client, bounded retries of what a retry can fix
+//! (a connection refused or reset, 5xx, 429), and answers read with a cap.
+
+use std::time::Duration;
+
+/// The attempts made for one request (the first and two retries).
+pub const ATTEMPTS: usize = 3;
+
+/// A client for Sigstore's services (rustls with ring, the system's roots; a timeout per
+/// request so a stalled service cannot hold a signing run forever).
+pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    // reqwest is built without a default TLS provider: ring, as everywhere in cosign-rs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+}
+
+/// Why a request to a service did not give an answer to check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    #[error("{service} at {url} cannot be reached: {reason}")]
+    Unreachable {
+        service: &'static str,
+        url: String,
+        reason: String,
+    },
+    #[error("{service} at {url} answered {status}: {body}")]
+    Status {
+        service: &'static str,
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{service} at {url} answered more than {limit} bytes")]
+    TooLarge {
+        service: &'static str,
+        url: String,
+        limit: usize,
+    },
+}
+
+/// The service's name, for messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Service(pub &'static str);
+
+/// POSTs `body` and returns the answer's bytes (status 200 exactly, as sigstore-go wants),
+/// at most `limit` of them; retries what a retry can fix.
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    service: Service,
+    url: &url::Url,
+    content_type: &str,
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, HttpError> {
+    let mut last = None;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+        }
+        let sent = client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body.to_vec())
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                last = Some(HttpError::Unreachable {
+                    service: service.0,
+                    url: url.to_string(),
+                    reason: error.to_string(),
+                });
+                continue;
+            }
+        };
+        let status = response.status().as_u16();
+        let answer = read_capped(&mut response, service, url, limit).await?;
+        if status == 200 {
+            return Ok(answer);
+        }
+        let error = HttpError::Status {
+            service: service.0,
+            url: url.to_string(),
+            status,
+            body: String::from_utf8_lossy(answer.get(..answer.len().min(300)).unwrap_or_default())
+                .trim()
+                .to_owned(),
+        };
+        if status != 429 && status < 500 {
+            return Err(error);
+        }
+        last = Some(error);
+    }
+    Err(last.unwrap_or(HttpError::Unreachable {
+        service: service.0,
+        url: url.to_string(),
+        reason: "no attempt made".to_owned(),
+    }))
+}
+
+async fn read_capped(
+    response: &mut reqwest::Response,
+    service: Service,
+    url: &url::Url,
+    limit: usize,
+) -> Result<Vec<u8>, HttpError> {
+    let mut answer = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if answer.len() + chunk.len() > limit {
+                    return Err(HttpError::TooLarge {
+                        service: service.0,
+                        url: url.to_string(),
+                        limit,
+                    });
+                }
+                answer.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(answer),
+            Err(error) => {
+                return Err(HttpError::Unreachable {
+                    service: service.0,
+                    url: url.to_string(),
+                    reason: format!("reading the answer: {error}"),
+                })
+            }
+        }
+    }
+}

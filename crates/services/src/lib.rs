@@ -1,0 +1,9 @@
+//! cosign-services: the network half of keyless signing, one module per Sigstore service.
+//! Each client builds its request with `cosign-core`, sends it with bounded retries and a
+//! bounded answer, and verifies the answer with `cosign-core` before handing it back: nothing
+//! unverified reaches a bundle.
+
+pub mod http;
+pub mod timestamp;
+
+pub use http::client;
