@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use cosign_testkit::{Distribution, EmbeddedRegistry, Invocation, Peer, Run, Scratch};
 
-use crate::{cosign, key_pair, ours};
+use crate::{cosign, import_openssl_keys, key_pair, ours};
 
 /// Who runs a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,68 +264,9 @@ fn every_key_type_signs_and_attests_for_real_cosign_and_reads_what_it_makes() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
     scratch.write("bom.json", CYCLONEDX);
-    let keys: [(&str, &[&str]); 5] = [
-        (
-            "p384",
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-            ],
-        ),
-        (
-            "p521",
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-521",
-            ],
-        ),
-        (
-            "rsa2048",
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ],
-        ),
-        (
-            "rsa3072",
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:3072",
-            ],
-        ),
-        ("ed25519", &["genpkey", "-algorithm", "ED25519"]),
-    ];
-    for (name, generate) in keys {
-        let pem = format!("{name}.pem");
-        scratch
-            .command("openssl")
-            .args(generate)
-            .args(["-out", &pem])
-            .run()
-            .success();
-        cosign(&scratch)
-            .args([
-                "import-key-pair",
-                "--key",
-                &pem,
-                "--output-key-prefix",
-                name,
-            ])
-            .env("COSIGN_PASSWORD", "pw")
-            .run()
-            .success();
+    let names = ["p384", "p521", "rsa2048", "rsa3072", "ed25519"];
+    import_openssl_keys(&scratch, &names);
+    for name in names {
         let key = format!("{name}.key");
         let public = format!("{name}.pub");
         // cosign checks ECDSA with SHA-256 unless --signature-digest-algorithm names the hash
