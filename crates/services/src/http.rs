@@ -46,14 +46,15 @@ pub enum HttpError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Service(pub &'static str);
 
-/// POSTs `body` and returns the answer's bytes (status 200 exactly, as sigstore-go wants),
-/// at most `limit` of them; retries what a retry can fix.
+/// POSTs `body` and returns the answer's bytes when its status is `success` exactly (as
+/// sigstore-go wants: 200 from Fulcio and a TSA, 201 from Rekor), at most `limit` of them;
+/// retries what a retry can fix.
 pub(crate) async fn post(
     client: &reqwest::Client,
     service: Service,
     url: &url::Url,
-    content_type: &str,
-    body: &[u8],
+    (content_type, body): (&str, &[u8]),
+    success: u16,
     limit: usize,
 ) -> Result<Vec<u8>, HttpError> {
     let mut last = None;
@@ -80,7 +81,7 @@ pub(crate) async fn post(
         };
         let status = response.status().as_u16();
         let answer = read_capped(&mut response, service, url, limit).await?;
-        if status == 200 {
+        if status == success {
             return Ok(answer);
         }
         let error = HttpError::Status {

@@ -4,6 +4,7 @@
 //! unverified reaches a bundle.
 
 pub mod http;
+pub mod rekor;
 pub mod timestamp;
 
 pub use http::client;

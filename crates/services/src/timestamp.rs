@@ -46,8 +46,8 @@ pub async fn timestamp_signature(
         client,
         Service("the timestamp authority"),
         url,
-        REQUEST_MEDIA_TYPE,
-        &request,
+        (REQUEST_MEDIA_TYPE, &request),
+        200,
         TIMESTAMP_SIZE_LIMIT,
     )
     .await?;

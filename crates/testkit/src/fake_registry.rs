@@ -71,6 +71,12 @@ pub enum Fault {
         content_type: String,
         bytes: Vec<u8>,
     },
+    /// Answer this status with these bytes (a service's 201 Created).
+    ServeStatus {
+        status: u16,
+        content_type: String,
+        bytes: Vec<u8>,
+    },
     /// Answer as usual, but with this `Docker-Content-Digest` (a registry that lies).
     LieDigest { digest: String },
 }
@@ -366,6 +372,15 @@ fn respond(request: &Request, state: &Mutex<State>, address: &str) -> Option<Res
                     bytes,
                 } => Some(
                     Response::new(200)
+                        .header("Content-Type", content_type)
+                        .body(bytes.clone()),
+                ),
+                Fault::ServeStatus {
+                    status,
+                    content_type,
+                    bytes,
+                } => Some(
+                    Response::new(*status)
                         .header("Content-Type", content_type)
                         .body(bytes.clone()),
                 ),

@@ -1,6 +1,7 @@
 //! The keyless test stack's real servers (../shared/docs/PEERS.md, "Keyless test stack"),
-//! each on a free loopback port, stopped when dropped: Sigstore's `timestamp-server` (an
-//! RFC 3161 TSA with an in-memory signer).
+//! each on free loopback ports, stopped when dropped: Sigstore's `timestamp-server` (an
+//! RFC 3161 TSA with an in-memory signer) and `rekor-server` (Rekor v2, posix storage, an
+//! Ed25519 signer made with OpenSSL).
 //!
 //! `timestamp-server` always serves its metrics on port 2112 and exits when that port is
 //! taken, so one runs at a time in a test process: [`TimestampAuthority::start`] waits for
@@ -109,6 +110,11 @@ impl TimestampAuthority {
 
     /// A trusted root that trusts this TSA (and nothing else), as a Sigstore client reads it.
     pub fn trusted_root_json(&self) -> String {
+        trusted_root_json(Some(self), None)
+    }
+
+    /// The trusted root's `timestampAuthorities` entry for this TSA.
+    fn trusted_root_entry(&self) -> serde_json::Value {
         let certificates: Vec<serde_json::Value> = pem_blocks(&self.chain_pem)
             .into_iter()
             .map(|der| {
@@ -118,18 +124,157 @@ impl TimestampAuthority {
             })
             .collect();
         serde_json::json!({
-            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [],
-            "certificateAuthorities": [],
-            "ctlogs": [],
-            "timestampAuthorities": [{
-                "subject": {"organization": "local", "commonName": "Test TSA Timestamping"},
-                "uri": self.url(),
-                "certChain": {"certificates": certificates},
-                "validFor": {"start": "2020-01-01T00:00:00Z"}
-            }]
+            "subject": {"organization": "local", "commonName": "Test TSA Timestamping"},
+            "uri": self.url(),
+            "certChain": {"certificates": certificates},
+            "validFor": {"start": "2020-01-01T00:00:00Z"}
         })
-        .to_string()
+    }
+}
+
+/// A trusted root for the given servers of the stack (and nothing else).
+pub fn trusted_root_json(tsa: Option<&TimestampAuthority>, rekor: Option<&RekorLog>) -> String {
+    serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": rekor.map(RekorLog::trusted_root_entry).into_iter().collect::<Vec<_>>(),
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": tsa.map(TimestampAuthority::trusted_root_entry).into_iter().collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// A real Rekor v2 (`rekor-server` of rekor-tiles, posix storage in a scratch directory).
+#[derive(Debug)]
+pub struct RekorLog {
+    child: Child,
+    address: String,
+    public_key_der: Vec<u8>,
+    _files: tempfile::TempDir,
+}
+
+/// The checkpoints' origin (the log's name in its signed notes).
+pub const REKOR_ORIGIN: &str = "rekor.cosign-rs.test";
+
+impl RekorLog {
+    pub fn start() -> Self {
+        let files = tempfile::Builder::new()
+            .prefix("cosign-rs-rekor-")
+            .tempdir()
+            .expect("rekor files");
+        let signer = files.path().join("signer.pem");
+        let public = files.path().join("signer.pub.der");
+        let openssl = |args: &[&std::ffi::OsStr]| {
+            let status = Command::new("openssl")
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl");
+            assert!(status.success(), "openssl {args:?}");
+        };
+        openssl(&[
+            "genpkey".as_ref(),
+            "-algorithm".as_ref(),
+            "ED25519".as_ref(),
+            "-out".as_ref(),
+            signer.as_os_str(),
+        ]);
+        openssl(&[
+            "pkey".as_ref(),
+            "-in".as_ref(),
+            signer.as_os_str(),
+            "-pubout".as_ref(),
+            "-outform".as_ref(),
+            "DER".as_ref(),
+            "-out".as_ref(),
+            public.as_os_str(),
+        ]);
+        let storage = files.path().join("storage");
+        std::fs::create_dir_all(&storage).expect("storage");
+        let (http, grpc, metrics) = (free_port(), free_port(), free_port());
+        let address = format!("127.0.0.1:{http}");
+        let child = Command::new(Peer::RekorServer.path())
+            .arg("serve")
+            .args([
+                "--http-address",
+                "127.0.0.1",
+                "--http-port",
+                &http.to_string(),
+            ])
+            .args([
+                "--grpc-address",
+                "127.0.0.1",
+                "--grpc-port",
+                &grpc.to_string(),
+            ])
+            .args(["--http-metrics-port", &metrics.to_string()])
+            .arg("--storage-dir")
+            .arg(&storage)
+            .arg("--signer-filepath")
+            .arg(&signer)
+            .args(["--hostname", REKOR_ORIGIN])
+            .args(["--checkpoint-interval", "1s", "--batch-max-age", "20ms"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting rekor-server");
+        let log = Self {
+            child,
+            address,
+            public_key_der: std::fs::read(&public).expect("public key"),
+            _files: files,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http_get(&log.address, "/").is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "rekor-server did not start on {}",
+                log.address
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        log
+    }
+
+    /// Its base URL (entries are POSTed to `api/v2/log/entries` under it).
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.address)
+    }
+
+    /// The log's signing key, DER (SubjectPublicKeyInfo).
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_key_der
+    }
+
+    /// The trusted root's `tlogs` entry: the key, and the log id as signed notes name an
+    /// Ed25519 key (SHA-256 of the origin, a newline, 0x01 and the raw key), whose first four
+    /// bytes are the checkpoints' key hint.
+    fn trusted_root_entry(&self) -> serde_json::Value {
+        use sha2::Digest as _;
+        let raw = &self.public_key_der[self.public_key_der.len().saturating_sub(32)..];
+        let mut id = sha2::Sha256::new();
+        id.update(REKOR_ORIGIN.as_bytes());
+        id.update(b"\n\x01");
+        id.update(raw);
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        serde_json::json!({
+            "baseUrl": self.url(),
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": b64(&self.public_key_der),
+                "keyDetails": "PKIX_ED25519",
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            },
+            "logId": {"keyId": b64(&id.finalize())}
+        })
+    }
+}
+
+impl Drop for RekorLog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -1,9 +1,10 @@
 //! Keyless signing's client side, the pure part: identity tokens, Fulcio's API (requests
-//! built, answers parsed and checked) and RFC 3161 timestamp requests. The network, the OIDC flows and the clock are the
+//! built, answers parsed and checked), RFC 3161 timestamp requests and Rekor v2 entry requests. The network, the OIDC flows and the clock are the
 //! callers'.
 
 pub mod fulcio;
 pub mod identity_token;
+pub mod rekor_request;
 pub mod timestamp_request;
 
 pub use identity_token::{IdentityToken, TokenError};
