@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
+use cosign_core::bundle::dsse::{self, StringEnvelope};
 use cosign_core::bundle::in_toto::Statement;
-use cosign_core::bundle::{dsse, Bundle, BUNDLE_SIZE_LIMIT};
+use cosign_core::bundle::{Bundle, BUNDLE_SIZE_LIMIT};
 use cosign_core::digest::Digest;
-use cosign_core::go_json;
 use cosign_core::image::legacy_signature::{self, Attachment, ManifestFlavor};
 use cosign_core::image::manifest::Descriptor;
 use cosign_core::image::reference::{ImageReference, Target};
@@ -25,50 +25,6 @@ use crate::error::CliError;
 use crate::key_files::read_limited_to;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
-
-/// A DSSE envelope as cosign reads one to attach it (`ssldsse.Envelope`): every field a string,
-/// re-encoded in Go's field order.
-#[derive(Debug, serde::Deserialize)]
-struct LooseEnvelope {
-    #[serde(rename = "payloadType", default)]
-    payload_type: String,
-    #[serde(default)]
-    payload: String,
-    #[serde(default)]
-    signatures: Vec<LooseSignature>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct LooseSignature {
-    #[serde(default)]
-    keyid: String,
-    #[serde(default)]
-    sig: String,
-}
-
-impl LooseEnvelope {
-    /// `json.Marshal` of cosign's envelope type: payloadType, payload, signatures (keyid, sig).
-    fn to_go_json(&self) -> Vec<u8> {
-        let signatures: Vec<String> = self
-            .signatures
-            .iter()
-            .map(|signature| {
-                format!(
-                    r#"{{"keyid":{},"sig":{}}}"#,
-                    go_json::string(&signature.keyid),
-                    go_json::string(&signature.sig)
-                )
-            })
-            .collect();
-        format!(
-            r#"{{"payloadType":{},"payload":{},"signatures":[{}]}}"#,
-            go_json::string(&self.payload_type),
-            go_json::string(&self.payload),
-            signatures.join(",")
-        )
-        .into_bytes()
-    }
-}
 
 pub async fn run(args: &AttachAttestationArgs, settings: &GlobalSettings) -> Result<(), CliError> {
     let reference = registry_access::parse_reference(&args.image)?;
@@ -151,7 +107,7 @@ async fn attach_envelopes(
     bytes: &[u8],
 ) -> Result<(), CliError> {
     let repository = registry_access::signature_repository(reference.repository())?;
-    let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<LooseEnvelope>();
+    let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<StringEnvelope>();
     for envelope in stream {
         let envelope = envelope.map_err(|error| {
             CliError::new(format!("{}: not a DSSE envelope: {error}", path.display()))
@@ -168,7 +124,7 @@ async fn attach_envelopes(
                 "could not attach attestation without having signatures",
             ));
         }
-        let layer_bytes = envelope.to_go_json();
+        let layer_bytes = envelope.to_go_json().into_bytes();
         let layer = legacy_signature::attestation_layer(&layer_bytes, None);
         signatures::append_legacy_signature(
             client,

@@ -6,10 +6,10 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::attestation;
+use cosign_core::bundle::dsse::StringEnvelope;
 use cosign_core::bundle::in_toto::Statement;
 use cosign_core::bundle::Bundle;
 use cosign_core::digest::Digest;
-use cosign_core::go_json;
 use cosign_core::image::legacy_signature::Attachment;
 use cosign_core::image::reference::ImageReference;
 use cosign_oci::{signatures, Access, RegistryClient};
@@ -72,7 +72,7 @@ pub async fn run(
         let payloads = signatures::fetch_payloads(&client, &repository, &manifest.layers).await;
         for payload in payloads {
             let payload = payload.map_err(|error| CliError::new(error.to_string()))?;
-            let envelope: LegacyPayload = serde_json::from_slice(&payload)
+            let envelope: StringEnvelope = serde_json::from_slice(&payload)
                 .map_err(|error| CliError::new(format!("unmarshaling payload: {error}")))?;
             if predicate_type.is_some() {
                 let decoded = base64::engine::general_purpose::STANDARD
@@ -111,45 +111,4 @@ pub(crate) async fn image_digest(
     let chosen =
         registry_access::select_platform(client, reference.repository(), &root, platform).await?;
     Ok(chosen.digest)
-}
-
-/// cosign's `AttestationPayload`: a legacy layer's envelope, its fields as strings.
-#[derive(Debug, serde::Deserialize)]
-struct LegacyPayload {
-    #[serde(rename = "payloadType", default)]
-    payload_type: String,
-    #[serde(default)]
-    payload: String,
-    #[serde(default)]
-    signatures: Vec<LegacySignature>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct LegacySignature {
-    #[serde(default)]
-    keyid: String,
-    #[serde(default)]
-    sig: String,
-}
-
-impl LegacyPayload {
-    fn to_go_json(&self) -> String {
-        let signatures: Vec<String> = self
-            .signatures
-            .iter()
-            .map(|signature| {
-                format!(
-                    r#"{{"keyid":{},"sig":{}}}"#,
-                    go_json::string(&signature.keyid),
-                    go_json::string(&signature.sig)
-                )
-            })
-            .collect();
-        format!(
-            r#"{{"payloadType":{},"payload":{},"signatures":[{}]}}"#,
-            go_json::string(&self.payload_type),
-            go_json::string(&self.payload),
-            signatures.join(",")
-        )
-    }
 }

@@ -37,6 +37,50 @@ pub fn sign(key: &PrivateKey, payload_type: &str, payload: Vec<u8>) -> Result<En
     })
 }
 
+/// A DSSE envelope as cosign's Go types hold one (`ssldsse.Envelope`, `AttestationPayload`):
+/// every field a string, as found (nothing decoded or checked), written back with
+/// `json.Marshal`'s field order by [`StringEnvelope::to_go_json`].
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct StringEnvelope {
+    #[serde(rename = "payloadType", default)]
+    pub payload_type: String,
+    #[serde(default)]
+    pub payload: String,
+    #[serde(default)]
+    pub signatures: Vec<StringSignature>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct StringSignature {
+    #[serde(default)]
+    pub keyid: String,
+    #[serde(default)]
+    pub sig: String,
+}
+
+impl StringEnvelope {
+    /// `json.Marshal` of cosign's envelope type: payloadType, payload, signatures (keyid, sig).
+    pub fn to_go_json(&self) -> String {
+        let signatures: Vec<String> = self
+            .signatures
+            .iter()
+            .map(|signature| {
+                format!(
+                    r#"{{"keyid":{},"sig":{}}}"#,
+                    crate::go_json::string(&signature.keyid),
+                    crate::go_json::string(&signature.sig)
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"payloadType":{},"payload":{},"signatures":[{}]}}"#,
+            crate::go_json::string(&self.payload_type),
+            crate::go_json::string(&self.payload),
+            signatures.join(",")
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EnvelopeError {
