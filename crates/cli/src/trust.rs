@@ -177,3 +177,15 @@ pub fn keyless_authority(
         requirements: keyless_requirements(verification),
     })
 }
+
+/// The refusal of a transparency-log upload (the default of `sign`, `sign-blob`, `attest` and
+/// `attest-blob`), naming the flags that sign offline; `verb` is what the command does
+/// ("sign", "attest").
+pub fn refuse_tlog_upload(verb: &str) -> CliError {
+    CliError::new(
+        "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
+    )
+    .with_hint(format!(
+        "to {verb} with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"
+    ))
+}

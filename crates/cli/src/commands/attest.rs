@@ -50,10 +50,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
     };
     let new_format = args.new_bundle_format != Some(false);
     if args.tlog_upload {
-        return Err(CliError::new(
-            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
-        )
-        .with_hint("to attest with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+        return Err(crate::trust::refuse_tlog_upload("attest"));
     }
     if new_format && args.no_upload && args.bundle.is_none() {
         return Err(CliError::usage(

@@ -61,10 +61,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
         ));
     }
     if args.tlog_upload {
-        return Err(CliError::new(
-            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
-        )
-        .with_hint("to sign with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+        return Err(crate::trust::refuse_tlog_upload("sign"));
     }
     if args.signing_config.is_some() {
         return Err(CliError::not_supported(

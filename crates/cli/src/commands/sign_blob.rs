@@ -30,10 +30,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     }
     let new_format = args.new_bundle_format.unwrap_or(true);
     if args.tlog_upload {
-        return Err(CliError::new(
-            "uploading to the transparency log needs the network (Rekor, and cosign 3's signing config from TUF), which cosign-rs cannot reach or use yet",
-        )
-        .with_hint("to sign with a key offline, as cosign 3 does, pass --tlog-upload=false --use-signing-config=false"));
+        return Err(crate::trust::refuse_tlog_upload("sign"));
     }
     if new_format && args.bundle.is_none() {
         return Err(CliError::usage(
