@@ -13,16 +13,15 @@ use cosign_core::bundle::in_toto::Statement;
 use cosign_core::bundle::{dsse, Bundle};
 use cosign_core::image::legacy_signature::{self, Attachment, ManifestFlavor};
 use cosign_core::image::manifest::Descriptor;
-use cosign_core::image::reference::{ImageReference, Target};
+use cosign_core::image::reference::ImageReference;
 use cosign_core::image::referrer;
 use cosign_core::keys::{decrypt_private_key, PrivateKey};
 use cosign_core::UnixTime;
 use cosign_oci::signatures::{self, LegacyAppend};
 use cosign_oci::{referrers, RegistryClient};
-use futures::StreamExt as _;
 
 use crate::args::AttestArgs;
-use crate::commands::sign::{resolve_targets, CONCURRENT_IMAGES, TAG_REFERENCE_MESSAGE};
+use crate::commands::sign::{for_each_image, resolve_targets};
 use crate::console;
 use crate::error::CliError;
 use crate::key_files::{load_key_reference, write_file};
@@ -70,15 +69,9 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
         .map_err(|error| CliError::from(error).context("signing: getting signer: reading key"))?;
     let client = registry_access::client(&args.registry, settings)?;
     let now = UnixTime::from_seconds(crate::trust::now());
-    let mut results = futures::stream::iter(references.iter().map(|reference| {
+    for_each_image(&references, |reference, mut messages| {
         let (client, key, content) = (&client, &key, &content);
         async move {
-            let mut messages = Vec::new();
-            if let Target::Tag(_) = reference.target() {
-                messages.push(format!(
-                    "WARNING: Image reference {reference} {TAG_REFERENCE_MESSAGE}"
-                ));
-            }
             if let Content::Predicate { source, .. } = content {
                 messages.push(format!("Using payload from: {source}"));
             }
@@ -95,16 +88,10 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
                 )
                 .await?;
             }
-            Ok::<_, CliError>(messages)
+            Ok(messages)
         }
-    }))
-    .buffered(CONCURRENT_IMAGES);
-    while let Some(result) = results.next().await {
-        for message in result? {
-            console::info(message);
-        }
-    }
-    Ok(())
+    })
+    .await
 }
 
 /// `--predicate FILE` (or `-` for standard input) with `--type`, or `--statement FILE`.

@@ -90,17 +90,10 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
     };
 
     let client = registry_access::client(&args.registry, settings)?;
-    // Several images at once; each one's messages are printed together, in the order given.
-    let mut results = futures::stream::iter(references.iter().map(|reference| {
+    for_each_image(&references, |reference, mut messages| {
         let (client, key, annotations) = (&client, &key, &annotations);
         let payload = payload_override.as_deref();
         async move {
-            let mut messages = Vec::new();
-            if let Target::Tag(_) = reference.target() {
-                messages.push(format!(
-                    "WARNING: Image reference {reference} {TAG_REFERENCE_MESSAGE}"
-                ));
-            }
             let targets = resolve_targets(client, reference, args.recursive).await?;
             for target in targets {
                 sign_one(
@@ -115,8 +108,31 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
                 )
                 .await?;
             }
-            Ok::<_, CliError>(messages)
+            Ok(messages)
         }
+    })
+    .await
+}
+
+/// Runs `work` on each image, [`CONCURRENT_IMAGES`] at a time, and prints each image's
+/// messages together, in the order the images were given (starting with cosign's warning for
+/// an image named by tag); the first failure, in that order, ends the run.
+pub(crate) async fn for_each_image<'a, Work, Done>(
+    references: &'a [ImageReference],
+    work: Work,
+) -> Result<(), CliError>
+where
+    Work: Fn(&'a ImageReference, Vec<String>) -> Done,
+    Done: std::future::Future<Output = Result<Vec<String>, CliError>>,
+{
+    let mut results = futures::stream::iter(references.iter().map(|reference| {
+        let mut messages = Vec::new();
+        if let Target::Tag(_) = reference.target() {
+            messages.push(format!(
+                "WARNING: Image reference {reference} {TAG_REFERENCE_MESSAGE}"
+            ));
+        }
+        work(reference, messages)
     }))
     .buffered(CONCURRENT_IMAGES);
     while let Some(result) = results.next().await {
@@ -128,7 +144,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 }
 
 /// How many images are signed at once.
-pub(crate) const CONCURRENT_IMAGES: usize = 8;
+const CONCURRENT_IMAGES: usize = 8;
 
 /// The digests to sign for a reference: its own, and with `-r` each manifest of an index.
 pub(crate) async fn resolve_targets(
