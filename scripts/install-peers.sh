@@ -54,6 +54,17 @@ if [ ! -x "$peers/bin/timestamp-server" ] || [ ! -x "$peers/bin/rekor-server" ];
   ln -sfn ../sigstore/rekor-server "$peers/bin/rekor-server"
 fi
 
+# The keyless test stack's Fulcio, CT log and Rekor v1: Sigstore's @sigstore/mock (npm), run by
+# crates/testkit/sigstore-stack/stack.js; installed from its lock file, again when the lock changes.
+stack_source=$root/crates/testkit/sigstore-stack
+if ! cmp -s "$stack_source/package-lock.json" "$peers/sigstore-stack/package-lock.json" \
+  || [ ! -d "$peers/sigstore-stack/node_modules/@sigstore/mock" ]; then
+  echo "installing the keyless test stack's Node packages (@sigstore/mock)"
+  mkdir -p "$peers/sigstore-stack"
+  cp "$stack_source/package.json" "$stack_source/package-lock.json" "$peers/sigstore-stack/"
+  (cd "$peers/sigstore-stack" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 wanted=(cosign2 cosign3 skopeo crane oras)
 all_present=true
 for program in "${wanted[@]}"; do

@@ -311,10 +311,6 @@ pub struct SignArgs {
     #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
 
-    /// path to a signing config file
-    #[arg(long, value_name = "FILE")]
-    pub signing_config: Option<String>,
-
     /// mode for fetching references from the registry: legacy (the fallback tag) or oci-1-1
     /// (the referrers API); by default, the API where the registry has it
     #[arg(long, value_enum, value_name = "MODE")]
@@ -324,15 +320,12 @@ pub struct SignArgs {
     #[arg(long, alias = "cert", value_name = "FILE")]
     pub certificate: Option<String>,
 
-    /// identity token for keyless signing
-    #[arg(long, value_name = "TOKEN")]
-    pub identity_token: Option<String>,
-
     /// write everything required to verify the image to FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
 
-    /// write the certificate to FILE (a key-based signature has none: nothing is written, as in cosign)
+    /// write the signing certificate to FILE (keyless; a key-based signature has none, and
+    /// nothing is written, as in cosign)
     #[arg(long, hide = true, value_name = "FILE")]
     pub output_certificate: Option<PathBuf>,
 
@@ -1104,9 +1097,25 @@ pub struct SigningServicesArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
 
-    /// address of rekor STL server (used only to upload to the transparency log, which --tlog-upload=false turns off)
+    /// address of rekor STL server (with --use-signing-config=false)
     #[arg(long, hide = true, value_name = "URL")]
     pub rekor_url: Option<String>,
+
+    /// address of sigstore PKI server (with --use-signing-config=false)
+    #[arg(long, hide = true, value_name = "URL")]
+    pub fulcio_url: Option<String>,
+
+    /// url to the Timestamp RFC3161 server (with --use-signing-config=false)
+    #[arg(long, hide = true, value_name = "URL")]
+    pub timestamp_server_url: Option<String>,
+
+    /// path to a signing config file: the CA, transparency logs and timestamp authorities to sign with
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
+
+    /// identity token for keyless signing (a JWT, or the path of a file holding one)
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
 }
 
 #[derive(Debug, Args)]

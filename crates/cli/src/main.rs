@@ -10,6 +10,7 @@ mod console;
 mod deprecations;
 mod error;
 mod key_files;
+mod keyless;
 mod parse;
 mod password;
 mod registry_access;

@@ -95,6 +95,17 @@ pub fn hex_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of even-length hex text (either case); `None` for anything else.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
+}
+
 impl Digest {
     /// The digest's bytes.
     pub fn bytes(&self) -> Vec<u8> {

@@ -42,6 +42,16 @@ pub enum HttpError {
     },
 }
 
+/// `path` under the service at `base`, whether or not `base` ends with a slash.
+pub fn endpoint(base: &url::Url, path: &str) -> Result<url::Url, url::ParseError> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base.join(path.trim_start_matches('/'))
+}
+
 /// The service's name, for messages.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Service(pub &'static str);
@@ -57,17 +67,43 @@ pub(crate) async fn post(
     success: u16,
     limit: usize,
 ) -> Result<Vec<u8>, HttpError> {
+    post_with(
+        client,
+        service,
+        url,
+        (content_type, body),
+        None,
+        success,
+        limit,
+    )
+    .await
+    .map(|(_, answer)| answer)
+}
+
+/// [`post`], with an `Authorization: Bearer` token (never logged), returning the answer's
+/// headers too.
+pub(crate) async fn post_with(
+    client: &reqwest::Client,
+    service: Service,
+    url: &url::Url,
+    (content_type, body): (&str, &[u8]),
+    bearer: Option<&str>,
+    success: u16,
+    limit: usize,
+) -> Result<(reqwest::header::HeaderMap, Vec<u8>), HttpError> {
     let mut last = None;
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
         }
-        let sent = client
+        let mut request = client
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body.to_vec())
-            .send()
-            .await;
+            .body(body.to_vec());
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let sent = request.send().await;
         let mut response = match sent {
             Ok(response) => response,
             Err(error) => {
@@ -80,9 +116,10 @@ pub(crate) async fn post(
             }
         };
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let answer = read_capped(&mut response, service, url, limit).await?;
         if status == success {
-            return Ok(answer);
+            return Ok((headers, answer));
         }
         let error = HttpError::Status {
             service: service.0,

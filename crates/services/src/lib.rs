@@ -3,6 +3,7 @@
 //! bounded answer, and verifies the answer with `cosign-core` before handing it back: nothing
 //! unverified reaches a bundle.
 
+pub mod fulcio;
 pub mod http;
 pub mod rekor;
 pub mod timestamp;

@@ -1,16 +1,16 @@
-//! Rekor v2 (rekor-tiles): a `hashedrekord` v0.0.2 entry for a signature over an artifact,
-//! added with `POST {log}/api/v2/log/entries`, and the entry that comes back checked as a
-//! verifier will check it in the bundle (its body names this digest, signature and key; its
-//! inclusion proof reaches the root of a checkpoint signed by a log of the trusted root, whose
-//! key was valid at a timestamp's time) before it is returned.
+//! Rekor v1 (`hashedrekord`/`dsse` v0.0.1) and v2 (rekor-tiles, `hashedrekord` v0.0.2): the
+//! entry for a bundle's signature, added with `POST {log}/api/v{1,2}/log/entries`, and the
+//! entry that comes back checked as a verifier will check it in the bundle (its body names this
+//! digest, signature and signer; its SET verifies and its inclusion proof reaches the root of a
+//! checkpoint signed by a log of the trusted root, whose key was valid at the signing time)
+//! before it is returned.
 
-use base64::Engine as _;
 use cosign_core::bundle::{Bundle, TransparencyLogEntry};
-use cosign_core::keyless::rekor_request::{self, Verifier};
+use cosign_core::keyless::rekor_request;
 use cosign_core::trust::transparency_log::{self, Signer, TlogError};
 use cosign_core::{Digest, PublicKey, TrustedRoot};
 
-use crate::http::{post, HttpError, Service};
+use crate::http::{post_with, HttpError, Service};
 
 /// The most of Rekor's answer read (an entry with a proof and a checkpoint is a few KiB).
 pub const RESPONSE_SIZE_LIMIT: usize = 1024 * 1024;
@@ -21,7 +21,7 @@ pub enum RekorError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error("building the Rekor request: {0}")]
-    Request(#[from] cosign_core::keys::KeyError),
+    Request(#[from] rekor_request::RequestError),
     #[error("the log at {url}: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("Rekor at {url} answered with something that is not a log entry: {reason}")]
@@ -43,8 +43,25 @@ pub struct Checks<'a> {
     pub now: i64,
 }
 
-/// Adds the entry for `signature` by `key` over `artifact` to the log at `log` (its base URL)
-/// and returns it, verified.
+/// Which API the log speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogVersion {
+    /// Rekor v1: `POST api/v1/log/entries`, entries with an integrated time and a SET.
+    V1,
+    /// Rekor v2 (rekor-tiles): `POST api/v2/log/entries`, entries proven by inclusion only.
+    V2,
+}
+
+/// A transparency log to write to.
+#[derive(Debug, Clone)]
+pub struct Log {
+    /// Its base URL.
+    pub url: url::Url,
+    pub version: LogVersion,
+}
+
+/// Adds the entry for `signature` by `key` over `artifact` to the Rekor v2 log at `log` (its
+/// base URL) and returns it, verified.
 pub async fn add_hashed_rekord(
     client: &reqwest::Client,
     log: &url::Url,
@@ -53,18 +70,60 @@ pub async fn add_hashed_rekord(
     key: &PublicKey,
     checks: Checks<'_>,
 ) -> Result<TransparencyLogEntry, RekorError> {
-    let url = log
-        .join("api/v2/log/entries")
-        .map_err(|error| RekorError::BadUrl {
-            url: log.to_string(),
-            reason: error.to_string(),
-        })?;
-    let body = rekor_request::hashed_rekord_v002(artifact, signature, Verifier::Key(key))?;
-    let answer = post(
+    let bundle = message_bundle(artifact, signature);
+    let log = Log {
+        url: log.clone(),
+        version: LogVersion::V2,
+    };
+    add_entry(client, &log, &bundle, artifact, Signer::Key(key), checks).await
+}
+
+/// A bundle holding only a message signature over `artifact`: what a legacy image signature
+/// (over its payload's digest) or a blob signature is logged and checked as.
+pub fn message_bundle(artifact: &Digest, signature: &[u8]) -> Bundle {
+    Bundle {
+        media_type: cosign_core::bundle::MEDIA_TYPE_V0_3.to_owned(),
+        verification_material: cosign_core::bundle::VerificationMaterial::default(),
+        message_signature: Some(cosign_core::bundle::MessageSignature {
+            message_digest: Some(cosign_core::bundle::HashOutput {
+                algorithm: "SHA2_256".to_owned(),
+                digest: artifact.bytes(),
+            }),
+            signature: signature.to_vec(),
+        }),
+        dsse_envelope: None,
+    }
+}
+
+/// Logs the signature `bundle` carries (a message signature over the blob whose SHA-256 is
+/// `artifact`, or a DSSE envelope), signed by `signer`, in `log`, and returns the entry once
+/// it verifies as a verifier will verify it in this bundle.
+pub async fn add_entry(
+    client: &reqwest::Client,
+    log: &Log,
+    bundle: &Bundle,
+    artifact: &Digest,
+    signer: Signer<'_>,
+    checks: Checks<'_>,
+) -> Result<TransparencyLogEntry, RekorError> {
+    let path = match log.version {
+        LogVersion::V1 => "api/v1/log/entries",
+        LogVersion::V2 => "api/v2/log/entries",
+    };
+    let url = crate::http::endpoint(&log.url, path).map_err(|error| RekorError::BadUrl {
+        url: log.url.to_string(),
+        reason: error.to_string(),
+    })?;
+    let body = match log.version {
+        LogVersion::V1 => rekor_request::request_v1(bundle, artifact, signer)?,
+        LogVersion::V2 => rekor_request::request_v2(bundle, artifact, signer)?,
+    };
+    let (headers, answer) = post_with(
         client,
         Service("Rekor"),
         &url,
         ("application/json", &body),
+        None,
         201,
         RESPONSE_SIZE_LIMIT,
     )
@@ -73,25 +132,29 @@ pub async fn add_hashed_rekord(
         url: url.to_string(),
         reason,
     };
-    let entry: serde_json::Value =
-        serde_json::from_slice(&answer).map_err(|error| malformed(error.to_string()))?;
-    // The entry in the message-signature bundle it is made for, checked as a verifier will.
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let bundle = serde_json::json!({
-        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-        "verificationMaterial": { "publicKey": { "hint": "" }, "tlogEntries": [entry] },
-        "messageSignature": {
-            "messageDigest": { "algorithm": "SHA2_256", "digest": b64(&artifact.bytes()) },
-            "signature": b64(signature),
-        },
-    });
-    let bundle = Bundle::parse(bundle.to_string().as_bytes())
-        .map_err(|error| malformed(error.to_string()))?;
+    let entry = match log.version {
+        LogVersion::V1 => {
+            let uuid = headers
+                .get(reqwest::header::ETAG)
+                .and_then(|value| value.to_str().ok())
+                .map(|value| value.trim_matches('"'));
+            rekor_request::parse_v1_response(&answer, uuid)
+                .map_err(|error| malformed(error.to_string()))?
+        }
+        LogVersion::V2 => {
+            let value: serde_json::Value =
+                serde_json::from_slice(&answer).map_err(|error| malformed(error.to_string()))?;
+            serde_json::from_value(value).map_err(|error| malformed(error.to_string()))?
+        }
+    };
+    // The entry in the bundle it is made for, checked as a verifier will.
+    let mut logged = bundle.clone();
+    logged.verification_material.tlog_entries = vec![entry.clone()];
     transparency_log::verify_entries_observed(
-        &bundle,
+        &logged,
         checks.root,
         artifact,
-        Signer::Key(key),
+        signer,
         checks.now,
         1,
         checks.observed,
@@ -100,10 +163,5 @@ pub async fn add_hashed_rekord(
         url: url.to_string(),
         source,
     })?;
-    bundle
-        .verification_material
-        .tlog_entries
-        .into_iter()
-        .next()
-        .ok_or_else(|| malformed("no entry".to_owned()))
+    Ok(entry)
 }

@@ -15,6 +15,7 @@
 )]
 
 pub mod fake_registry;
+pub mod keyless_stack;
 pub mod sigstore;
 
 use std::ffi::OsStr;

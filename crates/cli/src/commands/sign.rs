@@ -34,18 +34,6 @@ pub(crate) const TAG_REFERENCE_MESSAGE: &str =
 ";
 
 pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless signing (no --key)",
-            "sign with a key: `cosign generate-key-pair`, then `cosign sign --key cosign.key ...`",
-        ));
-    };
-    if args.certificate.is_some() || args.identity_token.is_some() {
-        return Err(CliError::not_supported(
-            "signing with certificates or identity tokens",
-            "sign with --key only",
-        ));
-    }
     if args.new_bundle_format == Some(false) && args.bundle.is_some() {
         return Err(CliError::usage(
             "--bundle writes a Sigstore bundle: drop --new-bundle-format=false",
@@ -60,14 +48,22 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "--payload, --output-payload and --output-signature apply to the legacy format: add --new-bundle-format=false",
         ));
     }
+    if args.certificate.is_some() {
+        return Err(CliError::not_supported(
+            "signing with a certificate you bring (--certificate)",
+            "sign keyless (Fulcio issues the certificate) or with --key",
+        ));
+    }
+    let Some(key_reference) = &args.key else {
+        return run_keyless(args, settings).await;
+    };
+    if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
+        return Err(CliError::usage(
+            "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
+        ));
+    }
     if args.tlog_upload {
         return Err(crate::trust::refuse_tlog_upload("sign"));
-    }
-    if args.signing_config.is_some() {
-        return Err(CliError::not_supported(
-            "--signing-config",
-            "sign with --key and --tlog-upload=false",
-        ));
     }
     crate::trust::check_signing_trusted_root(&args.services)?;
     let annotations = registry_access::parse_annotations(&args.annotations)?;
@@ -177,6 +173,88 @@ pub(crate) async fn resolve_targets(
     Ok(targets)
 }
 
+/// Who signs: a key, or a keyless signer (an ephemeral key with its certificate, whose
+/// signatures are timestamped and logged).
+#[derive(Clone, Copy)]
+pub(crate) enum ImageSigner<'a> {
+    Key(&'a PrivateKey),
+    Keyless(&'a crate::keyless::KeylessSigner),
+}
+
+impl ImageSigner<'_> {
+    fn key(&self) -> &PrivateKey {
+        match self {
+            Self::Key(key) => key,
+            Self::Keyless(signer) => signer.key(),
+        }
+    }
+
+    /// The bundle of `envelope` signed by this signer, complete (keyless: with its
+    /// certificate, timestamps and log entries).
+    async fn envelope_bundle(
+        &self,
+        envelope: cosign_core::bundle::Envelope,
+        subject: &cosign_core::Digest,
+    ) -> Result<Bundle, CliError> {
+        let bundle = Bundle::for_envelope(&self.key().public_key(), envelope)?;
+        match self {
+            Self::Key(_) => Ok(bundle),
+            Self::Keyless(signer) => {
+                let bundle = bundle.with_certificate(signer.leaf().der().to_vec());
+                signer.complete(bundle, subject).await
+            }
+        }
+    }
+}
+
+/// `sign` without a key: one certificate for every image, each signature timestamped and
+/// logged; cosign 3's bundle format.
+async fn run_keyless(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliError> {
+    if args.new_bundle_format == Some(false) {
+        return Err(CliError::not_supported(
+            "keyless signing in the legacy .sig format (--new-bundle-format=false)",
+            "sign keyless in cosign 3's bundle format (the default)",
+        ));
+    }
+    let annotations = registry_access::parse_annotations(&args.annotations)?;
+    let references = args
+        .images
+        .iter()
+        .map(|image| registry_access::parse_reference(image))
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = registry_access::client(&args.registry, settings)?;
+    let signer = crate::keyless::KeylessSigner::start(
+        &args.services,
+        args.use_signing_config,
+        args.tlog_upload,
+    )
+    .await?;
+    if let Some(path) = &args.output_certificate {
+        write_file(path, signer.leaf_pem().as_bytes(), 0o644)?;
+    }
+    let signer = ImageSigner::Keyless(&signer);
+    for_each_image(&references, |reference, mut messages| {
+        let (client, annotations) = (&client, &annotations);
+        async move {
+            let targets = resolve_targets(client, reference, args.recursive).await?;
+            for target in targets {
+                sign_with_bundle(
+                    client,
+                    reference,
+                    target,
+                    signer,
+                    annotations,
+                    args,
+                    &mut messages,
+                )
+                .await?;
+            }
+            Ok(messages)
+        }
+    })
+    .await
+}
+
 /// cosign 3's default: an in-toto statement in a DSSE envelope, in a Sigstore bundle, pushed
 /// as an OCI 1.1 referrer of the image (or listed under the fallback tag).
 #[allow(clippy::too_many_arguments)]
@@ -184,14 +262,17 @@ async fn sign_with_bundle(
     client: &RegistryClient,
     reference: &ImageReference,
     target: Descriptor,
-    key: &PrivateKey,
+    signer: ImageSigner<'_>,
     annotations: &BTreeMap<String, String>,
     args: &SignArgs,
     messages: &mut Vec<String>,
 ) -> Result<(), CliError> {
     let statement = in_toto::image_signature_statement(&target.digest, annotations);
-    let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement)?;
-    let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+    let envelope = dsse::sign(signer.key(), dsse::IN_TOTO_PAYLOAD_TYPE, statement)?;
+    let bundle = signer
+        .envelope_bundle(envelope, &target.digest)
+        .await?
+        .to_json();
     if let Some(path) = &args.bundle {
         write_file(path, &bundle, 0o600)?;
     }
@@ -262,7 +343,16 @@ async fn sign_one(
     messages: &mut Vec<String>,
 ) -> Result<(), CliError> {
     if args.new_bundle_format != Some(false) {
-        return sign_with_bundle(client, reference, target, key, annotations, args, messages).await;
+        return sign_with_bundle(
+            client,
+            reference,
+            target,
+            ImageSigner::Key(key),
+            annotations,
+            args,
+            messages,
+        )
+        .await;
     }
     let digest = &target.digest;
     let payload = match payload_override {

@@ -16,11 +16,13 @@ use crate::password::{read_password, Confirmation};
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless signing (no --key)",
-            "sign with a key: `cosign sign-blob --key cosign.key --bundle BUNDLE FILE`",
-        ));
+        return run_keyless(args, console);
     };
+    if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
+        return Err(CliError::usage(
+            "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
+        ));
+    }
     if let Some(path) = &args.output_certificate {
         // As in cosign: a key-based signature has no certificate, so nothing is written.
         console::debug(format_args!(
@@ -134,4 +136,75 @@ fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlg
         )));
     }
     Ok(wanted)
+}
+
+/// `sign-blob` without a key: an ephemeral key certified by Fulcio for the caller's identity,
+/// the signature timestamped and logged as the signing config says, in a v0.3 bundle.
+fn run_keyless(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
+    let new_format = args.new_bundle_format.unwrap_or(true);
+    if !new_format {
+        return Err(CliError::not_supported(
+            "keyless signing in the legacy format (--new-bundle-format=false)",
+            "write a Sigstore bundle: `cosign sign-blob --bundle BUNDLE FILE`",
+        ));
+    }
+    if args.bundle.is_none() {
+        return Err(CliError::usage(
+            "must specify --bundle with --new-bundle-format",
+        ));
+    }
+    if args.signing_algorithm.is_some() {
+        return Err(CliError::not_supported(
+            "--signing-algorithm with keyless signing",
+            "drop --signing-algorithm: the ephemeral key is ECDSA P-256 with SHA-256",
+        ));
+    }
+    // The blob first: a missing file fails before any service is asked.
+    if args.blob != "-" {
+        console::info(format_args!("Using payload from: {}", args.blob));
+    }
+    let hashed = blob::hash(&args.blob, false)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let bundle = runtime.block_on(async {
+        let signer = crate::keyless::KeylessSigner::start(
+            &args.services,
+            args.use_signing_config,
+            args.tlog_upload,
+        )
+        .await?;
+        let digest = hashed.sha256.bytes();
+        let signature = signer.key().sign_sha256_digest(&digest)?;
+        let bundle = Bundle::for_message_signature(
+            &signer.key().public_key(),
+            Some((HashAlgorithm::Sha256, digest)),
+            signature,
+        )?
+        .with_certificate(signer.leaf().der().to_vec());
+        let bundle = signer.complete(bundle, &hashed.sha256).await?;
+        Ok::<_, CliError>((bundle, signer.leaf_pem()))
+    })?;
+    let (bundle, certificate) = bundle;
+    if let Some(path) = &args.bundle {
+        write_file(path, &bundle.to_json(), 0o644)?;
+        console::info(format_args!("Wrote bundle to file {}", path.display()));
+    }
+    if let Some(path) = &args.output_certificate {
+        write_file(path, certificate.as_bytes(), 0o644)?;
+        console::info(format_args!("Wrote certificate to file {}", path.display()));
+    }
+    if let Some(path) = &args.output_signature {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bundle.signature_bytes());
+        let text = if args.b64 {
+            encoded.into_bytes()
+        } else {
+            bundle.signature_bytes().to_vec()
+        };
+        write_file(path, &text, 0o644)?;
+        console::info(format_args!("Wrote signature to file {}", path.display()));
+    }
+    let _ = console;
+    Ok(())
 }

@@ -18,6 +18,7 @@ mod interop_bundle_images;
 mod interop_images;
 mod interop_keys;
 mod keyless_images;
+mod keyless_signing;
 mod keys;
 mod layouts;
 mod parity;

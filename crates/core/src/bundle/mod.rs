@@ -142,7 +142,13 @@ pub struct Rfc3161Timestamp {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransparencyLogEntry {
-    #[serde(rename = "logIndex", alias = "log_index", with = "int64_string")]
+    // protobuf JSON leaves out zero values: the first entry of a log has no `logIndex`.
+    #[serde(
+        rename = "logIndex",
+        alias = "log_index",
+        with = "int64_string",
+        default
+    )]
     pub log_index: i64,
     #[serde(rename = "logId", alias = "log_id")]
     pub log_id: LogId,
@@ -201,7 +207,12 @@ pub struct InclusionPromise {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InclusionProof {
-    #[serde(rename = "logIndex", alias = "log_index", with = "int64_string")]
+    #[serde(
+        rename = "logIndex",
+        alias = "log_index",
+        with = "int64_string",
+        default
+    )]
     pub log_index: i64,
     #[serde(rename = "rootHash", alias = "root_hash", with = "base64_bytes")]
     pub root_hash: Vec<u8>,
@@ -450,6 +461,16 @@ impl Bundle {
         })
     }
 
+    /// The bundle with `certificate` (DER; a keyless signer's leaf) as its verification
+    /// material in place of the public key hint, as cosign 3 writes keyless bundles.
+    pub fn with_certificate(mut self, certificate: Vec<u8>) -> Self {
+        self.verification_material.public_key = None;
+        self.verification_material.certificate = Some(Certificate {
+            raw_bytes: certificate,
+        });
+        self
+    }
+
     /// The signature the bundle carries: the message signature's, or the DSSE envelope's first
     /// (what RFC 3161 timestamps are taken over). Empty when there is none.
     pub fn signature_bytes(&self) -> &[u8] {
@@ -617,6 +638,16 @@ mod tests {
             Bundle::parse(negative.as_bytes()),
             Err(BundleError::Invalid { .. })
         ));
+        // protobuf JSON leaves a zero log index out: the first entry of a log reads as index 0.
+        let first = COSIGN3_BLOB_BUNDLE.replace(
+            r#""publicKey":{"hint":"nRM49HX/TnVjK0jtdeDLs08euiudjG9r/fXKZBO7HA8="}"#,
+            &format!(
+                r#""publicKey":{{"hint":"x"}},"tlogEntries":[{}]"#,
+                entry.replace(r#""logIndex":"1","#, "")
+            ),
+        );
+        let parsed = Bundle::parse(first.as_bytes()).expect("an entry without logIndex");
+        assert_eq!(parsed.verification_material.tlog_entries[0].log_index, 0);
         assert!(matches!(
             Bundle::parse(b"{"),
             Err(BundleError::Parse { .. })

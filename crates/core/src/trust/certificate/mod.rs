@@ -133,6 +133,11 @@ impl Certificate {
         &self.der
     }
 
+    /// The certificate as one PEM block.
+    pub fn to_pem(&self) -> String {
+        crate::pem::encode("CERTIFICATE", self.der())
+    }
+
     /// Every certificate in PEM `input` (`CERTIFICATE` blocks, in order).
     pub fn all_from_pem(input: &[u8]) -> Result<Vec<Self>, CertificateError> {
         let text = String::from_utf8_lossy(input);
