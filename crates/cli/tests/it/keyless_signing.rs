@@ -167,3 +167,85 @@ fn ours_signs_blobs_keyless_and_cosign_verifies() {
             .failure(1);
     }
 }
+
+fn verify_image(
+    scratch: &Scratch,
+    program: impl AsRef<std::ffi::OsStr>,
+    stack: &KeylessStack,
+    identity: &str,
+    image: &str,
+) -> Run {
+    let is_ours = Path::new(program.as_ref()) == ours();
+    let mut invocation = scratch
+        .command(program)
+        .args(["verify", "--certificate-identity", identity])
+        .args(["--certificate-oidc-issuer", stack.issuer()])
+        .args(["--trusted-root", &path(&stack.trusted_root_path())]);
+    if !is_ours {
+        invocation = invocation.args(["--allow-http-registry"]);
+    }
+    invocation.args([image]).run()
+}
+
+#[test]
+fn ours_signs_images_keyless_with_one_certificate_and_cosign_verifies() {
+    for rekor in [Rekor::V1, Rekor::V2] {
+        let stack = stack(rekor);
+        let registry = cosign_testkit::Distribution::start();
+        let scratch = Scratch::new();
+        let images: Vec<String> = (0..3)
+            .map(|index| {
+                registry
+                    .push_random_image(&scratch, &format!("lab/keyless:{index}"))
+                    .0
+            })
+            .collect();
+        let token = stack.token(IDENTITY);
+        let signed = scratch
+            .command(ours())
+            .args(["sign", "-y", "--identity-token", &token])
+            .args(["--signing-config", &path(&stack.signing_config_path())])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args(&images)
+            .run()
+            .success();
+        assert_eq!(
+            stack.served("/api/v2/signingCert"),
+            1,
+            "one certificate for every image: {}",
+            signed.stderr
+        );
+        for image in &images {
+            let theirs =
+                verify_image(&scratch, Peer::Cosign3.path(), &stack, IDENTITY, image).success();
+            let ours_run = verify_image(&scratch, ours(), &stack, IDENTITY, image).success();
+            assert_eq!(ours_run.stdout, theirs.stdout, "{rekor:?} {image}");
+            verify_image(
+                &scratch,
+                Peer::Cosign3.path(),
+                &stack,
+                "https://someone.else/",
+                image,
+            )
+            .failure(1);
+            verify_image(&scratch, ours(), &stack, "https://someone.else/", image).failure(1);
+        }
+        // And the reverse: cosign 3.1 signs keyless against the same stack, ours verifies.
+        let (theirs, _) = registry.push_random_image(&scratch, "lab/keyless:theirs");
+        scratch
+            .command(Peer::Cosign3.path())
+            .args([
+                "sign",
+                "-y",
+                "--allow-http-registry",
+                "--identity-token",
+                &token,
+            ])
+            .args(["--signing-config", &path(&stack.signing_config_path())])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args([&theirs])
+            .run()
+            .success();
+        verify_image(&scratch, ours(), &stack, IDENTITY, &theirs).success();
+    }
+}
