@@ -35,7 +35,8 @@ pub enum RekorError {
 }
 
 /// What the entry is checked against: the trusted root, the times RFC 3161 timestamps gave
-/// (Rekor v2 entries carry no time of their own), and now (seconds since 1970).
+/// (Rekor v2 entries carry no time of their own), and now (seconds since 1970; the clock is
+/// read again when the answer arrives, and the later of the two is used).
 #[derive(Debug, Clone, Copy)]
 pub struct Checks<'a> {
     pub root: &'a TrustedRoot,
@@ -147,7 +148,14 @@ pub async fn add_entry(
             serde_json::from_value(value).map_err(|error| malformed(error.to_string()))?
         }
     };
-    // The entry in the bundle it is made for, checked as a verifier will.
+    // The entry in the bundle it is made for, checked as a verifier will, now (the log may
+    // have integrated it after `checks.now` was read: retries take time).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+        .max(checks.now);
     let mut logged = bundle.clone();
     logged.verification_material.tlog_entries = vec![entry.clone()];
     transparency_log::verify_entries_observed(
@@ -155,7 +163,7 @@ pub async fn add_entry(
         checks.root,
         artifact,
         signer,
-        checks.now,
+        now,
         1,
         checks.observed,
     )

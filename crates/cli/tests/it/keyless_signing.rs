@@ -249,3 +249,116 @@ fn ours_signs_images_keyless_with_one_certificate_and_cosign_verifies() {
         verify_image(&scratch, ours(), &stack, IDENTITY, &theirs).success();
     }
 }
+
+/// `sign-blob` keyless by ours, expected to fail with `message` in its error, and to write no
+/// bundle.
+fn refused_blob(stack: &KeylessStack, token: &str, message: &str) {
+    let scratch = Scratch::new();
+    scratch.write("blob.txt", "a blob\n");
+    let run = sign_blob(&scratch, ours(), stack, token, "refused.json").failure(1);
+    assert!(
+        run.stderr.contains(message),
+        "wanted {message:?} in:\n{}",
+        run.stderr
+    );
+    assert!(
+        !scratch.join("refused.json").exists(),
+        "a bundle was written despite: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn keyless_signing_faults_are_named_and_leave_nothing_behind() {
+    let stack = stack(Rekor::V1);
+    let token = stack.token(IDENTITY);
+    // Tokens: expired (refused before any service is asked), for another audience, from
+    // another issuer (Fulcio refuses: 401).
+    let expired = stack.token_with(&[("sub", IDENTITY), ("expires_in", "-60")]);
+    refused_blob(&stack, &expired, "identity token expired");
+    let other_audience = stack.token_with(&[("sub", IDENTITY), ("aud", "somebody")]);
+    refused_blob(&stack, &other_audience, "not for \"sigstore\"");
+    let other_issuer = stack.token_with(&[("sub", IDENTITY), ("iss", "https://issuer.example")]);
+    refused_blob(&stack, &other_issuer, "answered 401");
+    // Fulcio: a certificate for another key, without an SCT, with an SCT from an untrusted log.
+    stack.fault(serde_json::json!({"service": "fulcio", "kind": "other-key", "times": 1}));
+    refused_blob(&stack, &token, "another key");
+    stack.fault(serde_json::json!({"service": "fulcio", "kind": "no-sct", "times": 1}));
+    refused_blob(&stack, &token, "SCT");
+    stack.fault(serde_json::json!({"service": "fulcio", "kind": "untrusted-sct", "times": 1}));
+    refused_blob(&stack, &token, "SCT");
+    // Rekor: an entry for other content, a proof that reaches no signed root.
+    stack.fault(serde_json::json!({"service": "rekor", "kind": "other-content", "times": 1}));
+    refused_blob(&stack, &token, "does not verify");
+    stack.fault(serde_json::json!({"service": "rekor", "kind": "bad-proof", "times": 1}));
+    refused_blob(&stack, &token, "does not verify");
+    // Unavailable for good: a clear error after the bounded retries.
+    stack.fault(
+        serde_json::json!({"service": "fulcio", "kind": "status", "status": 503, "times": 3}),
+    );
+    refused_blob(&stack, &token, "answered 503");
+    // Unavailable once, then back: the retry succeeds.
+    let scratch = Scratch::new();
+    scratch.write("blob.txt", "a blob\n");
+    for service in ["fulcio", "rekor"] {
+        stack.fault(
+            serde_json::json!({"service": service, "kind": "status", "status": 503, "times": 1}),
+        );
+    }
+    sign_blob(&scratch, ours(), &stack, &token, "retried.json").success();
+    verify_blob(
+        &scratch,
+        Peer::Cosign3.path(),
+        &stack,
+        IDENTITY,
+        "retried.json",
+    )
+    .run()
+    .success();
+}
+
+#[test]
+fn a_failed_keyless_signing_pushes_nothing() {
+    let stack = stack(Rekor::V2);
+    let registry = cosign_testkit::Distribution::start();
+    let scratch = Scratch::new();
+    let (image, _) = registry.push_random_image(&scratch, "lab/keyless:refused");
+    let token = stack.token(IDENTITY);
+    stack.fault(serde_json::json!({"service": "fulcio", "kind": "untrusted-sct", "times": 1}));
+    let (config, root) = (
+        path(&stack.signing_config_path()),
+        path(&stack.trusted_root_path()),
+    );
+    let sign = |scratch: &Scratch| {
+        scratch
+            .command(ours())
+            .args(["sign", "-y", "--identity-token", &token])
+            .args(["--signing-config", &config, "--trusted-root", &root])
+            .args([&image])
+            .run()
+    };
+    let refused = sign(&scratch).failure(1);
+    assert!(refused.stderr.contains("SCT"), "{}", refused.stderr);
+    let tree = scratch
+        .command(ours())
+        .args(["tree", &image])
+        .run()
+        .success();
+    assert!(!tree.stdout.contains("referrer"), "{}", tree.stdout);
+    // The log down: nothing pushed either.
+    let mut stack = stack;
+    let log = stack.rekor_v2.take();
+    drop(log);
+    let refused = sign(&scratch).failure(1);
+    assert!(
+        refused.stderr.contains("cannot be reached"),
+        "{}",
+        refused.stderr
+    );
+    let tree = scratch
+        .command(ours())
+        .args(["tree", &image])
+        .run()
+        .success();
+    assert!(!tree.stdout.contains("referrer"), "{}", tree.stdout);
+}
