@@ -65,6 +65,15 @@ if ! cmp -s "$stack_source/package-lock.json" "$peers/sigstore-stack/package-loc
   (cd "$peers/sigstore-stack" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# sigstore-python (PyPI `sigstore`), the second Sigstore client of the keyless interop tests, in
+# its own virtual environment.
+if [ ! -x "$peers/bin/sigstore-python" ]; then
+  echo "installing sigstore-python (PyPI sigstore 4.5)"
+  python3 -m venv "$peers/sigstore-python"
+  "$peers/sigstore-python/bin/pip" install -q 'sigstore==4.5.1'
+  ln -sfn ../sigstore-python/bin/sigstore "$peers/bin/sigstore-python"
+fi
+
 wanted=(cosign2 cosign3 skopeo crane oras)
 all_present=true
 for program in "${wanted[@]}"; do

@@ -25,6 +25,7 @@ const http = require('http');
 const crypto = require('crypto');
 const { initializeCA, initializeCTLog, initializeTLog, rekorHandler } = require('@sigstore/mock');
 const jose = require('jose');
+const x509 = require('@peculiar/x509');
 
 const AUDIENCE = 'sigstore';
 const BODY_LIMIT = 1024 * 1024;
@@ -244,21 +245,35 @@ async function main() {
     } catch (error) {
       return answer(response, 401, { code: 16, message: `There was an error processing the identity token: ${error.message}` });
     }
-    const request_ = json.publicKeyRequest;
-    if (!request_ || !request_.publicKey || !request_.publicKey.content || !request_.proofOfPossession) {
-      return answer(response, 400, { code: 3, message: 'publicKeyRequest with a key and a proof of possession is required' });
-    }
-    let key;
-    try {
-      key = crypto.createPublicKey(request_.publicKey.content);
-    } catch {
-      return answer(response, 400, { code: 3, message: 'The public key supplied in the request could not be parsed' });
-    }
     const identity = claims.email && claims.email_verified ? claims.email : claims.sub;
-    const proof = Buffer.from(request_.proofOfPossession, 'base64');
-    const algorithm = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-    if (!crypto.verify(algorithm, Buffer.from(identity), key, proof)) {
-      return answer(response, 400, { code: 3, message: 'The signature supplied in the request could not be verified' });
+    let key;
+    if (json.certificateSigningRequest) {
+      // A CSR (sigstore-python sends one): its own signature is the proof of possession.
+      let csr;
+      try {
+        csr = new x509.Pkcs10CertificateRequest(Buffer.from(json.certificateSigningRequest, 'base64').toString());
+      } catch {
+        return answer(response, 400, { code: 3, message: 'The certificate signing request could not be parsed' });
+      }
+      if (!(await csr.verify())) {
+        return answer(response, 400, { code: 3, message: 'The signature supplied in the request could not be verified' });
+      }
+      key = crypto.createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+    } else {
+      const request_ = json.publicKeyRequest;
+      if (!request_ || !request_.publicKey || !request_.publicKey.content || !request_.proofOfPossession) {
+        return answer(response, 400, { code: 3, message: 'publicKeyRequest with a key and a proof of possession is required' });
+      }
+      try {
+        key = crypto.createPublicKey(request_.publicKey.content);
+      } catch {
+        return answer(response, 400, { code: 3, message: 'The public key supplied in the request could not be parsed' });
+      }
+      const proof = Buffer.from(request_.proofOfPossession, 'base64');
+      const algorithm = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+      if (!crypto.verify(algorithm, Buffer.from(identity), key, proof)) {
+        return answer(response, 400, { code: 3, message: 'The signature supplied in the request could not be verified' });
+      }
     }
     const fault = takeFault('fulcio');
     if (fault && fault.kind === 'status') return answer(response, fault.status, { code: 14, message: 'injected' });

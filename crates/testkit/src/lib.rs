@@ -55,6 +55,8 @@ pub enum Peer {
     TimestampServer,
     /// Sigstore's Rekor v2 (rekor-tiles, posix backend; built from Debian's Go sources).
     RekorServer,
+    /// sigstore-python's `sigstore` command (PyPI).
+    SigstorePython,
 }
 
 impl Peer {
@@ -69,6 +71,7 @@ impl Peer {
             Self::Cue => "cue",
             Self::TimestampServer => "timestamp-server",
             Self::RekorServer => "rekor-server",
+            Self::SigstorePython => "sigstore-python",
         }
     }
 

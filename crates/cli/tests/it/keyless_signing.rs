@@ -362,3 +362,53 @@ fn a_failed_keyless_signing_pushes_nothing() {
         .success();
     assert!(!tree.stdout.contains("referrer"), "{}", tree.stdout);
 }
+
+/// sigstore-python against the stack, with its trust config (the stack's trusted root and
+/// signing config in one file).
+fn sigstore_python(scratch: &Scratch, stack: &KeylessStack) -> Invocation {
+    scratch
+        .command(Peer::SigstorePython.path())
+        .args(["--trust-config", &path(&stack.trust_config_path())])
+}
+
+#[test]
+fn sigstore_python_verifies_our_blob_bundles_and_we_verify_its() {
+    for rekor in [Rekor::V1, Rekor::V2] {
+        let stack = stack(rekor);
+        let scratch = Scratch::new();
+        scratch.write("blob.txt", "a blob for sigstore-python\n");
+        let token = stack.token(IDENTITY);
+        sign_blob(&scratch, ours(), &stack, &token, "ours.json").success();
+        sigstore_python(&scratch, &stack)
+            .args(["verify", "identity", "--offline", "--bundle", "ours.json"])
+            .args([
+                "--cert-identity",
+                IDENTITY,
+                "--cert-oidc-issuer",
+                stack.issuer(),
+            ])
+            .args(["blob.txt"])
+            .run()
+            .success();
+        sigstore_python(&scratch, &stack)
+            .args(["verify", "identity", "--offline", "--bundle", "ours.json"])
+            .args(["--cert-identity", "https://someone.else/"])
+            .args(["--cert-oidc-issuer", stack.issuer(), "blob.txt"])
+            .run()
+            .failure(1);
+        sigstore_python(&scratch, &stack)
+            .args([
+                "sign",
+                "--identity-token",
+                &token,
+                "--bundle",
+                "python.json",
+            ])
+            .args(["blob.txt"])
+            .run()
+            .success();
+        verify_blob(&scratch, ours(), &stack, IDENTITY, "python.json")
+            .run()
+            .success();
+    }
+}
