@@ -248,8 +248,9 @@ async fn github_actions_token(
         .map_err(|error| failed(error.to_string()))?;
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|error| failed(error.to_string()))?;
-    value["value"]
-        .as_str()
+    value
+        .get("value")
+        .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| failed("no `value` in the answer".to_owned()))
 }

@@ -16,6 +16,7 @@
 //   GET  /oidc/token?sub=S[&email=E][&aud=A][&expires_in=N][&iss=I]   mints a token (tests)
 //   GET  /oidc/authorize, POST /oidc/token, POST /oidc/device          browser and device flows
 //   GET  /oidc/device/approve?user_code=C                              the user approving a device
+//   GET  /github/token?audience=A                                       GitHub Actions' token endpoint
 //   POST /api/v2/signingCert                                            Fulcio
 //   POST /api/v1/log/entries                                            Rekor v1
 //   POST /__stack/fault {service, kind, status?, times?}, DELETE /__stack/fault   fault injection
@@ -365,6 +366,16 @@ async function main() {
         const fault = url.pathname.endsWith('/token') ? takeFault('oidc') : undefined;
         if (fault && fault.kind === 'status') return answer(response, fault.status, { error: 'injected' });
         return await oidc(request, response, url, body);
+      }
+      if (request.method === 'GET' && url.pathname === '/github/token') {
+        // GitHub Actions' token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL): the runner's bearer,
+        // the audience asked, a token for the workflow.
+        if (request.headers.authorization !== 'Bearer actions-request-token') return answer(response, 401, {});
+        const token = await mint({
+          sub: url.searchParams.get('sub') || 'repo:lab/app:ref:refs/heads/main',
+          aud: url.searchParams.get('audience') || 'unset',
+        });
+        return answer(response, 200, { count: 1, value: token });
       }
       if (request.method === 'POST' && url.pathname === '/api/v2/signingCert') return await fulcio(request, response, body);
       if (request.method === 'POST' && url.pathname === '/api/v1/log/entries') return await rekorV1(response, body);

@@ -412,3 +412,67 @@ fn sigstore_python_verifies_our_blob_bundles_and_we_verify_its() {
             .success();
     }
 }
+
+#[test]
+fn identity_tokens_come_from_a_file_the_environment_or_github_actions() {
+    let stack = stack(Rekor::V1);
+    let scratch = Scratch::new();
+    scratch.write("blob.txt", "a blob\n");
+    let sign = |extra: &[&str], environment: &[(&str, String)]| {
+        let mut invocation = scratch
+            .command(ours())
+            .args(["sign-blob", "-y"])
+            .args(["--signing-config", &path(&stack.signing_config_path())])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args(["--bundle", "out.json"])
+            .args(extra)
+            .args(["blob.txt"]);
+        for (name, value) in environment {
+            invocation = invocation.env(name, value);
+        }
+        invocation.run()
+    };
+    // A file holding the token (with the newline an editor leaves).
+    scratch.write("token.txt", format!("{}\n", stack.token(IDENTITY)));
+    sign(&["--identity-token", "token.txt"], &[]).success();
+    verify_blob(&scratch, ours(), &stack, IDENTITY, "out.json")
+        .run()
+        .success();
+    // SIGSTORE_ID_TOKEN.
+    let other = "https://ci.cosign-rs.test/workflows/nightly";
+    sign(&[], &[("SIGSTORE_ID_TOKEN", stack.token(other))]).success();
+    verify_blob(&scratch, ours(), &stack, other, "out.json")
+        .run()
+        .success();
+    // GitHub Actions: the runner's request URL and bearer; the token asked for `sigstore`.
+    let github = [
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!(
+                "{}/github/token?sub=https://github.com/lab/app",
+                stack.url()
+            ),
+        ),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "actions-request-token".to_owned(),
+        ),
+    ];
+    sign(&[], &github).success();
+    verify_blob(
+        &scratch,
+        Peer::Cosign3.path(),
+        &stack,
+        "https://github.com/lab/app",
+        "out.json",
+    )
+    .run()
+    .success();
+    // None at all: the error says where a token can come from.
+    let none = sign(&[], &[]).failure(1);
+    assert!(none.stderr.contains("SIGSTORE_ID_TOKEN"), "{}", none.stderr);
+    // A token never shows in what we print.
+    let token = stack.token_with(&[("sub", IDENTITY), ("aud", "elsewhere")]);
+    let refused = sign(&["--identity-token", &token], &[]).failure(1);
+    assert!(!refused.stderr.contains(&token), "{}", refused.stderr);
+}

@@ -219,7 +219,12 @@ pub fn parse_v1_response(
         .map_err(|_| bad("body is not base64"))?;
     let kind: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad("body is not JSON"))?;
-    let text = |name: &str| kind[name].as_str().unwrap_or_default().to_owned();
+    let text = |name: &str| {
+        kind.get(name)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let verification = entry
         .verification
         .as_ref()
