@@ -153,7 +153,8 @@ pub struct RekorLog {
     _files: tempfile::TempDir,
 }
 
-/// The checkpoints' origin (the log's name in its signed notes).
+/// The checkpoints' origin (the log's name in its signed notes): sigstore-go names a Rekor v2
+/// checkpoint's signer after the host of the log's `baseUrl`, so it must be that host.
 pub const REKOR_ORIGIN: &str = "127.0.0.1";
 
 impl RekorLog {
