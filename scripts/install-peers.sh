@@ -5,7 +5,8 @@
 #   system's apt is left alone: cosign 2.5.0, cosign 3.1.x, skopeo 1.18 (run through trixie's
 #   own loader), crane, oras;
 #   syft 1.18 (PyPI wheel) and cue 0.15 (built from Debian sid's Go sources by build-cue.sh);
-#   timestamp-server and rekor-server (the same way, by build-sigstore-servers.sh).
+#   timestamp-server and rekor-server (the same way, by build-sigstore-servers.sh);
+#   the keyless test stack's Node packages (@sigstore/mock) and sigstore-python (PyPI).
 # Idempotent: what is already there is kept. Needs root (or sudo) for the system packages.
 set -euo pipefail
 
@@ -16,15 +17,19 @@ peers=$(cd "$peers" && pwd)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Each program the tests run, with the Debian package that brings it (node and npm run the
+# keyless test stack's Fulcio and Rekor v1).
 missing_system=()
-for program in docker-registry openssl jq curl; do
-  command -v "$program" >/dev/null 2>&1 || missing_system+=("$program")
+for program_and_package in docker-registry:docker-registry openssl:openssl jq:jq curl:curl \
+  node:nodejs npm:npm; do
+  command -v "${program_and_package%%:*}" >/dev/null 2>&1 \
+    || missing_system+=("${program_and_package#*:}")
 done
 if [ ${#missing_system[@]} -gt 0 ]; then
   echo "installing system packages: ${missing_system[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    docker-registry openssl jq curl ca-certificates >/dev/null
+    "${missing_system[@]}" ca-certificates >/dev/null
 fi
 
 # The attestation tests' tools, each installed on its own, idempotently:
