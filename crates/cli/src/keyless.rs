@@ -200,7 +200,13 @@ pub async fn identity_token(
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ) {
-        github_actions_token(client, &url, &bearer).await?
+        cosign_services::github_actions::identity_token(client, &url, &bearer, AUDIENCE)
+            .await
+            .map_err(|error| {
+                CliError::new(format!(
+                    "getting the GitHub Actions identity token: {error}"
+                ))
+            })?
     } else {
         return Err(CliError::new(
             "keyless signing needs an identity token, and none was given: the interactive browser and device flows are not supported by cosign-rs yet",
@@ -217,42 +223,6 @@ pub async fn identity_token(
         .check_expiry(UnixTime::from_seconds(crate::trust::now()))
         .map_err(|error| CliError::new(error.to_string()))?;
     Ok(token)
-}
-
-/// GitHub Actions' OIDC token for audience `sigstore`.
-async fn github_actions_token(
-    client: &reqwest::Client,
-    url: &str,
-    bearer: &str,
-) -> Result<String, CliError> {
-    let mut url = parse_url("ACTIONS_ID_TOKEN_REQUEST_URL", url)?;
-    url.query_pairs_mut().append_pair("audience", AUDIENCE);
-    let failed = |reason: String| {
-        CliError::new(format!(
-            "getting the GitHub Actions identity token from {}: {reason}",
-            url.origin().ascii_serialization()
-        ))
-    };
-    let response = client
-        .get(url.clone())
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .map_err(|error| failed(error.to_string()))?;
-    if !response.status().is_success() {
-        return Err(failed(format!("answered {}", response.status().as_u16())));
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| failed(error.to_string()))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|error| failed(error.to_string()))?;
-    value
-        .get("value")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| failed("no `value` in the answer".to_owned()))
 }
 
 /// A keyless signer: an ephemeral key, its verified certificate, the services to log and

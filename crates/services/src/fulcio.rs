@@ -58,16 +58,15 @@ pub async fn signing_certificate(
     )
     .await?;
     let issued = fulcio::parse_signing_cert_response(&answer, &key.public_key())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        });
-    verify_leaf_requiring(&issued.leaf, root, &[now], SctRequirement::Embedded).map_err(
-        |source| CertificateRequestError::Untrusted {
-            url: url.to_string(),
-            source,
-        },
-    )?;
+    verify_leaf_requiring(
+        &issued.leaf,
+        root,
+        &[crate::http::now()],
+        SctRequirement::Embedded,
+    )
+    .map_err(|source| CertificateRequestError::Untrusted {
+        url: url.to_string(),
+        source,
+    })?;
     Ok(issued)
 }

@@ -121,14 +121,7 @@ pub(crate) async fn post_with(
         if status == success {
             return Ok((headers, answer));
         }
-        let error = HttpError::Status {
-            service: service.0,
-            url: url.to_string(),
-            status,
-            body: String::from_utf8_lossy(answer.get(..answer.len().min(300)).unwrap_or_default())
-                .trim()
-                .to_owned(),
-        };
+        let error = status_error(service, url, status, &answer);
         if status != 429 && status < 500 {
             return Err(error);
         }
@@ -139,6 +132,55 @@ pub(crate) async fn post_with(
         url: url.to_string(),
         reason: "no attempt made".to_owned(),
     }))
+}
+
+/// GETs `url` with an `Authorization: Bearer` token (never logged) and returns the answer's
+/// bytes when its status is 200, at most `limit` of them; no retries.
+pub(crate) async fn get_with_bearer(
+    client: &reqwest::Client,
+    service: Service,
+    url: &url::Url,
+    bearer: &str,
+    limit: usize,
+) -> Result<Vec<u8>, HttpError> {
+    let mut response = client
+        .get(url.clone())
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .map_err(|error| HttpError::Unreachable {
+            service: service.0,
+            url: url.to_string(),
+            reason: error.to_string(),
+        })?;
+    let status = response.status().as_u16();
+    let answer = read_capped(&mut response, service, url, limit).await?;
+    if status != 200 {
+        return Err(status_error(service, url, status, &answer));
+    }
+    Ok(answer)
+}
+
+/// Seconds since 1970, read when an answer arrives (a certificate or an entry made after the
+/// caller last read the clock must not look like it comes from the future).
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// An unwanted status, with the start of what came with it.
+fn status_error(service: Service, url: &url::Url, status: u16, answer: &[u8]) -> HttpError {
+    HttpError::Status {
+        service: service.0,
+        url: url.to_string(),
+        status,
+        body: String::from_utf8_lossy(answer.get(..answer.len().min(300)).unwrap_or_default())
+            .trim()
+            .to_owned(),
+    }
 }
 
 async fn read_capped(

@@ -4,6 +4,7 @@
 //! unverified reaches a bundle.
 
 pub mod fulcio;
+pub mod github_actions;
 pub mod http;
 pub mod rekor;
 pub mod timestamp;

@@ -150,12 +150,7 @@ pub async fn add_entry(
     };
     // The entry in the bundle it is made for, checked as a verifier will, now (the log may
     // have integrated it after `checks.now` was read: retries take time).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
-        .max(checks.now);
+    let now = crate::http::now().max(checks.now);
     let mut logged = bundle.clone();
     logged.verification_material.tlog_entries = vec![entry.clone()];
     transparency_log::verify_entries_observed(
