@@ -54,30 +54,48 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "sign keyless (Fulcio issues the certificate) or with --key",
         ));
     }
-    let Some(key_reference) = &args.key else {
-        return run_keyless(args, settings).await;
-    };
-    if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
-        return Err(CliError::usage(
-            "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
-        ));
-    }
-    if args.tlog_upload {
-        return Err(crate::trust::refuse_tlog_upload("sign"));
-    }
-    crate::trust::check_signing_trusted_root(&args.services)?;
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let references = args
         .images
         .iter()
         .map(|image| registry_access::parse_reference(image))
         .collect::<Result<Vec<_>, _>>()?;
-
-    // One decryption, whatever the number of images.
-    let key_file = load_key_reference(key_reference)?;
-    let password = read_password(Confirmation::Once)?;
-    let key = decrypt_private_key(&key_file, &password)
-        .map_err(|error| CliError::from(error).context("signing: getting signer: reading key"))?;
+    // One signer for every image: the key decrypted once, or one keyless certificate.
+    let (key, keyless);
+    let signer = match &args.key {
+        None => {
+            if args.new_bundle_format == Some(false) {
+                return Err(CliError::not_supported(
+                    "keyless signing in the legacy .sig format (--new-bundle-format=false)",
+                    "sign keyless in cosign 3's bundle format (the default)",
+                ));
+            }
+            keyless = crate::keyless::KeylessSigner::start(
+                &args.services,
+                args.use_signing_config,
+                args.tlog_upload,
+            )
+            .await?;
+            ImageSigner::Keyless(&keyless)
+        }
+        Some(key_reference) => {
+            if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
+                return Err(CliError::usage(
+                    "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
+                ));
+            }
+            if args.tlog_upload {
+                return Err(crate::trust::refuse_tlog_upload("sign"));
+            }
+            crate::trust::check_signing_trusted_root(&args.services)?;
+            let key_file = load_key_reference(key_reference)?;
+            let password = read_password(Confirmation::Once)?;
+            key = decrypt_private_key(&key_file, &password).map_err(|error| {
+                CliError::from(error).context("signing: getting signer: reading key")
+            })?;
+            ImageSigner::Key(&key)
+        }
+    };
     let payload_override = match &args.payload {
         Some(path) => Some(
             std::fs::read(path).map_err(|error| crate::error::io_error("open", path, &error))?,
@@ -87,7 +105,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 
     let client = registry_access::client(&args.registry, settings)?;
     for_each_image(&references, |reference, mut messages| {
-        let (client, key, annotations) = (&client, &key, &annotations);
+        let (client, annotations) = (&client, &annotations);
         let payload = payload_override.as_deref();
         async move {
             let targets = resolve_targets(client, reference, args.recursive).await?;
@@ -96,7 +114,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
                     client,
                     reference,
                     target,
-                    key,
+                    signer,
                     annotations,
                     payload,
                     args,
@@ -107,7 +125,12 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             Ok(messages)
         }
     })
-    .await
+    .await?;
+    // Written once every image is signed: a failed run leaves nothing behind.
+    if let (ImageSigner::Keyless(signer), Some(path)) = (signer, &args.output_certificate) {
+        write_file(path, signer.leaf_pem().as_bytes(), 0o644)?;
+    }
+    Ok(())
 }
 
 /// Runs `work` on each image, [`CONCURRENT_IMAGES`] at a time, and prints each image's
@@ -207,54 +230,6 @@ impl ImageSigner<'_> {
     }
 }
 
-/// `sign` without a key: one certificate for every image, each signature timestamped and
-/// logged; cosign 3's bundle format.
-async fn run_keyless(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    if args.new_bundle_format == Some(false) {
-        return Err(CliError::not_supported(
-            "keyless signing in the legacy .sig format (--new-bundle-format=false)",
-            "sign keyless in cosign 3's bundle format (the default)",
-        ));
-    }
-    let annotations = registry_access::parse_annotations(&args.annotations)?;
-    let references = args
-        .images
-        .iter()
-        .map(|image| registry_access::parse_reference(image))
-        .collect::<Result<Vec<_>, _>>()?;
-    let client = registry_access::client(&args.registry, settings)?;
-    let signer = crate::keyless::KeylessSigner::start(
-        &args.services,
-        args.use_signing_config,
-        args.tlog_upload,
-    )
-    .await?;
-    if let Some(path) = &args.output_certificate {
-        write_file(path, signer.leaf_pem().as_bytes(), 0o644)?;
-    }
-    let signer = ImageSigner::Keyless(&signer);
-    for_each_image(&references, |reference, mut messages| {
-        let (client, annotations) = (&client, &annotations);
-        async move {
-            let targets = resolve_targets(client, reference, args.recursive).await?;
-            for target in targets {
-                sign_with_bundle(
-                    client,
-                    reference,
-                    target,
-                    signer,
-                    annotations,
-                    args,
-                    &mut messages,
-                )
-                .await?;
-            }
-            Ok(messages)
-        }
-    })
-    .await
-}
-
 /// cosign 3's default: an in-toto statement in a DSSE envelope, in a Sigstore bundle, pushed
 /// as an OCI 1.1 referrer of the image (or listed under the fallback tag).
 #[allow(clippy::too_many_arguments)]
@@ -336,7 +311,7 @@ async fn sign_one(
     client: &RegistryClient,
     reference: &ImageReference,
     target: Descriptor,
-    key: &PrivateKey,
+    signer: ImageSigner<'_>,
     annotations: &BTreeMap<String, String>,
     payload_override: Option<&[u8]>,
     args: &SignArgs,
@@ -347,13 +322,14 @@ async fn sign_one(
             client,
             reference,
             target,
-            ImageSigner::Key(key),
+            signer,
             annotations,
             args,
             messages,
         )
         .await;
     }
+    let key = signer.key();
     let digest = &target.digest;
     let payload = match payload_override {
         Some(bytes) => bytes.to_vec(),

@@ -16,7 +16,7 @@ use crate::password::{read_password, Confirmation};
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
-        return run_keyless(args, console);
+        return run_keyless(args);
     };
     if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
         return Err(CliError::usage(
@@ -140,7 +140,7 @@ fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlg
 
 /// `sign-blob` without a key: an ephemeral key certified by Fulcio for the caller's identity,
 /// the signature timestamped and logged as the signing config says, in a v0.3 bundle.
-fn run_keyless(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
+fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
     let new_format = args.new_bundle_format.unwrap_or(true);
     if !new_format {
         return Err(CliError::not_supported(
@@ -205,6 +205,5 @@ fn run_keyless(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliErro
         write_file(path, &text, 0o644)?;
         console::info(format_args!("Wrote signature to file {}", path.display()));
     }
-    let _ = console;
     Ok(())
 }
