@@ -8,7 +8,7 @@ use std::path::Path;
 use cosign_testkit::keyless_stack::{KeylessStack, Rekor, StackOptions};
 use cosign_testkit::{Invocation, Peer, Run, Scratch};
 
-use crate::{cosign, ours};
+use crate::ours;
 
 const IDENTITY: &str = "https://ci.cosign-rs.test/workflows/release";
 
@@ -17,6 +17,16 @@ fn stack(rekor: Rekor) -> KeylessStack {
         rekor,
         timestamps: true,
     })
+}
+
+/// A stack writing to `rekor`, a scratch directory holding `blob.txt` (`text`), a token for
+/// [`IDENTITY`].
+fn blob_fixture(rekor: Rekor, text: &str) -> (KeylessStack, Scratch, String) {
+    let stack = stack(rekor);
+    let scratch = Scratch::new();
+    scratch.write("blob.txt", text);
+    let token = stack.token(IDENTITY);
+    (stack, scratch, token)
 }
 
 fn path(path: &Path) -> String {
@@ -59,10 +69,7 @@ fn verify_blob(
 #[test]
 fn cosign_signs_blobs_against_the_stack_and_ours_verifies() {
     for rekor in [Rekor::V1, Rekor::V2] {
-        let stack = stack(rekor);
-        let scratch = Scratch::new();
-        scratch.write("blob.txt", "a blob signed keyless\n");
-        let token = stack.token(IDENTITY);
+        let (stack, scratch, token) = blob_fixture(rekor, "a blob signed keyless\n");
         sign_blob(
             &scratch,
             Peer::Cosign3.path(),
@@ -97,17 +104,13 @@ fn cosign_signs_blobs_against_the_stack_and_ours_verifies() {
         )
         .run()
         .failure(1);
-        let _ = cosign(&scratch);
     }
 }
 
 #[test]
 fn ours_signs_blobs_keyless_and_cosign_verifies() {
     for rekor in [Rekor::V1, Rekor::V2] {
-        let stack = stack(rekor);
-        let scratch = Scratch::new();
-        scratch.write("blob.txt", "a blob signed keyless by cosign-rs\n");
-        let token = stack.token(IDENTITY);
+        let (stack, scratch, token) = blob_fixture(rekor, "a blob signed keyless by cosign-rs\n");
         let signed = sign_blob(&scratch, ours(), &stack, &token, "ours.json").success();
         assert!(
             signed.stderr.contains("Wrote bundle to file ours.json"),
@@ -206,9 +209,15 @@ fn ours_signs_images_keyless_with_one_certificate_and_cosign_verifies() {
             .args(["sign", "-y", "--identity-token", &token])
             .args(["--signing-config", &path(&stack.signing_config_path())])
             .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args(["--output-certificate", "certificate.pem"])
             .args(&images)
             .run()
             .success();
+        let certificate = String::from_utf8(scratch.read("certificate.pem")).expect("PEM");
+        assert!(
+            certificate.starts_with("-----BEGIN CERTIFICATE-----"),
+            "{certificate}"
+        );
         assert_eq!(
             stack.served("/api/v2/signingCert"),
             1,
@@ -334,11 +343,13 @@ fn a_failed_keyless_signing_pushes_nothing() {
             .command(ours())
             .args(["sign", "-y", "--identity-token", &token])
             .args(["--signing-config", &config, "--trusted-root", &root])
+            .args(["--output-certificate", "certificate.pem"])
             .args([&image])
             .run()
     };
     let refused = sign(&scratch).failure(1);
     assert!(refused.stderr.contains("SCT"), "{}", refused.stderr);
+    assert!(!scratch.join("certificate.pem").exists());
     let tree = scratch
         .command(ours())
         .args(["tree", &image])
@@ -374,10 +385,7 @@ fn sigstore_python(scratch: &Scratch, stack: &KeylessStack) -> Invocation {
 #[test]
 fn sigstore_python_verifies_our_blob_bundles_and_we_verify_its() {
     for rekor in [Rekor::V1, Rekor::V2] {
-        let stack = stack(rekor);
-        let scratch = Scratch::new();
-        scratch.write("blob.txt", "a blob for sigstore-python\n");
-        let token = stack.token(IDENTITY);
+        let (stack, scratch, token) = blob_fixture(rekor, "a blob for sigstore-python\n");
         sign_blob(&scratch, ours(), &stack, &token, "ours.json").success();
         sigstore_python(&scratch, &stack)
             .args(["verify", "identity", "--offline", "--bundle", "ours.json"])
