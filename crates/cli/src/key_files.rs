@@ -8,6 +8,18 @@ use cosign_core::keys::{KeyPairPem, KEY_FILE_SIZE_LIMIT};
 use crate::console;
 use crate::error::{io_error, CliError};
 
+/// The private key a `--key` reference names, decrypted with the password (`COSIGN_PASSWORD`, or
+/// asked once); a failure to decrypt is reported in `context`, as cosign words it.
+pub fn decrypt_key_reference(
+    reference: &str,
+    context: &str,
+) -> Result<cosign_core::keys::PrivateKey, CliError> {
+    let key_file = load_key_reference(reference)?;
+    let password = crate::password::read_password(crate::password::Confirmation::Once)?;
+    cosign_core::keys::decrypt_private_key(&key_file, &password)
+        .map_err(|error| CliError::from(error).context(context))
+}
+
 /// Loads the bytes a `--key` reference names: a file path, or `env://VARIABLE` as in cosign.
 /// Schemes cosign hands to KMS, PKCS #11, Kubernetes or GitHub/GitLab are refused clearly.
 pub fn load_key_reference(reference: &str) -> Result<Vec<u8>, CliError> {

@@ -154,6 +154,11 @@ pub fn parse_reference(value: &str) -> Result<ImageReference, CliError> {
         .map_err(|error| CliError::new(error.to_string()))
 }
 
+/// Every image named on the command line, parsed; the first bad one fails.
+pub fn parse_references(values: &[String]) -> Result<Vec<ImageReference>, CliError> {
+    values.iter().map(|value| parse_reference(value)).collect()
+}
+
 /// Where signatures of images in `repository` live: there, or in `COSIGN_REPOSITORY`.
 pub fn signature_repository(repository: &Repository) -> Result<Repository, CliError> {
     match std::env::var("COSIGN_REPOSITORY") {

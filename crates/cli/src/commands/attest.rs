@@ -15,7 +15,7 @@ use cosign_core::image::legacy_signature::{self, Attachment, ManifestFlavor};
 use cosign_core::image::manifest::Descriptor;
 use cosign_core::image::reference::ImageReference;
 use cosign_core::image::referrer;
-use cosign_core::keys::{decrypt_private_key, PrivateKey};
+use cosign_core::keys::PrivateKey;
 use cosign_core::UnixTime;
 use cosign_oci::signatures::{self, LegacyAppend};
 use cosign_oci::{referrers, RegistryClient};
@@ -24,8 +24,7 @@ use crate::args::AttestArgs;
 use crate::commands::sign::{for_each_image, resolve_targets};
 use crate::console;
 use crate::error::CliError;
-use crate::key_files::{load_key_reference, write_file};
-use crate::password::{read_password, Confirmation};
+use crate::key_files::{decrypt_key_reference, write_file};
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
@@ -58,15 +57,8 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
     }
     crate::trust::check_signing_trusted_root(&args.services)?;
     let content = read_content(args)?;
-    let references = args
-        .images
-        .iter()
-        .map(|image| registry_access::parse_reference(image))
-        .collect::<Result<Vec<_>, _>>()?;
-    let key_file = load_key_reference(key_reference)?;
-    let password = read_password(Confirmation::Once)?;
-    let key = decrypt_private_key(&key_file, &password)
-        .map_err(|error| CliError::from(error).context("signing: getting signer: reading key"))?;
+    let references = registry_access::parse_references(&args.images)?;
+    let key = decrypt_key_reference(key_reference, "signing: getting signer: reading key")?;
     let client = registry_access::client(&args.registry, settings)?;
     let now = UnixTime::from_seconds(crate::trust::now());
     for_each_image(&references, |reference, mut messages| {

@@ -8,15 +8,13 @@ use cosign_core::bundle::attestation::{self, PREDICATE_SIZE_LIMIT};
 use cosign_core::bundle::in_toto::Statement;
 use cosign_core::bundle::{dsse, Bundle};
 use cosign_core::digest::Digest;
-use cosign_core::keys::decrypt_private_key;
 use cosign_core::UnixTime;
 
 use crate::args::AttestBlobArgs;
 use crate::blob;
 use crate::console::{self, Console};
 use crate::error::CliError;
-use crate::key_files::{load_key_reference, read_limited_to, write_file};
-use crate::password::{read_password, Confirmation};
+use crate::key_files::{decrypt_key_reference, read_limited_to, write_file};
 
 pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
@@ -56,10 +54,7 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             ))
         }
     };
-    let key_file = load_key_reference(key_reference)?;
-    let password = read_password(Confirmation::Once)?;
-    let key = decrypt_private_key(&key_file, &password)
-        .map_err(|error| CliError::from(error).context("creating bundle: reading key"))?;
+    let key = decrypt_key_reference(key_reference, "creating bundle: reading key")?;
     let envelope = dsse::sign(&key, dsse::IN_TOTO_PAYLOAD_TYPE, statement.clone())?;
     if !rustix::termios::isatty(std::io::stderr()) {
         console::info("Signing artifact...");

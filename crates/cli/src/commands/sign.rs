@@ -11,7 +11,7 @@ use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex};
 use cosign_core::image::reference::{ImageReference, Repository, Target};
 use cosign_core::image::referrer;
 use cosign_core::image::simple_signing;
-use cosign_core::keys::{decrypt_private_key, PrivateKey};
+use cosign_core::keys::PrivateKey;
 use cosign_oci::referrers;
 use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
 use cosign_oci::{Access, RegistryClient};
@@ -20,8 +20,7 @@ use futures::StreamExt as _;
 use crate::args::SignArgs;
 use crate::console;
 use crate::error::CliError;
-use crate::key_files::{load_key_reference, write_file};
-use crate::password::{read_password, Confirmation};
+use crate::key_files::{decrypt_key_reference, write_file};
 use crate::registry_access;
 use crate::settings::GlobalSettings;
 
@@ -55,11 +54,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
         ));
     }
     let annotations = registry_access::parse_annotations(&args.annotations)?;
-    let references = args
-        .images
-        .iter()
-        .map(|image| registry_access::parse_reference(image))
-        .collect::<Result<Vec<_>, _>>()?;
+    let references = registry_access::parse_references(&args.images)?;
     // One signer for every image: the key decrypted once, or one keyless certificate.
     let (key, keyless);
     let signer = match &args.key {
@@ -88,11 +83,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
                 return Err(crate::trust::refuse_tlog_upload("sign"));
             }
             crate::trust::check_signing_trusted_root(&args.services)?;
-            let key_file = load_key_reference(key_reference)?;
-            let password = read_password(Confirmation::Once)?;
-            key = decrypt_private_key(&key_file, &password).map_err(|error| {
-                CliError::from(error).context("signing: getting signer: reading key")
-            })?;
+            key = decrypt_key_reference(key_reference, "signing: getting signer: reading key")?;
             ImageSigner::Key(&key)
         }
     };

@@ -5,14 +5,13 @@
 
 use base64::Engine as _;
 use cosign_core::bundle::Bundle;
-use cosign_core::keys::{decrypt_private_key, HashAlgorithm, PrivateKey, SigningAlgorithm};
+use cosign_core::keys::{HashAlgorithm, PrivateKey, SigningAlgorithm};
 
 use crate::args::SignBlobArgs;
 use crate::blob;
 use crate::console::{self, Console};
 use crate::error::CliError;
-use crate::key_files::{load_key_reference, write_file};
-use crate::password::{read_password, Confirmation};
+use crate::key_files::{decrypt_key_reference, write_file};
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
@@ -40,11 +39,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         ));
     }
     crate::trust::check_signing_trusted_root(&args.services)?;
-    let key_file = load_key_reference(key_reference)?;
-    let password = read_password(Confirmation::Once)?;
-    let key = decrypt_private_key(&key_file, &password).map_err(|error| {
-        CliError::from(error).context("signing blob: getting signer: reading key")
-    })?;
+    let key = decrypt_key_reference(key_reference, "signing blob: getting signer: reading key")?;
     let algorithm = signing_algorithm(args, &key)?;
     if args.blob != "-" {
         console::info(format_args!("Using payload from: {}", args.blob));

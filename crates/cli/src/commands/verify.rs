@@ -61,11 +61,7 @@ pub async fn run(
         }
         return Ok(());
     }
-    let references = args
-        .images
-        .iter()
-        .map(|image| registry_access::parse_reference(image))
-        .collect::<Result<Vec<_>, _>>()?;
+    let references = registry_access::parse_references(&args.images)?;
     let client = registry_access::client(&args.registry, settings)?;
 
     // All images at once (up to --max-workers), reported in the order given.

@@ -64,11 +64,7 @@ pub async fn run(
         }
         return Ok(());
     }
-    let references = args
-        .images
-        .iter()
-        .map(|image| registry_access::parse_reference(image))
-        .collect::<Result<Vec<_>, _>>()?;
+    let references = registry_access::parse_references(&args.images)?;
     let client = registry_access::client(&args.registry, settings)?;
     let policy_ref = &policy;
     let mut results = futures::stream::iter(references.iter().map(|reference| {
