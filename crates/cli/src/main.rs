@@ -15,6 +15,7 @@ mod parse;
 mod password;
 mod registry_access;
 mod settings;
+mod signer;
 mod time;
 mod trust;
 

@@ -1,21 +1,21 @@
-//! `cosign attest --key`: an in-toto statement about an image (the predicate file typed by
+//! `cosign attest`: an in-toto statement about an image (the predicate file typed by
 //! `--type`, or a whole `--statement`), signed as a DSSE envelope; pushed as cosign 3 does (a
 //! Sigstore bundle attached as an OCI 1.1 referrer, the fallback tag where the registry has no
 //! referrers API) or, with `--new-bundle-format=false`, as a layer of the legacy
 //! `sha256-<hex>.att` image, appended without losing concurrent writers' layers (`--replace`
 //! drops the layers of the same predicate type). `-r` attests each image of an index too, as
-//! cosign 2.5 did. The key is decrypted once for all images.
+//! cosign 2.5 did. The key is decrypted once for all images; without `--key`, one keyless
+//! certificate serves them all, each bundle timestamped and logged (bundle format only).
 
 use std::io::Read as _;
 
 use cosign_core::bundle::attestation::{self, PREDICATE_SIZE_LIMIT};
+use cosign_core::bundle::dsse;
 use cosign_core::bundle::in_toto::Statement;
-use cosign_core::bundle::{dsse, Bundle};
 use cosign_core::image::legacy_signature::{self, Attachment, ManifestFlavor};
 use cosign_core::image::manifest::Descriptor;
 use cosign_core::image::reference::ImageReference;
 use cosign_core::image::referrer;
-use cosign_core::keys::PrivateKey;
 use cosign_core::UnixTime;
 use cosign_oci::signatures::{self, LegacyAppend};
 use cosign_oci::{referrers, RegistryClient};
@@ -24,9 +24,10 @@ use crate::args::AttestArgs;
 use crate::commands::sign::{for_each_image, resolve_targets};
 use crate::console;
 use crate::error::CliError;
-use crate::key_files::{decrypt_key_reference, write_file};
+use crate::key_files::write_file;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
+use crate::signer::{Choice, Signer};
 
 /// What is attested: the predicate file (where it came from, its bytes, its type), or a whole
 /// statement.
@@ -40,29 +41,28 @@ enum Content {
 }
 
 pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless attestations (no --key)",
-            "attest with a key: `cosign attest --key cosign.key --predicate FILE ...`",
-        ));
-    };
     let new_format = args.new_bundle_format != Some(false);
-    if args.tlog_upload {
-        return Err(crate::trust::refuse_tlog_upload("attest"));
-    }
     if new_format && args.no_upload && args.bundle.is_none() {
         return Err(CliError::usage(
             "must enable upload to the OCI registry or specify a local --bundle path with --new-bundle-format",
         ));
     }
-    crate::trust::check_signing_trusted_root(&args.services)?;
     let content = read_content(args)?;
     let references = registry_access::parse_references(&args.images)?;
-    let key = decrypt_key_reference(key_reference, "signing: getting signer: reading key")?;
+    let signer = Signer::choose(Choice {
+        key: args.key.as_deref(),
+        services: &args.services,
+        use_signing_config: args.use_signing_config,
+        tlog_upload: args.tlog_upload,
+        legacy_format: !new_format,
+        verb: "attest",
+        key_context: "signing: getting signer: reading key",
+    })
+    .await?;
     let client = registry_access::client(&args.registry, settings)?;
     let now = UnixTime::from_seconds(crate::trust::now());
     for_each_image(&references, |reference, mut messages| {
-        let (client, key, content) = (&client, &key, &content);
+        let (client, signer, content) = (&client, &signer, &content);
         async move {
             if let Content::Predicate { source, .. } = content {
                 messages.push(format!("Using payload from: {source}"));
@@ -72,7 +72,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
                     client,
                     reference,
                     target,
-                    key,
+                    signer,
                     content,
                     args,
                     now,
@@ -131,7 +131,7 @@ async fn attest_one(
     client: &RegistryClient,
     reference: &ImageReference,
     target: Descriptor,
-    key: &PrivateKey,
+    signer: &Signer,
     content: &Content,
     args: &AttestArgs,
     now: UnixTime,
@@ -167,12 +167,16 @@ async fn attest_one(
     let predicate_type = Statement::parse(&statement)
         .map(|parsed| parsed.predicate_type)
         .map_err(|error| failed(&error))?;
+    let key = signer.key();
     let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement)?;
     if !rustix::termios::isatty(std::io::stderr()) {
         messages.push("Signing artifact...".to_owned());
     }
     if args.new_bundle_format != Some(false) {
-        let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+        let bundle = signer
+            .envelope_bundle(envelope, &target.digest)
+            .await?
+            .to_json();
         if let Some(path) = &args.bundle {
             write_file(path, &bundle, 0o600)?;
             messages.push(format!("Wrote bundle to file {}", path.display()));

@@ -1,12 +1,12 @@
-//! `cosign attest-blob --key`: an in-toto statement about a blob (subject: the blob's file name
+//! `cosign attest-blob`: an in-toto statement about a blob (with `--key`, or keyless) (subject: the blob's file name
 //! and SHA-256, or `--hash`), signed as a DSSE envelope; written as a Sigstore bundle
 //! (`--bundle`, cosign 3's default) or, with `--new-bundle-format=false`, as the envelope on
 //! standard output (or `--output-signature`) and an optional legacy bundle. The blob is hashed
 //! as it streams by.
 
 use cosign_core::bundle::attestation::{self, PREDICATE_SIZE_LIMIT};
+use cosign_core::bundle::dsse;
 use cosign_core::bundle::in_toto::Statement;
-use cosign_core::bundle::{dsse, Bundle};
 use cosign_core::digest::Digest;
 use cosign_core::UnixTime;
 
@@ -14,22 +14,17 @@ use crate::args::AttestBlobArgs;
 use crate::blob;
 use crate::console::{self, Console};
 use crate::error::CliError;
-use crate::key_files::{decrypt_key_reference, read_limited_to, write_file};
+use crate::key_files::{read_limited_to, write_file};
+use crate::signer::{Choice, Signer};
 
 pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError> {
-    let Some(key_reference) = &args.key else {
-        return Err(CliError::not_supported(
-            "keyless attestations (no --key)",
-            "attest with a key: `cosign attest-blob --key cosign.key --predicate FILE --bundle BUNDLE BLOB`",
-        ));
-    };
     if args.predicate.is_some() == args.statement.is_some() {
         return Err(CliError::new(
             "one of --predicate or --statement must be set",
         ));
     }
     let new_format = args.new_bundle_format != Some(false);
-    if args.tlog_upload {
+    if args.key.is_some() && args.tlog_upload {
         return Err(crate::trust::refuse_tlog_upload("attest"));
     }
     if new_format && args.bundle.is_none() {
@@ -37,7 +32,6 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             "must specify --bundle with --new-bundle-format",
         ));
     }
-    crate::trust::check_signing_trusted_root(&args.services)?;
     let statement = match (&args.statement, &args.predicate) {
         (Some(path), _) => {
             console::info(format_args!("Using statement from: {}", path.display()));
@@ -54,13 +48,28 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             ))
         }
     };
-    let key = decrypt_key_reference(key_reference, "creating bundle: reading key")?;
-    let envelope = dsse::sign(&key, dsse::IN_TOTO_PAYLOAD_TYPE, statement.clone())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let signer = runtime.block_on(Signer::choose(Choice {
+        key: args.key.as_deref(),
+        services: &args.services,
+        use_signing_config: args.use_signing_config,
+        tlog_upload: args.tlog_upload,
+        legacy_format: !new_format,
+        verb: "attest",
+        key_context: "creating bundle: reading key",
+    }))?;
+    let key = signer.key();
+    let envelope = dsse::sign(key, dsse::IN_TOTO_PAYLOAD_TYPE, statement.clone())?;
     if !rustix::termios::isatty(std::io::stderr()) {
         console::info("Signing artifact...");
     }
     if new_format {
-        let bundle = Bundle::for_envelope(&key.public_key(), envelope)?.to_json();
+        let bundle = runtime
+            .block_on(signer.envelope_bundle(envelope, &Digest::sha256(&statement)))?
+            .to_json();
         if let Some(path) = &args.bundle {
             write_file(path, &bundle, 0o600)?;
             console::info(format_args!("Wrote bundle to file {}", path.display()));
@@ -94,11 +103,15 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
         console::info(format_args!("Attestation written in {}", path.display()));
     }
     if let Some(path) = &args.output_certificate {
-        // As in cosign: a key-based attestation has no certificate to write.
-        return Err(CliError::new(format!(
-            "no certificate found in bundle (signed with a key): {} not written",
-            path.display()
-        )));
+        let Some(certificate) = signer.certificate_pem() else {
+            // As in cosign: a key-based attestation has no certificate to write.
+            return Err(CliError::new(format!(
+                "no certificate found in bundle (signed with a key): {} not written",
+                path.display()
+            )));
+        };
+        write_file(path, certificate.as_bytes(), 0o644)?;
+        console::info(format_args!("Certificate written in {}", path.display()));
     }
     Ok(())
 }

@@ -4,14 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use cosign_core::bundle::Bundle;
 use cosign_core::bundle::{dsse, in_toto};
 use cosign_core::image::legacy_signature::{self, ManifestFlavor};
 use cosign_core::image::manifest::{media_types, Descriptor, ImageIndex};
 use cosign_core::image::reference::{ImageReference, Repository, Target};
 use cosign_core::image::referrer;
 use cosign_core::image::simple_signing;
-use cosign_core::keys::PrivateKey;
 use cosign_oci::referrers;
 use cosign_oci::signatures::{self, AppendOutcome, ResolveError};
 use cosign_oci::{Access, RegistryClient};
@@ -20,9 +18,10 @@ use futures::StreamExt as _;
 use crate::args::SignArgs;
 use crate::console;
 use crate::error::CliError;
-use crate::key_files::{decrypt_key_reference, write_file};
+use crate::key_files::write_file;
 use crate::registry_access;
 use crate::settings::GlobalSettings;
+use crate::signer::{Choice, Signer};
 
 pub(crate) const TAG_REFERENCE_MESSAGE: &str =
     "uses a tag, not a digest, to identify the image to sign.
@@ -55,38 +54,16 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
     }
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let references = registry_access::parse_references(&args.images)?;
-    // One signer for every image: the key decrypted once, or one keyless certificate.
-    let (key, keyless);
-    let signer = match &args.key {
-        None => {
-            if args.new_bundle_format == Some(false) {
-                return Err(CliError::not_supported(
-                    "keyless signing in the legacy .sig format (--new-bundle-format=false)",
-                    "sign keyless in cosign 3's bundle format (the default)",
-                ));
-            }
-            keyless = crate::keyless::KeylessSigner::start(
-                &args.services,
-                args.use_signing_config,
-                args.tlog_upload,
-            )
-            .await?;
-            ImageSigner::Keyless(&keyless)
-        }
-        Some(key_reference) => {
-            if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
-                return Err(CliError::usage(
-                    "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
-                ));
-            }
-            if args.tlog_upload {
-                return Err(crate::trust::refuse_tlog_upload("sign"));
-            }
-            crate::trust::check_signing_trusted_root(&args.services)?;
-            key = decrypt_key_reference(key_reference, "signing: getting signer: reading key")?;
-            ImageSigner::Key(&key)
-        }
-    };
+    let signer = Signer::choose(Choice {
+        key: args.key.as_deref(),
+        services: &args.services,
+        use_signing_config: args.use_signing_config,
+        tlog_upload: args.tlog_upload,
+        legacy_format: args.new_bundle_format == Some(false),
+        verb: "sign",
+        key_context: "signing: getting signer: reading key",
+    })
+    .await?;
     let payload_override = match &args.payload {
         Some(path) => Some(
             std::fs::read(path).map_err(|error| crate::error::io_error("open", path, &error))?,
@@ -96,7 +73,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
 
     let client = registry_access::client(&args.registry, settings)?;
     for_each_image(&references, |reference, mut messages| {
-        let (client, annotations) = (&client, &annotations);
+        let (client, annotations, signer) = (&client, &annotations, &signer);
         let payload = payload_override.as_deref();
         async move {
             let targets = resolve_targets(client, reference, args.recursive).await?;
@@ -118,8 +95,8 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
     })
     .await?;
     // Written once every image is signed: a failed run leaves nothing behind.
-    if let (ImageSigner::Keyless(signer), Some(path)) = (signer, &args.output_certificate) {
-        write_file(path, signer.leaf_pem().as_bytes(), 0o644)?;
+    if let (Some(certificate), Some(path)) = (signer.certificate_pem(), &args.output_certificate) {
+        write_file(path, certificate.as_bytes(), 0o644)?;
     }
     Ok(())
 }
@@ -187,40 +164,6 @@ pub(crate) async fn resolve_targets(
     Ok(targets)
 }
 
-/// Who signs: a key, or a keyless signer (an ephemeral key with its certificate, whose
-/// signatures are timestamped and logged).
-#[derive(Clone, Copy)]
-pub(crate) enum ImageSigner<'a> {
-    Key(&'a PrivateKey),
-    Keyless(&'a crate::keyless::KeylessSigner),
-}
-
-impl ImageSigner<'_> {
-    fn key(&self) -> &PrivateKey {
-        match self {
-            Self::Key(key) => key,
-            Self::Keyless(signer) => signer.key(),
-        }
-    }
-
-    /// The bundle of `envelope` signed by this signer, complete (keyless: with its
-    /// certificate, timestamps and log entries).
-    async fn envelope_bundle(
-        &self,
-        envelope: cosign_core::bundle::Envelope,
-        subject: &cosign_core::Digest,
-    ) -> Result<Bundle, CliError> {
-        let bundle = Bundle::for_envelope(&self.key().public_key(), envelope)?;
-        match self {
-            Self::Key(_) => Ok(bundle),
-            Self::Keyless(signer) => {
-                let bundle = bundle.with_certificate(signer.leaf().der().to_vec());
-                signer.complete(bundle, subject).await
-            }
-        }
-    }
-}
-
 /// cosign 3's default: an in-toto statement in a DSSE envelope, in a Sigstore bundle, pushed
 /// as an OCI 1.1 referrer of the image (or listed under the fallback tag).
 #[allow(clippy::too_many_arguments)]
@@ -228,7 +171,7 @@ async fn sign_with_bundle(
     client: &RegistryClient,
     reference: &ImageReference,
     target: Descriptor,
-    signer: ImageSigner<'_>,
+    signer: &Signer,
     annotations: &BTreeMap<String, String>,
     args: &SignArgs,
     messages: &mut Vec<String>,
@@ -302,7 +245,7 @@ async fn sign_one(
     client: &RegistryClient,
     reference: &ImageReference,
     target: Descriptor,
-    signer: ImageSigner<'_>,
+    signer: &Signer,
     annotations: &BTreeMap<String, String>,
     payload_override: Option<&[u8]>,
     args: &SignArgs,

@@ -484,3 +484,89 @@ fn identity_tokens_come_from_a_file_the_environment_or_github_actions() {
     let refused = sign(&["--identity-token", &token], &[]).failure(1);
     assert!(!refused.stderr.contains(&token), "{}", refused.stderr);
 }
+
+#[test]
+fn ours_attests_keyless_and_cosign_verifies() {
+    let stack = stack(Rekor::V2);
+    let registry = cosign_testkit::Distribution::start();
+    let scratch = Scratch::new();
+    let (image, _) = registry.push_random_image(&scratch, "lab/keyless:attested");
+    scratch.write(
+        "sbom.cdx.json",
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[]}"#,
+    );
+    let token = stack.token(IDENTITY);
+    let services = [
+        "--identity-token".to_owned(),
+        token.clone(),
+        "--signing-config".to_owned(),
+        path(&stack.signing_config_path()),
+        "--trusted-root".to_owned(),
+        path(&stack.trusted_root_path()),
+    ];
+    scratch
+        .command(ours())
+        .args([
+            "attest",
+            "-y",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "sbom.cdx.json",
+        ])
+        .args(&services)
+        .args([&image])
+        .run()
+        .success();
+    let verify_attestation = |program: std::path::PathBuf, identity: &str| {
+        let is_ours = program == ours();
+        let mut invocation = scratch
+            .command(program)
+            .args(["verify-attestation", "--type", "cyclonedx"])
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", stack.issuer()])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())]);
+        if !is_ours {
+            invocation = invocation.args(["--allow-http-registry"]);
+        }
+        invocation.args([&image]).run()
+    };
+    let theirs = verify_attestation(Peer::Cosign3.path(), IDENTITY).success();
+    let ours_run = verify_attestation(ours(), IDENTITY).success();
+    assert_eq!(ours_run.stdout, theirs.stdout);
+    verify_attestation(Peer::Cosign3.path(), "https://someone.else/").failure(1);
+
+    // A blob attestation, keyless, verified by cosign 3.1.
+    scratch.write("blob.txt", "an attested blob\n");
+    scratch
+        .command(ours())
+        .args([
+            "attest-blob",
+            "-y",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "sbom.cdx.json",
+        ])
+        .args(&services)
+        .args([
+            "--bundle",
+            "attestation.json",
+            "--output-certificate",
+            "leaf.pem",
+        ])
+        .args(["blob.txt"])
+        .run()
+        .success();
+    assert!(scratch.join("leaf.pem").exists());
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["verify-blob-attestation", "--type", "cyclonedx"])
+        .args(["--bundle", "attestation.json"])
+        .args(["--certificate-identity", IDENTITY])
+        .args(["--certificate-oidc-issuer", stack.issuer()])
+        .args(["--trusted-root", &path(&stack.trusted_root_path())])
+        .args(["blob.txt"])
+        .run()
+        .success();
+}

@@ -1,0 +1,103 @@
+//! Who signs a run of `sign` or `attest`: a key (decrypted once), or a keyless signer (an
+//! ephemeral key with its Fulcio certificate, whose signatures are timestamped and logged).
+//! One signer serves every image of the run.
+
+use cosign_core::bundle::{Bundle, Envelope};
+use cosign_core::keys::PrivateKey;
+use cosign_core::Digest;
+
+use crate::args::SigningServicesArgs;
+use crate::error::CliError;
+use crate::keyless::KeylessSigner;
+
+pub enum Signer {
+    Key(Box<PrivateKey>),
+    Keyless(Box<KeylessSigner>),
+}
+
+/// What the command line says about signing, for [`Signer::choose`].
+pub struct Choice<'a> {
+    /// `--key`.
+    pub key: Option<&'a str>,
+    pub services: &'a SigningServicesArgs,
+    pub use_signing_config: bool,
+    pub tlog_upload: bool,
+    /// `--new-bundle-format=false`.
+    pub legacy_format: bool,
+    /// What the command does ("sign", "attest"), for messages.
+    pub verb: &'a str,
+    /// Where a key that does not decrypt is reported, in cosign's words.
+    pub key_context: &'a str,
+}
+
+impl Signer {
+    /// The key of `--key`, or without it a keyless signer (its certificate asked and verified
+    /// now), with the refusals of flags that do not go together.
+    pub async fn choose(choice: Choice<'_>) -> Result<Self, CliError> {
+        let Some(key_reference) = choice.key else {
+            if choice.legacy_format {
+                return Err(CliError::not_supported(
+                    &format!(
+                        "keyless {} in the legacy format (--new-bundle-format=false)",
+                        choice.verb
+                    ),
+                    &format!(
+                        "{} keyless in cosign 3's bundle format (the default), or with --key",
+                        choice.verb
+                    ),
+                ));
+            }
+            let signer = KeylessSigner::start(
+                choice.services,
+                choice.use_signing_config,
+                choice.tlog_upload,
+            )
+            .await?;
+            return Ok(Self::Keyless(Box::new(signer)));
+        };
+        if choice.services.identity_token.is_some() || choice.services.signing_config.is_some() {
+            return Err(CliError::usage(
+                "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
+            ));
+        }
+        if choice.tlog_upload {
+            return Err(crate::trust::refuse_tlog_upload(choice.verb));
+        }
+        crate::trust::check_signing_trusted_root(choice.services)?;
+        let key = crate::key_files::decrypt_key_reference(key_reference, choice.key_context)?;
+        Ok(Self::Key(Box::new(key)))
+    }
+
+    /// The key that signs.
+    pub fn key(&self) -> &PrivateKey {
+        match self {
+            Self::Key(key) => key,
+            Self::Keyless(signer) => signer.key(),
+        }
+    }
+
+    /// The keyless signer's certificate, PEM.
+    pub fn certificate_pem(&self) -> Option<String> {
+        match self {
+            Self::Key(_) => None,
+            Self::Keyless(signer) => Some(signer.leaf_pem()),
+        }
+    }
+
+    /// The bundle of `envelope` signed by this signer, complete (keyless: with its
+    /// certificate, timestamps and log entries; `subject` is the signed image's digest).
+    pub async fn envelope_bundle(
+        &self,
+        envelope: Envelope,
+        subject: &Digest,
+    ) -> Result<Bundle, CliError> {
+        let bundle = Bundle::for_envelope(&self.key().public_key(), envelope)?;
+        match self {
+            Self::Key(_) => Ok(bundle),
+            Self::Keyless(signer) => {
+                let bundle = bundle.with_certificate(signer.leaf().der().to_vec());
+                signer.complete(bundle, subject).await
+            }
+        }
+    }
+}
