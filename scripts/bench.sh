@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|sign|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -380,4 +380,93 @@ printf '  ratio cosign-rs / cosign 3.1: time %s, peak RSS %s (targets <= 0.5x, <
 printf '  ours, verifier and Rego worker together: at most %.1f MiB (%s of cosign 3.1)\n' \
   "$(awk -v a="$rss_ours" -v b="$rss_ours_verifier" 'BEGIN { print (a + b) / 1024 }')" \
   "$(ratio "$((rss_ours + rss_ours_verifier))" "$rss_cosign3")"
+fi
+
+if want sign; then
+echo
+echo "== signing: keyless (the keyless test stack) and with a key, cosign-rs vs cosign 3.1"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+sign_port=$(free_port)
+sign_proxy=$(free_port)
+mkdir -p "$work/sign"
+cat > "$work/sign/config.yml" <<CONF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/sign/data}}
+http: {addr: "127.0.0.1:$sign_port", secret: bench}
+CONF
+docker-registry serve "$work/sign/config.yml" >/dev/null 2>&1 &
+pids+=($!)
+python3 scripts/latency_proxy.py "$sign_proxy" "127.0.0.1:$sign_port" 25 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$sign_port/v2/" >/dev/null && break; sleep 0.1; done
+# The keyless stack (Fulcio and Rekor v1 from @sigstore/mock, the real timestamp-server), until
+# its standard input closes; Fulcio and Rekor behind a second 25 ms proxy.
+cargo build -q -p cosign-testkit --example keyless_stack
+mkfifo "$work/stack-in"
+"$root/target/debug/examples/keyless_stack" v1 < "$work/stack-in" > "$work/stack.json" &
+stack_pid=$!
+exec 4> "$work/stack-in"
+for _ in $(seq 300); do [ -s "$work/stack.json" ] && break; sleep 0.1; done
+stack_url=$(jq -r .url "$work/stack.json")
+stack_proxy=$(free_port)
+python3 scripts/latency_proxy.py "$stack_proxy" "${stack_url#http://}" 25 &
+pids+=($!)
+token=$(jq -r .token "$work/stack.json")
+trusted_root=$(jq -r .trustedRoot "$work/stack.json")
+jq --arg from "$stack_url" --arg to "http://127.0.0.1:$stack_proxy" \
+  '(.caUrls[].url, .rekorTlogUrls[].url) |= sub($from; $to)' "$(jq -r .signingConfig "$work/stack.json")" \
+  > "$work/signing_config.json"
+images=50
+direct=()
+proxied=()
+for i in $(seq "$images"); do
+  head -c 2048 /dev/urandom > "$work/layer"
+  tar cf "$work/layer.tar" -C "$work" layer
+  digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$sign_port/bench/sign$i:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  direct+=("127.0.0.1:$sign_port/bench/sign$i@$digest")
+  proxied+=("127.0.0.1:$sign_proxy/bench/sign$i@$digest")
+done
+keyless_sign() {
+  local name=$1; shift
+  case $name in
+    ours) "$ours" sign -y --identity-token "$token" --signing-config "$work/signing_config.json" --trusted-root "$trusted_root" "$@" ;;
+    *) "$peers/$name" sign -y --allow-http-registry --identity-token "$token" --signing-config "$work/signing_config.json" --trusted-root "$trusted_root" "$@" ;;
+  esac
+}
+echo "  (a) keyless sign of $images images in one call, registry, Fulcio and Rekor each behind a 25 ms proxy (median of 3)"
+for name in ours cosign3; do
+  ms=$(runs=3 median_ms keyless_sign "$name" "${proxied[@]}")
+  eval "keyless_many_$name=$ms"
+  printf '      %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.1x)\n' "$(ratio "$keyless_many_ours" "$keyless_many_cosign3")"
+
+echo "  (b) sign --key of $images images in one call, on loopback (median of 3)"
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix signer >/dev/null 2>&1)
+key_sign() {
+  local name=$1; shift
+  case $name in
+    ours) COSIGN_PASSWORD=pw "$ours" sign -y --key "$work/signer.key" --tlog-upload=false "$@" ;;
+    *) COSIGN_PASSWORD=pw "$peers/$name" sign -y --allow-http-registry --key "$work/signer.key" --tlog-upload=false --use-signing-config=false "$@" ;;
+  esac
+}
+for name in ours cosign3; do
+  ms=$(runs=3 median_ms key_sign "$name" "${direct[@]}")
+  eval "key_many_$name=$ms"
+  printf '      %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.05x)\n' "$(ratio "$key_many_ours" "$key_many_cosign3")"
+
+echo "  (c) keyless sign-blob of 1 GiB (no proxy; best of 3) against OpenSSL's SHA-256 of the same file"
+head -c $((1024 * 1024 * 1024)) /dev/urandom > "$work/big.bin"
+measure openssl openssl dgst -sha256 "$work/big.bin"
+measure ours "$ours" sign-blob -y --identity-token "$token" --signing-config "$(jq -r .signingConfig "$work/stack.json")" \
+  --trusted-root "$trusted_root" --bundle "$work/big.sigstore.json" "$work/big.bin"
+rm -f "$work/big.bin"
+printf '      ratio cosign-rs / openssl sha256: %s (target <= 1.3x); peak RSS %.1f MiB (target <= 32 MiB)\n' \
+  "$(ratio "$ms_ours" "$ms_openssl")" "$(awk -v k="$rss_ours" 'BEGIN { print k / 1024 }')"
+# Closing its input stops the stack and the servers it started; wait for that.
+exec 4>&-
+wait "$stack_pid"
 fi
