@@ -410,7 +410,8 @@ exec 4> "$work/stack-in"
 for _ in $(seq 300); do [ -s "$work/stack.json" ] && break; sleep 0.1; done
 stack_url=$(jq -r .url "$work/stack.json")
 stack_proxy=$(free_port)
-python3 scripts/latency_proxy.py "$stack_proxy" "${stack_url#http://}" 25 &
+# (Without the stack's input: a child holding it would keep the stack from stopping.)
+python3 scripts/latency_proxy.py "$stack_proxy" "${stack_url#http://}" 25 4>&- &
 pids+=($!)
 token=$(jq -r .token "$work/stack.json")
 trusted_root=$(jq -r .trustedRoot "$work/stack.json")
