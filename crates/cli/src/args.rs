@@ -1116,6 +1116,34 @@ pub struct SigningServicesArgs {
     /// identity token for keyless signing (a JWT, or the path of a file holding one)
     #[arg(long, value_name = "TOKEN")]
     pub identity_token: Option<String>,
+
+    /// how to get an identity token without --identity-token: normal (a browser), device (a code entered on any device) or token; by default normal on a terminal, device otherwise
+    #[arg(long, value_name = "FLOW")]
+    pub fulcio_auth_flow: Option<String>,
+
+    /// OIDC provider to be used to issue ID token (default: the signing config's, else https://oauth2.sigstore.dev/auth)
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// OIDC client ID for application
+    #[arg(long, default_value = "sigstore", value_name = "ID")]
+    pub oidc_client_id: String,
+
+    /// path to file containing OIDC client secret for application
+    #[arg(long, value_name = "FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// OIDC redirect URL (a loopback address; by default http://localhost:0/auth/callback, any free port)
+    #[arg(long, value_name = "URL")]
+    pub oidc_redirect_url: Option<String>,
+
+    /// the ambient provider to get the OIDC token from (envvar, github-actions, filesystem); by default all of them are tried
+    #[arg(long, value_name = "PROVIDER")]
+    pub oidc_provider: Option<String>,
+
+    /// disable ambient OIDC providers: ambient credentials will not be read
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub oidc_disable_ambient_providers: bool,
 }
 
 #[derive(Debug, Args)]

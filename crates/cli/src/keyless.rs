@@ -24,25 +24,36 @@ use crate::console;
 use crate::error::CliError;
 use crate::key_files::read_limited_to;
 
-/// The audience Fulcio accepts tokens for (cosign's default `--oidc-client-id`).
-const AUDIENCE: &str = "sigstore";
-
 /// How long one request to a service may take.
 const SERVICE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Public-good Sigstore, where cosign's deprecated flags point by default.
 const PUBLIC_GOOD_FULCIO: &str = "https://fulcio.sigstore.dev";
 const PUBLIC_GOOD_REKOR: &str = "https://rekor.sigstore.dev";
+const PUBLIC_GOOD_OIDC: &str = "https://oauth2.sigstore.dev/auth";
+
+/// The OIDC provider: `--oidc-issuer`, else `configured`, else public-good Sigstore's.
+fn oidc_issuer(args: &SigningServicesArgs, configured: Option<&str>) -> Result<url::Url, CliError> {
+    match (&args.oidc_issuer, configured) {
+        (Some(issuer), _) => parse_url("--oidc-issuer", issuer),
+        (None, Some(issuer)) => parse_url("OIDC URL", issuer),
+        (None, None) => parse_url("OIDC URL", PUBLIC_GOOD_OIDC),
+    }
+}
 
 /// The Rekor API versions cosign-rs writes to, and the CA and TSA versions.
 const REKOR_VERSIONS: [u32; 2] = [1, 2];
 const CA_VERSIONS: [u32; 1] = [1];
 const TSA_VERSIONS: [u32; 1] = [1];
+const OIDC_VERSIONS: [u32; 1] = [1];
 
 /// The services one keyless run signs with.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub certificate_authority: url::Url,
+    /// The OIDC provider of the interactive flows: `--oidc-issuer`, else the signing config's,
+    /// else public-good Sigstore's.
+    pub oidc_issuer: url::Url,
     pub logs: Vec<Log>,
     pub timestamp_authorities: Vec<url::Url>,
 }
@@ -131,8 +142,12 @@ pub fn services(
                 path.display()
             )));
         }
+        let configured_issuer = select_service("OIDC", &config.oidc_providers, &OIDC_VERSIONS, now)
+            .ok()
+            .map(|service| service.url.clone());
         return Ok(Services {
             certificate_authority: parse_url("CA URL", &ca.url)?,
+            oidc_issuer: oidc_issuer(args, configured_issuer.as_deref())?,
             logs,
             timestamp_authorities,
         });
@@ -165,6 +180,7 @@ pub fn services(
         .with_hint("drop --tlog-upload=false, or pass --timestamp-server-url URL"));
     }
     Ok(Services {
+        oidc_issuer: oidc_issuer(args, None)?,
         certificate_authority: parse_url(
             "--fulcio-url",
             args.fulcio_url.as_deref().unwrap_or(PUBLIC_GOOD_FULCIO),
@@ -174,55 +190,355 @@ pub fn services(
     })
 }
 
+/// The token file cosign's `filesystem` provider reads.
+const FILESYSTEM_TOKEN: &str = "/var/run/sigstore/cosign/oidc-token";
+
 /// The identity token, from where cosign looks, in its order: `--identity-token` (a JWT, or
-/// else the path of a file holding one), then the ambient providers: `SIGSTORE_ID_TOKEN`, and
-/// GitHub Actions (`ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`, audience `sigstore`).
+/// else the path of a file holding one); the ambient providers unless
+/// `--oidc-disable-ambient-providers` (`SIGSTORE_ID_TOKEN`, GitHub Actions'
+/// `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`, the filesystem provider's file; only
+/// `--oidc-provider` when given); then an interactive flow with the OIDC provider
+/// (`--fulcio-auth-flow`).
 pub async fn identity_token(
     args: &SigningServicesArgs,
+    issuer: &url::Url,
     client: &reqwest::Client,
 ) -> Result<IdentityToken, CliError> {
-    let raw = if let Some(value) = &args.identity_token {
-        if is_rs256_token(value) || !Path::new(value).exists() && value.matches('.').count() == 2 {
-            value.clone()
-        } else {
-            let bytes = read_limited_to(
-                Path::new(value),
-                cosign_core::keyless::identity_token::TOKEN_SIZE_LIMIT as u64,
-            )?;
-            String::from_utf8_lossy(&bytes).trim().to_owned()
-        }
-    } else if let Some(value) = std::env::var("SIGSTORE_ID_TOKEN")
-        .ok()
-        .filter(|value| !value.is_empty())
-    {
-        value
-    } else if let (Ok(url), Ok(bearer)) = (
-        std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
-        std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-    ) {
-        cosign_services::github_actions::identity_token(client, &url, &bearer, AUDIENCE)
-            .await
-            .map_err(|error| {
-                CliError::new(format!(
-                    "getting the GitHub Actions identity token: {error}"
-                ))
-            })?
-    } else {
-        return Err(CliError::new(
-            "keyless signing needs an identity token, and none was given: the interactive browser and device flows are not supported by cosign-rs yet",
-        )
-        .with_hint(
-            "pass --identity-token TOKEN (or a file holding it), set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `id-token: write`",
-        ));
+    let (raw, nonce) = match &args.identity_token {
+        Some(value) => (token_value_or_file(value)?, None),
+        None => match ambient_token(args, client).await? {
+            Some(raw) => (raw, None),
+            None => interactive_token(args, issuer, client).await?,
+        },
     };
     let token = IdentityToken::parse(&raw).map_err(|error| CliError::new(error.to_string()))?;
+    if let Some(nonce) = nonce {
+        if token.claims().nonce.as_deref() != Some(nonce.as_str()) {
+            return Err(CliError::new(
+                "the identity token from the OIDC provider does not carry the nonce this login asked for: refused",
+            ));
+        }
+    }
     token
-        .check_audience(AUDIENCE)
+        .check_audience(&args.oidc_client_id)
         .map_err(|error| CliError::new(error.to_string()))?;
     token
         .check_expiry(UnixTime::from_seconds(crate::trust::now()))
         .map_err(|error| CliError::new(error.to_string()))?;
     Ok(token)
+}
+
+/// `--identity-token`: the token itself when it reads as a JWT and names no file, else the
+/// file's contents (surrounding whitespace trimmed).
+fn token_value_or_file(value: &str) -> Result<String, CliError> {
+    if is_rs256_token(value) || !Path::new(value).exists() && value.matches('.').count() == 2 {
+        return Ok(value.to_owned());
+    }
+    let bytes = read_limited_to(
+        Path::new(value),
+        cosign_core::keyless::identity_token::TOKEN_SIZE_LIMIT as u64,
+    )?;
+    Ok(String::from_utf8_lossy(&bytes).trim().to_owned())
+}
+
+/// The ambient providers cosign-rs has, in the order they are tried.
+const AMBIENT_PROVIDERS: [&str; 3] = ["envvar", "github-actions", "filesystem"];
+
+/// A token from the environment the command runs in, if any.
+async fn ambient_token(
+    args: &SigningServicesArgs,
+    client: &reqwest::Client,
+) -> Result<Option<String>, CliError> {
+    if args.oidc_disable_ambient_providers {
+        return Ok(None);
+    }
+    let providers: Vec<&str> = match args.oidc_provider.as_deref() {
+        None => AMBIENT_PROVIDERS.to_vec(),
+        Some(name) if AMBIENT_PROVIDERS.contains(&name) => vec![name],
+        Some(name @ ("spiffe" | "google" | "buildkite-agent")) => {
+            return Err(CliError::not_supported(
+                &format!("the {name} OIDC provider"),
+                "pass --identity-token, set SIGSTORE_ID_TOKEN, or use --oidc-provider github-actions",
+            ))
+        }
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "--oidc-provider {other:?}: not a provider ({})",
+                AMBIENT_PROVIDERS.join(", ")
+            )))
+        }
+    };
+    for provider in providers {
+        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        match provider {
+            "envvar" => {
+                if let Some(value) = variable("SIGSTORE_ID_TOKEN") {
+                    return Ok(Some(value));
+                }
+            }
+            "github-actions" => {
+                if let (Some(url), Some(bearer)) = (
+                    variable("ACTIONS_ID_TOKEN_REQUEST_URL"),
+                    variable("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+                ) {
+                    let token = cosign_services::github_actions::identity_token(
+                        client,
+                        &url,
+                        &bearer,
+                        &args.oidc_client_id,
+                    )
+                    .await
+                    .map_err(|error| {
+                        CliError::new(format!(
+                            "getting the GitHub Actions identity token: {error}"
+                        ))
+                    })?;
+                    return Ok(Some(token));
+                }
+            }
+            _ => {
+                if Path::new(FILESYSTEM_TOKEN).exists() {
+                    return token_value_or_file(FILESYSTEM_TOKEN).map(Some);
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// How long a browser login may take.
+const BROWSER_LOGIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The most of a request to the loopback redirect read.
+const CALLBACK_REQUEST_LIMIT: usize = 8 * 1024;
+
+/// A token from the OIDC provider, by the browser flow (authorization code with PKCE, the
+/// code brought back to a loopback listener) or the device flow; with the nonce it must carry
+/// (the browser flow's).
+async fn interactive_token(
+    args: &SigningServicesArgs,
+    issuer: &url::Url,
+    http: &reqwest::Client,
+) -> Result<(String, Option<String>), CliError> {
+    let browser = match args.fulcio_auth_flow.as_deref() {
+        Some("normal") => true,
+        Some("device") => false,
+        None => rustix::termios::isatty(std::io::stdin()),
+        Some("token") => {
+            return Err(CliError::new(
+                "keyless signing needs an identity token, and none was given (--fulcio-auth-flow token)",
+            )
+            .with_hint(
+                "pass --identity-token TOKEN (or a file holding it), set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `id-token: write`",
+            ))
+        }
+        Some("client_credentials") => {
+            return Err(CliError::not_supported(
+                "--fulcio-auth-flow client_credentials",
+                "use --fulcio-auth-flow normal or device, or pass --identity-token",
+            ))
+        }
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "--fulcio-auth-flow {other:?}: one of normal, device, token, client_credentials"
+            )))
+        }
+    };
+    let client = cosign_services::oidc::Client {
+        id: args.oidc_client_id.clone(),
+        secret: match &args.oidc_client_secret_file {
+            Some(path) => Some(
+                String::from_utf8_lossy(&read_limited_to(path, 64 * 1024)?)
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+    };
+    let failed = |error: cosign_services::oidc::OidcError| {
+        CliError::new(format!("getting an identity token from {issuer}: {error}"))
+    };
+    let provider = cosign_services::oidc::discover(http, issuer)
+        .await
+        .map_err(failed)?;
+    if !browser {
+        let device = cosign_services::oidc::start_device_flow(http, &provider, &client)
+            .await
+            .map_err(failed)?;
+        let uri = device
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&device.verification_uri);
+        console::info(format_args!(
+            "Enter the verification code {} in your browser at: {uri}\nCode will be valid for {} seconds",
+            device.user_code,
+            device.expires_in.as_secs()
+        ));
+        let raw = cosign_services::oidc::finish_device_flow(http, &provider, &client, &device)
+            .await
+            .map_err(failed)?;
+        // The device flow asks for no nonce: there is none to match.
+        return Ok((raw, None));
+    }
+    let redirect = args
+        .oidc_redirect_url
+        .as_deref()
+        .unwrap_or("http://localhost:0/auth/callback");
+    let mut redirect = parse_url("--oidc-redirect-url", redirect)?;
+    if !matches!(
+        redirect.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    ) || redirect.scheme() != "http"
+    {
+        return Err(CliError::usage(format!(
+            "--oidc-redirect-url {redirect}: the browser flow listens on loopback: give an http://localhost or http://127.0.0.1 URL"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", redirect.port().unwrap_or(0)))
+        .await
+        .map_err(|error| CliError::new(format!("listening for the login's redirect: {error}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|error| CliError::new(format!("listening for the login's redirect: {error}")))?
+        .port();
+    let _ = redirect.set_port(Some(port));
+    let state = cosign_core::keyless::oidc::random_token(&mut rand_core::OsRng);
+    let nonce = cosign_core::keyless::oidc::random_token(&mut rand_core::OsRng);
+    let pkce = cosign_core::keyless::oidc::Pkce::new(&mut rand_core::OsRng);
+    let url = cosign_services::oidc::authorization_url(
+        &provider,
+        &client,
+        redirect.as_str(),
+        &state,
+        &nonce,
+        &pkce.challenge,
+    )
+    .map_err(failed)?;
+    console::info(format_args!("Your browser will now be opened to:\n{url}"));
+    open_browser(url.as_str());
+    let code = tokio::time::timeout(
+        BROWSER_LOGIN_LIMIT,
+        wait_for_code(&listener, redirect.path(), &state),
+    )
+    .await
+    .map_err(|_| {
+        CliError::new(format!(
+            "the browser login did not come back within {} seconds",
+            BROWSER_LOGIN_LIMIT.as_secs()
+        ))
+    })??;
+    let raw = cosign_services::oidc::exchange_code(
+        http,
+        &provider,
+        &client,
+        &code,
+        redirect.as_str(),
+        &pkce.verifier,
+    )
+    .await
+    .map_err(failed)?;
+    Ok((raw, Some(nonce)))
+}
+
+/// Opens `url` in the user's browser (`$BROWSER`, else `xdg-open`); the URL is printed anyway.
+fn open_browser(url: &str) {
+    let program = std::env::var("BROWSER")
+        .ok()
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| "xdg-open".to_owned());
+    let _ = std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+/// Serves the loopback redirect until the provider's answer for this login (`state`)
+/// arrives: its code, or its error. Other requests (another path, another state, garbage)
+/// are answered and ignored; each is read with a cap and a time limit.
+async fn wait_for_code(
+    listener: &tokio::net::TcpListener,
+    path: &str,
+    state: &str,
+) -> Result<String, CliError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let mut request = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|window| window == b"\r\n\r\n")
+                && request.len() < CALLBACK_REQUEST_LIMIT
+            {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => request.extend_from_slice(buffer.get(..count).unwrap_or_default()),
+                }
+            }
+        })
+        .await;
+        let line = String::from_utf8_lossy(&request);
+        let target = line
+            .lines()
+            .next()
+            .and_then(|first| first.strip_prefix("GET "))
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_default()
+            .to_owned();
+        let parsed = url::Url::parse(&format!("http://localhost{target}")).ok();
+        let answer = |status: &str, text: &str| {
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            )
+        };
+        let Some(parsed) = parsed.filter(|parsed| read.is_ok() && parsed.path() == path) else {
+            let _ = stream
+                .write_all(answer("404 Not Found", "not found").as_bytes())
+                .await;
+            continue;
+        };
+        let query: std::collections::HashMap<String, String> =
+            parsed.query_pairs().into_owned().collect();
+        if query.get("state").map(String::as_str) != Some(state) {
+            let _ = stream
+                .write_all(answer("400 Bad Request", "not this login").as_bytes())
+                .await;
+            continue;
+        }
+        if let Some(error) = query.get("error") {
+            let _ = stream
+                .write_all(
+                    answer("200 OK", "The login failed: you may close this page.").as_bytes(),
+                )
+                .await;
+            return Err(CliError::new(format!(
+                "the OIDC provider refused the login: {error}{}",
+                query
+                    .get("error_description")
+                    .map(|description| format!(" ({description})"))
+                    .unwrap_or_default()
+            )));
+        }
+        if let Some(code) = query.get("code") {
+            let _ = stream
+                .write_all(
+                    answer(
+                        "200 OK",
+                        "Sigstore auth successful. You may now close this page.",
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            return Ok(code.clone());
+        }
+        let _ = stream
+            .write_all(answer("400 Bad Request", "no code").as_bytes())
+            .await;
+    }
 }
 
 /// A keyless signer: an ephemeral key, its verified certificate, the services to log and
@@ -252,7 +568,7 @@ impl KeylessSigner {
         )?;
         let client = cosign_services::client(SERVICE_TIMEOUT)
             .map_err(|error| CliError::new(format!("starting the HTTP client: {error}")))?;
-        let token = identity_token(args, &client).await?;
+        let token = identity_token(args, &services.oidc_issuer, &client).await?;
         console::info("Generating ephemeral keys...");
         let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
         console::info("Retrieving signed certificate...");

@@ -1,7 +1,7 @@
 //! GitHub Actions' OIDC token endpoint (the runner's `ACTIONS_ID_TOKEN_REQUEST_URL`, with its
 //! bearer `ACTIONS_ID_TOKEN_REQUEST_TOKEN`): a token for the workflow, for an audience.
 
-use crate::http::{get_with_bearer, HttpError, Service};
+use crate::http::{get, HttpError, Service};
 
 /// The most of the answer read (`{"count":N,"value":"<JWT>"}`; a JWT is a few KiB).
 pub const RESPONSE_SIZE_LIMIT: usize = 64 * 1024;
@@ -29,11 +29,11 @@ pub async fn identity_token(
         reason: error.to_string(),
     })?;
     url.query_pairs_mut().append_pair("audience", audience);
-    let answer = get_with_bearer(
+    let answer = get(
         client,
         Service("GitHub Actions' token endpoint"),
         &url,
-        bearer,
+        Some(bearer),
         RESPONSE_SIZE_LIMIT,
     )
     .await?;

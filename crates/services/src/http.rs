@@ -134,18 +134,30 @@ pub(crate) async fn post_with(
     }))
 }
 
-/// GETs `url` with an `Authorization: Bearer` token (never logged) and returns the answer's
-/// bytes when its status is 200, at most `limit` of them; no retries.
-pub(crate) async fn get_with_bearer(
+/// Seconds since 1970, read when an answer arrives (a certificate or an entry made after the
+/// caller last read the clock must not look like it comes from the future).
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// GETs `url` (with an `Authorization: Bearer` token, never logged, when given) and returns
+/// the answer's bytes when its status is 200, at most `limit` of them; no retries.
+pub(crate) async fn get(
     client: &reqwest::Client,
     service: Service,
     url: &url::Url,
-    bearer: &str,
+    bearer: Option<&str>,
     limit: usize,
 ) -> Result<Vec<u8>, HttpError> {
-    let mut response = client
-        .get(url.clone())
-        .bearer_auth(bearer)
+    let mut request = client.get(url.clone());
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let mut response = request
         .send()
         .await
         .map_err(|error| HttpError::Unreachable {
@@ -161,14 +173,35 @@ pub(crate) async fn get_with_bearer(
     Ok(answer)
 }
 
-/// Seconds since 1970, read when an answer arrives (a certificate or an entry made after the
-/// caller last read the clock must not look like it comes from the future).
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
+/// POSTs a form (`application/x-www-form-urlencoded`) and returns the status and at most
+/// `limit` bytes of the answer, whatever the status (OAuth endpoints say why in a 400's body).
+pub(crate) async fn post_form(
+    client: &reqwest::Client,
+    service: Service,
+    url: &url::Url,
+    form: &[(&str, &str)],
+    limit: usize,
+) -> Result<(u16, Vec<u8>), HttpError> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut response = client
+        .post(url.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| HttpError::Unreachable {
+            service: service.0,
+            url: url.to_string(),
+            reason: error.to_string(),
+        })?;
+    let status = response.status().as_u16();
+    let answer = read_capped(&mut response, service, url, limit).await?;
+    Ok((status, answer))
 }
 
 /// An unwanted status, with the start of what came with it.

@@ -6,6 +6,7 @@
 pub mod fulcio;
 pub mod github_actions;
 pub mod http;
+pub mod oidc;
 pub mod rekor;
 pub mod timestamp;
 

@@ -250,6 +250,46 @@ impl Invocation {
     }
 }
 
+impl Invocation {
+    /// Runs the program and hands each line of its standard error to `on_line` as it comes
+    /// (a scripted user answering what the program asks), then waits for it.
+    pub fn run_watching_stderr(mut self, mut on_line: impl FnMut(&str)) -> Run {
+        use std::io::BufRead as _;
+        self.command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self
+            .command
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {:?}: {error}", self.command.get_program()));
+        if let Some(mut pipe) = child.stdin.take() {
+            let _ = pipe.write_all(&self.stdin.take().unwrap_or_default());
+        }
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+            bytes
+        });
+        let mut stderr = String::new();
+        for line in std::io::BufReader::new(child.stderr.take().expect("stderr")).lines() {
+            let Ok(line) = line else { break };
+            on_line(&line);
+            stderr.push_str(&line);
+            stderr.push('\n');
+        }
+        let status = child.wait().expect("waiting");
+        let stdout_bytes = reader.join().unwrap_or_default();
+        Run {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
+            stderr,
+            stdout_bytes,
+        }
+    }
+}
+
 /// A real CNCF distribution registry (Debian's `docker-registry`, the lab's `registry:2`)
 /// serving on a free loopback port from a scratch directory; stopped when dropped.
 #[derive(Debug)]

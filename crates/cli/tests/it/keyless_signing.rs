@@ -476,8 +476,8 @@ fn identity_tokens_come_from_a_file_the_environment_or_github_actions() {
     )
     .run()
     .success();
-    // None at all: the error says where a token can come from.
-    let none = sign(&[], &[]).failure(1);
+    // None at all, and no flow (`token`): the error says where a token can come from.
+    let none = sign(&["--fulcio-auth-flow", "token"], &[]).failure(1);
     assert!(none.stderr.contains("SIGSTORE_ID_TOKEN"), "{}", none.stderr);
     // A token never shows in what we print.
     let token = stack.token_with(&[("sub", IDENTITY), ("aud", "elsewhere")]);
@@ -569,4 +569,122 @@ fn ours_attests_keyless_and_cosign_verifies() {
         .args(["blob.txt"])
         .run()
         .success();
+}
+
+/// `sign-blob` keyless with no token, by the interactive flow `flow`, the scripted user acting
+/// on each line the command prints.
+fn sign_blob_interactively(
+    scratch: &Scratch,
+    stack: &KeylessStack,
+    flow: &str,
+    on_line: impl FnMut(&str),
+) -> Run {
+    scratch
+        .command(ours())
+        .args(["sign-blob", "-y", "--fulcio-auth-flow", flow])
+        .args(["--signing-config", &path(&stack.signing_config_path())])
+        .args(["--trusted-root", &path(&stack.trusted_root_path())])
+        .args(["--bundle", "interactive.json", "blob.txt"])
+        // The scripted user plays the browser: nothing is opened.
+        .env("BROWSER", "true")
+        .run_watching_stderr(on_line)
+}
+
+/// `GET url` (plain HTTP on loopback): status, `Location`.
+fn follow(url: &str) -> (u16, Option<String>) {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let address = authority.replace("localhost", "127.0.0.1");
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status");
+    let location = answer
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Location: ")
+                .or_else(|| line.strip_prefix("location: "))
+        })
+        .map(|value| value.trim().to_owned());
+    (status, location)
+}
+
+#[test]
+fn the_browser_flow_logs_in_with_pkce_on_a_loopback_redirect() {
+    let (stack, scratch, _) = blob_fixture(Rekor::V1, "signed after a browser login\n");
+    let user = "https://user.cosign-rs.test/browser";
+    let mut opened = false;
+    let signed = sign_blob_interactively(&scratch, &stack, "normal", |line| {
+        if line.starts_with(stack.url()) && line.contains("/authorize?") {
+            // The browser: the provider logs the user in and redirects to our listener, which
+            // a stray request (another path, a forged state) does not fool.
+            let port = line
+                .split("redirect_uri=http%3A%2F%2Flocalhost%3A")
+                .nth(1)
+                .and_then(|rest| rest.split("%2F").next())
+                .expect("the redirect's port")
+                .to_owned();
+            assert_eq!(follow(&format!("http://127.0.0.1:{port}/elsewhere")).0, 404);
+            assert_eq!(
+                follow(&format!(
+                    "http://127.0.0.1:{port}/auth/callback?code=x&state=forged"
+                ))
+                .0,
+                400
+            );
+            let (status, location) = follow(&format!("{line}&login_hint={user}"));
+            assert_eq!(status, 302);
+            let (status, _) = follow(&location.expect("a redirect"));
+            assert_eq!(status, 200);
+            opened = true;
+        }
+    })
+    .success();
+    assert!(opened, "no authorization URL printed:\n{}", signed.stderr);
+    verify_blob(
+        &scratch,
+        Peer::Cosign3.path(),
+        &stack,
+        user,
+        "interactive.json",
+    )
+    .run()
+    .success();
+}
+
+#[test]
+fn the_device_flow_waits_for_the_user_to_enter_the_code() {
+    let (stack, scratch, _) = blob_fixture(Rekor::V1, "signed after a device login\n");
+    let user = "https://user.cosign-rs.test/device";
+    let signed = sign_blob_interactively(&scratch, &stack, "device", |line| {
+        if let Some(rest) = line.strip_prefix("Enter the verification code ") {
+            let code = rest.split_whitespace().next().expect("the code");
+            // The user, on another device, a moment later.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let (status, _) = follow(&format!(
+                "{}/device/approve?user_code={code}&sub={user}",
+                stack.issuer()
+            ));
+            assert_eq!(status, 200);
+        }
+    })
+    .success();
+    assert!(
+        signed.stderr.contains("Code will be valid for"),
+        "{}",
+        signed.stderr
+    );
+    verify_blob(&scratch, ours(), &stack, user, "interactive.json")
+        .run()
+        .success();
+    assert!(
+        stack.served("/oidc/token") >= 2,
+        "the token endpoint was polled"
+    );
 }

@@ -41,6 +41,8 @@ pub struct Claims {
     pub expires: Option<UnixTime>,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// The `nonce` an interactive flow asked for, to be matched by the caller.
+    pub nonce: Option<String>,
 }
 
 /// A parsed identity token: the raw JWT (sent to Fulcio only) and its claims.
@@ -81,6 +83,7 @@ struct RawClaims {
     exp: Option<f64>,
     email: Option<String>,
     email_verified: Option<EmailVerified>,
+    nonce: Option<String>,
 }
 
 /// Issuers write `email_verified` as a boolean, some as the string "true".
@@ -155,6 +158,7 @@ impl IdentityToken {
                 expires,
                 email: claims.email,
                 email_verified,
+                nonce: claims.nonce,
             },
         })
     }

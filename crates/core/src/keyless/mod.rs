@@ -5,6 +5,7 @@
 
 pub mod fulcio;
 pub mod identity_token;
+pub mod oidc;
 pub mod rekor_request;
 pub mod signing_config;
 pub mod timestamp_request;
