@@ -22,8 +22,9 @@ pub struct Choice<'a> {
     pub services: &'a SigningServicesArgs,
     pub use_signing_config: bool,
     pub tlog_upload: bool,
-    /// `--new-bundle-format=false`.
-    pub legacy_format: bool,
+    /// `--new-bundle-format=false` where the command cannot sign it keyless (`attest`: its
+    /// legacy `.att` layers carry no certificate yet).
+    pub refuse_keyless_legacy: bool,
     /// What the command does ("sign", "attest"), for messages.
     pub verb: &'a str,
     /// Where a key that does not decrypt is reported, in cosign's words.
@@ -35,7 +36,7 @@ impl Signer {
     /// now), with the refusals of flags that do not go together.
     pub async fn choose(choice: Choice<'_>) -> Result<Self, CliError> {
         let Some(key_reference) = choice.key else {
-            if choice.legacy_format {
+            if choice.refuse_keyless_legacy {
                 return Err(CliError::not_supported(
                     &format!(
                         "keyless {} in the legacy format (--new-bundle-format=false)",
@@ -82,6 +83,53 @@ impl Signer {
             Self::Key(_) => None,
             Self::Keyless(signer) => Some(signer.leaf_pem()),
         }
+    }
+
+    /// The legacy `.sig` layer of `payload` signed by this signer (`signature`): keyless, the
+    /// signature is timestamped and logged first (the legacy format carries Rekor v1's signed
+    /// entry timestamp, so it needs a Rekor v1 log), and the layer carries the certificate,
+    /// chain, Rekor bundle and timestamp annotations.
+    pub async fn legacy_layer(
+        &self,
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<cosign_core::Descriptor, CliError> {
+        use cosign_core::image::legacy_signature::{self, KeylessAnnotations, RekorBundle};
+        let Self::Keyless(signer) = self else {
+            return Ok(legacy_signature::signature_layer(payload, signature));
+        };
+        let digest = Digest::sha256(payload);
+        let bundle = cosign_services::rekor::message_bundle(&digest, signature)
+            .with_certificate(signer.leaf().der().to_vec());
+        let bundle = signer.complete(bundle, &digest).await?;
+        let material = &bundle.verification_material;
+        let rekor_bundle = match material.tlog_entries.first() {
+            None => None,
+            Some(entry) => Some(RekorBundle::annotation(entry).ok_or_else(|| {
+                CliError::new(
+                    "the legacy .sig format carries a Rekor v1 entry's signed entry timestamp, and Rekor v2 entries have none",
+                )
+                .with_hint("sign in the bundle format (drop --new-bundle-format=false), or log to a Rekor v1 instance")
+            })?),
+        };
+        let keyless = KeylessAnnotations {
+            certificate_pem: signer.leaf_pem(),
+            chain_pem: signer
+                .chain
+                .chain
+                .iter()
+                .map(cosign_core::trust::certificate::Certificate::to_pem)
+                .collect(),
+            rekor_bundle,
+            timestamp: material
+                .timestamp_verification_data
+                .as_ref()
+                .and_then(|data| data.rfc3161_timestamps.first())
+                .map(|timestamp| timestamp.signed_timestamp.clone()),
+        };
+        Ok(legacy_signature::keyless_signature_layer(
+            payload, signature, &keyless,
+        ))
     }
 
     /// The bundle of `envelope` signed by this signer, complete (keyless: with its

@@ -169,6 +169,50 @@ impl KeylessStack {
         )
     }
 
+    /// cosign's environment for trusting this stack without a trusted root (what cosign 2.5
+    /// reads for legacy signatures): `SIGSTORE_ROOT_FILE` (the Fulcio root),
+    /// `SIGSTORE_REKOR_PUBLIC_KEY` (Rekor v1's key), `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`, and
+    /// `SIGSTORE_TSA_CERTIFICATE_FILE` when there is a TSA; the files written beside the root.
+    pub fn sigstore_environment(&self) -> Vec<(&'static str, PathBuf)> {
+        let pem = |label: &str, der: &[u8]| {
+            let lines: Vec<String> = b64(der)
+                .as_bytes()
+                .chunks(64)
+                .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+                .collect();
+            format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                lines.join("\n")
+            )
+        };
+        let write = |name: &str, contents: String| {
+            let path = self.files.path().join(name);
+            std::fs::write(&path, contents).expect("environment file");
+            path
+        };
+        let mut environment = vec![
+            (
+                "SIGSTORE_ROOT_FILE",
+                write("fulcio_root.pem", self.fulcio_root_pem()),
+            ),
+            (
+                "SIGSTORE_REKOR_PUBLIC_KEY",
+                write("rekor.pub", pem("PUBLIC KEY", &self.rekor_v1_key_der)),
+            ),
+            (
+                "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+                write("ctlog.pub", pem("PUBLIC KEY", &self.ct_log_key_der)),
+            ),
+        ];
+        if let Some(tsa) = &self.tsa {
+            environment.push((
+                "SIGSTORE_TSA_CERTIFICATE_FILE",
+                write("tsa_chain.pem", tsa.chain_pem().to_owned()),
+            ));
+        }
+        environment
+    }
+
     /// A token for `subject`, from the issuer (audience `sigstore`, valid 10 minutes).
     pub fn token(&self, subject: &str) -> String {
         self.token_with(&[("sub", subject)])

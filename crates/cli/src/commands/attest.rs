@@ -54,7 +54,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
         services: &args.services,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
-        legacy_format: !new_format,
+        refuse_keyless_legacy: !new_format,
         verb: "attest",
         key_context: "signing: getting signer: reading key",
     })

@@ -57,7 +57,7 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
         services: &args.services,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
-        legacy_format: !new_format,
+        refuse_keyless_legacy: !new_format,
         verb: "attest",
         key_context: "creating bundle: reading key",
     }))?;

@@ -59,7 +59,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
         services: &args.services,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
-        legacy_format: args.new_bundle_format == Some(false),
+        refuse_keyless_legacy: false,
         verb: "sign",
         key_context: "signing: getting signer: reading key",
     })
@@ -285,7 +285,7 @@ async fn sign_one(
         return Ok(());
     }
     let repository = push_destination(reference, messages)?;
-    let layer = legacy_signature::signature_layer(&payload, &signature);
+    let layer = signer.legacy_layer(&payload, &signature).await?;
     let public_key = key.public_key();
     let flavor = if std::env::var("COSIGN_DOCKER_MEDIA_TYPES")
         .is_ok_and(|value| value == "1" || value == "true")

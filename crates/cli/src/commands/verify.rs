@@ -489,7 +489,8 @@ fn bundle_output(
 
 /// cosign re-encodes each payload through its `SimpleContainerImage` type: only these fields,
 /// in this order, `optional` with sorted keys or `null`; for a certificate, its subject, issuer
-/// and GitHub claims (under both their names) and the Rekor bundle are added to `optional`.
+/// and GitHub claims (under both their names), the Rekor bundle and the RFC 3161 timestamp are
+/// added to `optional`.
 fn payload_json(signature: &VerifiedSignature) -> Option<String> {
     use cosign_core::go_json;
     let SignedContent::SimpleSigning { payload, .. } = &signature.content else {
@@ -516,6 +517,23 @@ fn payload_json(signature: &VerifiedSignature) -> Option<String> {
             .and_then(rekor_bundle_json);
         if let Some(bundle) = rekor_bundle {
             entries.insert("Bundle".to_owned(), bundle);
+        }
+        let timestamp = signature
+            .origin
+            .legacy_layer()
+            .and_then(|layer| {
+                layer.annotation(cosign_core::image::legacy_signature::RFC3161_TIMESTAMP_ANNOTATION)
+            })
+            .and_then(|annotation| {
+                let value: serde_json::Value = serde_json::from_str(annotation).ok()?;
+                let signed = value.get("SignedRFC3161Timestamp")?.as_str()?;
+                Some(format!(
+                    r#"{{"SignedRFC3161Timestamp":{}}}"#,
+                    go_json::string(signed)
+                ))
+            });
+        if let Some(timestamp) = timestamp {
+            entries.insert("RFC3161Timestamp".to_owned(), timestamp);
         }
     }
     let optional = match optional {

@@ -688,3 +688,78 @@ fn the_device_flow_waits_for_the_user_to_enter_the_code() {
         "the token endpoint was polled"
     );
 }
+
+#[test]
+fn legacy_keyless_signatures_go_both_ways_with_cosign_3_and_2() {
+    let stack = stack(Rekor::V1);
+    let registry = cosign_testkit::Distribution::start();
+    let scratch = Scratch::new();
+    let token = stack.token(IDENTITY);
+    let legacy_flags = |program: &std::path::Path| {
+        let mut flags = vec![
+            "sign".to_owned(),
+            "-y".to_owned(),
+            "--new-bundle-format=false".to_owned(),
+            "--use-signing-config=false".to_owned(),
+            format!("--fulcio-url={}", stack.url()),
+            format!("--rekor-url={}", stack.url()),
+            format!("--trusted-root={}", path(&stack.trusted_root_path())),
+            format!("--identity-token={token}"),
+        ];
+        if program != ours() {
+            flags.push("--allow-http-registry".to_owned());
+        } else {
+            flags.push(format!(
+                "--timestamp-server-url={}",
+                stack.tsa_url().expect("TSA")
+            ));
+        }
+        flags
+    };
+    let (by_us, _) = registry.push_random_image(&scratch, "lab/legacy:ours");
+    scratch
+        .command(ours())
+        .args(legacy_flags(&ours()))
+        .args([&by_us])
+        .run()
+        .success();
+    let (by_them, _) = registry.push_random_image(&scratch, "lab/legacy:theirs");
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(legacy_flags(&Peer::Cosign3.path()))
+        .args([&by_them])
+        .run()
+        .success();
+    for image in [&by_us, &by_them] {
+        let theirs =
+            verify_image(&scratch, Peer::Cosign3.path(), &stack, IDENTITY, image).success();
+        let ours_run = verify_image(&scratch, ours(), &stack, IDENTITY, image).success();
+        assert_eq!(ours_run.stdout, theirs.stdout, "{image}");
+        // Another identity: refused by both, with cosign's words and exit code.
+        let theirs = verify_image(
+            &scratch,
+            Peer::Cosign3.path(),
+            &stack,
+            "https://someone.else/",
+            image,
+        );
+        let ours_run = verify_image(&scratch, ours(), &stack, "https://someone.else/", image);
+        assert_ne!(theirs.code, Some(0));
+        assert_eq!(ours_run.code, theirs.code, "{}", ours_run.stderr);
+        assert_eq!(ours_run.stderr, theirs.stderr);
+    }
+    // cosign 2.5 reads the legacy format with cosign's environment for a private Sigstore.
+    let mut cosign2 = scratch
+        .command(Peer::Cosign2.path())
+        .args([
+            "verify",
+            "--allow-http-registry",
+            "--certificate-identity",
+            IDENTITY,
+        ])
+        .args(["--certificate-oidc-issuer", stack.issuer(), &by_us]);
+    for (name, value) in stack.sigstore_environment() {
+        cosign2 = cosign2.env(name, value);
+    }
+    cosign2.run().success();
+}

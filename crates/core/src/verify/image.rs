@@ -151,7 +151,10 @@ fn legacy(
                 now.seconds(),
                 keyless.requirements,
             )
-            .map_err(FailureReason::Keyless)?;
+            .map_err(|error| match error {
+                keyless::KeylessError::Identity(_) => legacy_identity_mismatch(&bundle),
+                other => FailureReason::Keyless(other),
+            })?;
             let parsed = check_payload_claims(
                 &payload,
                 digest,
@@ -343,5 +346,28 @@ impl Origin {
             Self::LegacyLayer(layer) => Some(layer),
             Self::Referrer(_) => None,
         }
+    }
+}
+
+/// cosign's legacy-path refusal of a certificate naming none of the identities: its subjects
+/// and OIDC issuer.
+fn legacy_identity_mismatch(bundle: &crate::bundle::Bundle) -> FailureReason {
+    let leaf = bundle
+        .verification_material
+        .x509_certificate_chain
+        .as_ref()
+        .and_then(|chain| chain.certificates.first())
+        .and_then(|certificate| {
+            crate::trust::certificate::Certificate::from_der(&certificate.raw_bytes).ok()
+        });
+    FailureReason::LegacyIdentity {
+        subjects: leaf
+            .as_ref()
+            .map(crate::trust::certificate::Certificate::subject_alternative_names)
+            .unwrap_or_default(),
+        issuer: leaf
+            .as_ref()
+            .and_then(crate::trust::certificate::Certificate::oidc_issuer)
+            .unwrap_or_default(),
     }
 }

@@ -139,6 +139,16 @@ pub enum FailureReason {
     /// A signature whose certificate evidence does not hold.
     #[error("{0}")]
     Keyless(KeylessError),
+    /// A legacy layer's certificate that names none of the identities, in cosign's words for
+    /// that path (the bundle path's are sigstore-go's, in [`KeylessError`]).
+    #[error(
+        "none of the expected identities matched what was in the certificate, got subjects [{}] with issuer {issuer}",
+        subjects.join(" ")
+    )]
+    LegacyIdentity {
+        subjects: Vec<String>,
+        issuer: String,
+    },
     /// A statement without the wanted annotations (or not naming the image).
     #[error("{0}")]
     Statement(StatementError),

@@ -27,6 +27,45 @@ pub fn signature_layer(payload: &[u8], signature: &[u8]) -> Descriptor {
     }
 }
 
+/// What a keyless signature layer carries beside the signature: the certificate and its chain
+/// (PEM), the Rekor v1 entry as cosign's bundle annotation, the RFC 3161 timestamp (DER).
+#[derive(Debug, Clone, Default)]
+pub struct KeylessAnnotations {
+    pub certificate_pem: String,
+    pub chain_pem: String,
+    pub rekor_bundle: Option<String>,
+    pub timestamp: Option<Vec<u8>>,
+}
+
+/// The descriptor of a new keyless signature layer: [`signature_layer`] with the certificate,
+/// chain, Rekor bundle and timestamp annotations cosign writes.
+pub fn keyless_signature_layer(
+    payload: &[u8],
+    signature: &[u8],
+    keyless: &KeylessAnnotations,
+) -> Descriptor {
+    let mut layer = signature_layer(payload, signature);
+    let annotations = layer.annotations.get_or_insert_with(Default::default);
+    annotations.insert(
+        super::CERTIFICATE_ANNOTATION.to_owned(),
+        keyless.certificate_pem.clone(),
+    );
+    annotations.insert(
+        super::CHAIN_ANNOTATION.to_owned(),
+        keyless.chain_pem.clone(),
+    );
+    if let Some(bundle) = &keyless.rekor_bundle {
+        annotations.insert(super::BUNDLE_ANNOTATION.to_owned(), bundle.clone());
+    }
+    if let Some(timestamp) = &keyless.timestamp {
+        annotations.insert(
+            super::RFC3161_TIMESTAMP_ANNOTATION.to_owned(),
+            super::keyless::timestamp_annotation(timestamp),
+        );
+    }
+    layer
+}
+
 /// The annotation of a legacy attestation layer that names its statement's predicate type.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
 

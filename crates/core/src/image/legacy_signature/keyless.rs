@@ -154,3 +154,50 @@ impl RekorBundle {
         })
     }
 }
+
+impl RekorBundle {
+    /// The annotation's JSON, as cosign's `bundle.RekorBundle` marshals (field order kept);
+    /// `None` for an entry without a signed entry timestamp (Rekor v2 entries have none, so
+    /// the legacy format cannot carry them).
+    pub fn annotation(entry: &crate::bundle::TransparencyLogEntry) -> Option<String> {
+        #[derive(serde::Serialize)]
+        struct Raw<'a> {
+            #[serde(rename = "SignedEntryTimestamp")]
+            set: String,
+            #[serde(rename = "Payload")]
+            payload: RawPayload<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct RawPayload<'a> {
+            body: String,
+            #[serde(rename = "integratedTime")]
+            integrated_time: i64,
+            #[serde(rename = "logIndex")]
+            log_index: i64,
+            #[serde(rename = "logID")]
+            log_id: &'a str,
+        }
+        let engine = base64::engine::general_purpose::STANDARD;
+        let promise = entry.inclusion_promise.as_ref()?;
+        let log_id = crate::digest::hex_encode(&entry.log_id.key_id);
+        serde_json::to_string(&Raw {
+            set: engine.encode(&promise.signed_entry_timestamp),
+            payload: RawPayload {
+                body: engine.encode(&entry.canonicalized_body),
+                integrated_time: entry.integrated_time,
+                log_index: entry.log_index,
+                log_id: &log_id,
+            },
+        })
+        .ok()
+    }
+}
+
+/// The `dev.sigstore.cosign/rfc3161timestamp` annotation for a DER timestamp response.
+pub fn timestamp_annotation(response: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(response);
+    format!(
+        r#"{{"SignedRFC3161Timestamp":{}}}"#,
+        crate::go_json::string(&encoded)
+    )
+}

@@ -11,13 +11,14 @@ mod check;
 mod keyless;
 
 pub use build::{
-    append_signature, attestation_layer, is_same_signature, signature_config, signature_layer,
-    AppendError, ManifestFlavor, SignatureImage, PREDICATE_TYPE_ANNOTATION,
+    append_signature, attestation_layer, is_same_signature, keyless_signature_layer,
+    signature_config, signature_layer, AppendError, KeylessAnnotations, ManifestFlavor,
+    SignatureImage, PREDICATE_TYPE_ANNOTATION,
 };
 pub use check::{
     check_payload_claims, verify_layer, AnnotationError, LayerCheck, LayerVerificationError,
 };
-pub use keyless::{keyless_bundle, RekorBundle};
+pub use keyless::{keyless_bundle, timestamp_annotation, RekorBundle};
 
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
