@@ -122,6 +122,21 @@ pub enum Command {
     #[command(subcommand)]
     Registry(RegistryCommand),
 
+    /// Initializes SigStore root to retrieve trusted certificate and key targets for verification
+    #[command(
+        long_about = "Initializes SigStore root to retrieve trusted certificate and key targets for verification.\n\n\
+                      The following options are used by default:\n \
+                      - The current trusted Sigstore TUF root is embedded inside cosign-rs at the time of release.\n \
+                      - SigStore remote TUF repository is pulled from the CDN mirror at tuf-repo-cdn.sigstore.dev.\n\n\
+                      To provide an out-of-band trusted initial root.json, use the --root flag with a file or URL reference.\n\
+                      This will enable you to point cosign to a separate TUF root.\n\n\
+                      Any updated TUF repository will be written to $HOME/.sigstore/root/ ($TUF_ROOT when set), \
+                      shared with cosign. Verification and signing then use its trusted_root.json and \
+                      signing_config.v0.2.json, and keep using the cached copies, verified again, \
+                      while the mirror cannot be reached and the metadata has not expired."
+    )]
+    Initialize(InitializeArgs),
+
     /// Interact with a Sigstore protobuf trusted root
     #[command(subcommand)]
     TrustedRoot(TrustedRootCommand),
@@ -938,6 +953,29 @@ pub struct CertificateIdentityArgs {
     /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
     #[arg(long, value_name = "REF")]
     pub certificate_github_workflow_ref: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitializeArgs {
+    /// GCS bucket to a SigStore TUF repository, or HTTP(S) base URL, or file:/// for local filestore remote (air-gap)
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://tuf-repo-cdn.sigstore.dev"
+    )]
+    pub mirror: String,
+
+    /// path to trusted initial root. defaults to embedded root
+    #[arg(long, value_name = "PATH")]
+    pub root: Option<String>,
+
+    /// checksum of the initial root, required if root is downloaded via http(s). expects sha256 by default, can be changed to sha512 by providing sha512:<checksum>
+    #[arg(long, value_name = "CHECKSUM")]
+    pub root_checksum: Option<String>,
+
+    /// use the staging TUF repository
+    #[arg(long)]
+    pub staging: bool,
 }
 
 #[derive(Debug, Args)]

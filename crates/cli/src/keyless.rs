@@ -11,7 +11,7 @@ use cosign_core::bundle::{Bundle, Rfc3161Timestamp, TimestampVerificationData};
 use cosign_core::keyless::fulcio::IssuedChain;
 use cosign_core::keyless::identity_token::{is_rs256_token, IdentityToken};
 use cosign_core::keyless::signing_config::{
-    select_service, select_services, SigningConfig, SIGNING_CONFIG_SIZE_LIMIT,
+    self, select_service, select_services, SigningConfig, SIGNING_CONFIG_SIZE_LIMIT,
 };
 use cosign_core::keys::PrivateKey;
 use cosign_core::trust::certificate::Certificate;
@@ -56,15 +56,19 @@ pub struct Services {
     pub oidc_issuer: url::Url,
     pub logs: Vec<Log>,
     pub timestamp_authorities: Vec<url::Url>,
+    /// Whether these are public-good Sigstore's by default (nothing named them), which need
+    /// the network.
+    pub public_good: bool,
 }
 
 fn parse_url(what: &str, text: &str) -> Result<url::Url, CliError> {
     url::Url::parse(text).map_err(|error| CliError::usage(format!("{what} {text:?}: {error}")))
 }
 
-/// The services, as cosign 3.1 chooses them: from the signing config (`--signing-config`;
-/// cosign's default, the public-good config from TUF, needs the network), or with
-/// `--use-signing-config=false` from the deprecated URL flags.
+/// The services, as cosign 3.1 chooses them: from the signing config (`--signing-config`, else
+/// the TUF repository's `signing_config.v0.2.json` once `cosign initialize` set one up, else
+/// the embedded public-good one), or with `--use-signing-config=false` from the deprecated URL
+/// flags.
 pub fn services(
     args: &SigningServicesArgs,
     use_signing_config: bool,
@@ -80,19 +84,24 @@ pub fn services(
                 "--fulcio-url, --rekor-url and --timestamp-server-url need --use-signing-config=false (the signing config names the services)",
             ));
         }
-        let Some(path) = &args.signing_config else {
-            return Err(CliError::new(
-                "keyless signing needs a signing config: cosign's default fetches the public-good one from Sigstore's TUF repository, which needs the network (not reachable from cosign-rs yet)",
-            )
-            .with_hint(
-                "pass --signing-config FILE (with --trusted-root FILE for a private Sigstore), or --use-signing-config=false --fulcio-url URL --rekor-url URL",
-            ));
+        let (source, bytes) = match &args.signing_config {
+            Some(path) => (
+                path.display().to_string(),
+                read_limited_to(path, SIGNING_CONFIG_SIZE_LIMIT as u64)?,
+            ),
+            None => match crate::tuf::target(cosign_services::tuf::SIGNING_CONFIG_TARGET)? {
+                Some(bytes) => ("signing_config.v0.2.json from TUF".to_owned(), bytes),
+                None => (
+                    "the public-good signing config".to_owned(),
+                    signing_config::PUBLIC_GOOD.to_vec(),
+                ),
+            },
         };
-        let bytes = read_limited_to(path, SIGNING_CONFIG_SIZE_LIMIT as u64)?;
+        let public_good = bytes == signing_config::PUBLIC_GOOD;
         let config = SigningConfig::parse(&bytes)
-            .map_err(|error| CliError::new(format!("{}: {error}", path.display())))?;
+            .map_err(|error| CliError::new(format!("{source}: {error}")))?;
         let invalid = |error: cosign_core::keyless::signing_config::SigningConfigError| {
-            CliError::new(format!("{}: {error}", path.display()))
+            CliError::new(format!("{source}: {error}"))
         };
         let ca = select_service("CA", &config.certificate_authorities, &CA_VERSIONS, now)
             .map_err(invalid)?;
@@ -138,8 +147,7 @@ pub fn services(
         if timestamp_authorities.is_empty() {
             // As cosign 3.1 with a signing config.
             return Err(CliError::new(format!(
-                "{}: a timestamp authority must be provided: keyless signing with a signing config needs one to prove the signing time",
-                path.display()
+                "{source}: a timestamp authority must be provided: keyless signing with a signing config needs one to prove the signing time"
             )));
         }
         let configured_issuer = select_service("OIDC", &config.oidc_providers, &OIDC_VERSIONS, now)
@@ -150,6 +158,7 @@ pub fn services(
             oidc_issuer: oidc_issuer(args, configured_issuer.as_deref())?,
             logs,
             timestamp_authorities,
+            public_good,
         });
     }
     if args.signing_config.is_some() {
@@ -187,7 +196,19 @@ pub fn services(
         )?,
         logs,
         timestamp_authorities,
+        public_good: args.fulcio_url.is_none() && args.rekor_url.is_none(),
     })
+}
+
+/// What to do when public-good Sigstore, used because nothing named other services, cannot be
+/// reached.
+fn offline_hint(error: CliError) -> CliError {
+    if !error.message.contains("cannot be reached") {
+        return error;
+    }
+    error.with_hint(
+        "keyless signing without --signing-config uses public-good Sigstore, which needs the network: name your own services with --signing-config FILE --trusted-root FILE (or set them up with `cosign initialize --mirror URL --root FILE`), or sign with a key offline: --key cosign.key --tlog-upload=false --use-signing-config=false",
+    )
 }
 
 /// The token file cosign's `filesystem` provider reads.
@@ -568,7 +589,17 @@ impl KeylessSigner {
         )?;
         let client = cosign_services::client(SERVICE_TIMEOUT)
             .map_err(|error| CliError::new(format!("starting the HTTP client: {error}")))?;
-        let token = identity_token(args, &services.oidc_issuer, &client).await?;
+        let public_good = services.public_good;
+        let hint = |error: CliError| {
+            if public_good {
+                offline_hint(error)
+            } else {
+                error
+            }
+        };
+        let token = identity_token(args, &services.oidc_issuer, &client)
+            .await
+            .map_err(hint)?;
         console::info("Generating ephemeral keys...");
         let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
         console::info("Retrieving signed certificate...");
@@ -581,8 +612,10 @@ impl KeylessSigner {
         )
         .await
         .map_err(|error| {
-            CliError::new(format!("getting a signing certificate: {error}")).with_hint(
-                "check that the identity token is current and issued for `sigstore`, and that --trusted-root trusts this Fulcio",
+            hint(
+                CliError::new(format!("getting a signing certificate: {error}")).with_hint(
+                    "check that the identity token is current and issued for `sigstore`, and that --trusted-root trusts this Fulcio",
+                ),
             )
         })?;
         if let Some(identity) = chain.leaf.subject_alternative_names().first() {

@@ -18,6 +18,7 @@ mod settings;
 mod signer;
 mod time;
 mod trust;
+mod tuf;
 
 use crate::args::{Cli, Command};
 use crate::console::Console;
@@ -130,6 +131,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Registry(args::RegistryCommand::Serve(args)) => {
             commands::registry_serve::run(args, &settings)
         }
+        Command::Initialize(args) => commands::initialize::run(args),
         Command::TrustedRoot(args::TrustedRootCommand::Create(args)) => {
             commands::trusted_root_create::run(args, &mut console)
         }

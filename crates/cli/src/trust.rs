@@ -1,6 +1,7 @@
-//! The trusted material verification uses: `--trusted-root FILE`; else the public-good trusted
-//! root embedded in the binary (no network), with cosign's environment overrides, each
-//! replacing its part:
+//! The trusted material verification uses: `--trusted-root FILE`; else `trusted_root.json` from
+//! the TUF repository `cosign initialize` set up (crate::tuf); else the public-good trusted root
+//! embedded in the binary (no network); with cosign's environment overrides, each replacing its
+//! part:
 //!
 //! - `SIGSTORE_ROOT_FILE`: PEM CA certificates (roots and intermediates) for Fulcio,
 //! - `SIGSTORE_REKOR_PUBLIC_KEY`: the PEM public key of the transparency log,
@@ -28,8 +29,13 @@ pub fn trusted_root(path: Option<&str>) -> Result<TrustedRoot, CliError> {
         let bytes = read_limited_to(Path::new(path), TRUSTED_ROOT_SIZE_LIMIT as u64)?;
         return TrustedRoot::parse(&bytes).map_err(|error| CliError::new(error.to_string()));
     }
-    let mut root =
-        TrustedRoot::parse(PUBLIC_GOOD).map_err(|error| CliError::new(error.to_string()))?;
+    let mut root = match crate::tuf::target(cosign_services::tuf::TRUSTED_ROOT_TARGET)? {
+        Some(bytes) => TrustedRoot::parse(&bytes)
+            .map_err(|error| CliError::new(format!("trusted_root.json from TUF: {error}")))?,
+        None => {
+            TrustedRoot::parse(PUBLIC_GOOD).map_err(|error| CliError::new(error.to_string()))?
+        }
+    };
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     if let Some(file) = variable("SIGSTORE_ROOT_FILE") {
         let pool = certificates(&file, "SIGSTORE_ROOT_FILE")?;

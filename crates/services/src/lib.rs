@@ -9,5 +9,6 @@ pub mod http;
 pub mod oidc;
 pub mod rekor;
 pub mod timestamp;
+pub mod tuf;
 
 pub use http::client;

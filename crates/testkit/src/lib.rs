@@ -17,6 +17,7 @@
 pub mod fake_registry;
 pub mod keyless_stack;
 pub mod sigstore;
+pub mod tuf_mirror;
 
 use std::ffi::OsStr;
 use std::io::Write as _;

@@ -48,7 +48,9 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             ))
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Multi-threaded: TUF updates block in place.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;

@@ -17,6 +17,7 @@ pub mod env;
 pub mod generate;
 pub mod generate_key_pair;
 pub mod import_key_pair;
+pub mod initialize;
 pub mod load;
 pub mod login;
 pub mod public_key;

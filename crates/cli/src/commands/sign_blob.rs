@@ -159,7 +159,9 @@ fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
         console::info(format_args!("Using payload from: {}", args.blob));
     }
     let hashed = blob::hash(&args.blob, false)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Multi-threaded: TUF updates block in place.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;

@@ -27,6 +27,7 @@ mod registry_auth;
 mod registry_serve;
 mod registry_tls;
 mod terminal;
+mod tuf;
 mod version;
 
 use cosign_testkit::{Invocation, Scratch};

@@ -14,6 +14,9 @@ pub const MEDIA_TYPE_V0_2: &str = "application/vnd.dev.sigstore.signingconfig.v0
 /// The most of a signing config read (the public-good one is about 2 KiB).
 pub const SIGNING_CONFIG_SIZE_LIMIT: usize = 1024 * 1024;
 
+/// The public-good instance's signing config, as its TUF repository publishes it.
+pub const PUBLIC_GOOD: &[u8] = include_bytes!("../../data/public-good-signing_config.v0.2.json");
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SigningConfigError {
