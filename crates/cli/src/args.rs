@@ -141,6 +141,10 @@ pub enum Command {
     #[command(subcommand)]
     TrustedRoot(TrustedRootCommand),
 
+    /// Interact with a Sigstore protobuf signing config
+    #[command(subcommand)]
+    SigningConfig(SigningConfigCommand),
+
     /// Interact with a Sigstore protobuf bundle
     #[command(subcommand)]
     Bundle(BundleCommand),
@@ -953,6 +957,74 @@ pub struct CertificateIdentityArgs {
     /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
     #[arg(long, value_name = "REF")]
     pub certificate_github_workflow_ref: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningConfigCommand {
+    /// Create a Sigstore protobuf signing config
+    #[command(
+        long_about = "Create a Sigstore protobuf signing config by supplying the services: Fulcio, Rekor, the OIDC provider and timestamp authorities.\n\nEach service is specified via a repeatable flag (--fulcio, --rekor, --oidc-provider, --tsa) that takes a comma-separated list of key-value pairs."
+    )]
+    Create(SigningConfigCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SigningConfigCreateArgs {
+    /// path to base signing config file to use as starting point. Service flags will replace services from the base config.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["with_default_services", "with_default_rekor_v2"])]
+    pub base_config: Option<PathBuf>,
+
+    /// fulcio service specification, as a comma-separated key-value list. Required keys: url, api-version (integer), start-time, operator. Optional keys: end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub fulcio: Vec<String>,
+
+    /// rekor service specification, as a comma-separated key-value list. Required keys: url, api-version (integer), start-time, operator. Optional keys: end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub rekor: Vec<String>,
+
+    /// oidc provider specification, as a comma-separated key-value list. Required keys: url, api-version (integer), start-time, operator. Optional keys: end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub oidc_provider: Vec<String>,
+
+    /// timestamping authority specification, as a comma-separated key-value list. Required keys: url, api-version (integer), start-time, operator. Optional keys: end-time.
+    #[arg(long, value_name = "SPEC")]
+    pub tsa: Vec<String>,
+
+    /// timestamping authority configuration. Required if --tsa is provided. One of: ANY, ALL, EXACT:<count>
+    #[arg(long, value_name = "MODE")]
+    pub tsa_config: Option<String>,
+
+    /// rekor configuration. Required if --rekor is provided. One of: ANY, ALL, EXACT:<count>
+    #[arg(long, value_name = "MODE")]
+    pub rekor_config: Option<String>,
+
+    /// use the Sigstore signing config (from the TUF repository `cosign initialize` set up, else the public-good one embedded in cosign-rs) as default values. Specifying the other service flags will override the default values.
+    #[arg(long)]
+    pub with_default_services: bool,
+
+    /// as --with-default-services, with the Rekor v2 service (the TUF repository's signing_config_rekor_v2.v0.2.json; the embedded public-good signing config lists Rekor v2 already)
+    #[arg(long)]
+    pub with_default_rekor_v2: bool,
+
+    /// removes the default Fulcio URLs from the signing config.
+    #[arg(long)]
+    pub no_default_fulcio: bool,
+
+    /// removes the default Rekor URLs from the signing config.
+    #[arg(long)]
+    pub no_default_rekor: bool,
+
+    /// removes the default OIDC provider URLs from the signing config.
+    #[arg(long)]
+    pub no_default_oidc: bool,
+
+    /// removes the default TSA URLs from the signing config.
+    #[arg(long)]
+    pub no_default_tsa: bool,
+
+    /// path to output signing config
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -132,6 +132,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             commands::registry_serve::run(args, &settings)
         }
         Command::Initialize(args) => commands::initialize::run(args),
+        Command::SigningConfig(args::SigningConfigCommand::Create(args)) => {
+            commands::signing_config_create::run(args, &mut console)
+        }
         Command::TrustedRoot(args::TrustedRootCommand::Create(args)) => {
             commands::trusted_root_create::run(args, &mut console)
         }

@@ -100,6 +100,24 @@ pub fn configured() -> Result<Option<Repository>, CliError> {
 /// The verified target `name` from the configured TUF repository: `Ok(None)` when TUF was never
 /// set up, an error when the repository does not list it or cannot be had.
 pub fn target(name: &str) -> Result<Option<Vec<u8>>, CliError> {
+    // One update per target and process: a command that needs the trusted root twice asks the
+    // mirror once.
+    static FETCHED: std::sync::Mutex<Vec<(String, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+    if let Some((_, bytes)) = FETCHED
+        .lock()
+        .ok()
+        .and_then(|fetched| fetched.iter().find(|(known, _)| known == name).cloned())
+    {
+        return Ok(Some(bytes));
+    }
+    let fetched = update(name)?;
+    if let (Some(bytes), Ok(mut known)) = (&fetched, FETCHED.lock()) {
+        known.push((name.to_owned(), bytes.clone()));
+    }
+    Ok(fetched)
+}
+
+fn update(name: &str) -> Result<Option<Vec<u8>>, CliError> {
     let Some(repository) = configured()? else {
         return Ok(None);
     };

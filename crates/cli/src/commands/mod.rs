@@ -25,6 +25,7 @@ pub mod registry_serve;
 pub mod save;
 pub mod sign;
 pub mod sign_blob;
+pub mod signing_config_create;
 pub mod tree;
 pub mod triangulate;
 pub mod trusted_root_create;

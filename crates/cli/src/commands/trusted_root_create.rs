@@ -1,7 +1,8 @@
 //! `cosign trusted-root create`: writes a trusted root (`trusted_root.json`) from services
 //! given as `--fulcio`, `--rekor`, `--ctfe` and `--tsa` specifications
 //! (`url=...,public-key=FILE|certificate-chain=FILE,start-time=...`), optionally on top of the
-//! public-good root, which cosign-rs has embedded (cosign fetches it with TUF).
+//! default root: the TUF repository's once `cosign initialize` set one up, else the public-good
+//! root embedded in cosign-rs.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,8 +22,12 @@ const FILE_LIMIT: u64 = 1024 * 1024;
 
 pub fn run(args: &TrustedRootCreateArgs, console: &mut Console) -> Result<(), CliError> {
     let mut root = if args.with_default_services {
+        // As cosign: the TUF repository's trusted root (once `cosign initialize` set one up),
+        // else the public-good one embedded in cosign-rs.
+        let bytes = crate::tuf::target(cosign_services::tuf::TRUSTED_ROOT_TARGET)?
+            .unwrap_or_else(|| PUBLIC_GOOD.to_vec());
         let mut root =
-            TrustedRoot::parse(PUBLIC_GOOD).map_err(|error| CliError::new(error.to_string()))?;
+            TrustedRoot::parse(&bytes).map_err(|error| CliError::new(error.to_string()))?;
         if args.no_default_fulcio {
             root.certificate_authorities.clear();
         }
@@ -62,9 +67,18 @@ pub fn run(args: &TrustedRootCreateArgs, console: &mut Console) -> Result<(), Cl
     let json = root
         .to_json()
         .map_err(|error| CliError::new(error.to_string()))?;
-    match &args.out {
+    write_out(args.out.as_deref(), &json, console)
+}
+
+/// `--out FILE` (mode 0600, as cosign writes it), else standard output with a newline.
+pub(crate) fn write_out(
+    out: Option<&Path>,
+    json: &str,
+    console: &mut Console,
+) -> Result<(), CliError> {
+    match out {
         Some(path) => {
-            std::fs::write(path, &json)
+            std::fs::write(path, json)
                 .map_err(|error| crate::error::io_error("writing", path, &error))?;
             #[cfg(unix)]
             {
@@ -78,7 +92,7 @@ pub fn run(args: &TrustedRootCreateArgs, console: &mut Console) -> Result<(), Cl
 }
 
 /// `key=value,key=value`: cosign's specification syntax.
-fn key_values(spec: &str) -> Result<BTreeMap<String, String>, String> {
+pub(crate) fn key_values(spec: &str) -> Result<BTreeMap<String, String>, String> {
     let mut values = BTreeMap::new();
     for pair in spec.split(',') {
         let (key, value) = pair

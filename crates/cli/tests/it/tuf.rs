@@ -340,3 +340,112 @@ fn keyless_signing_without_tuf_or_network_names_the_offline_flags() {
     );
     assert!(!scratch.join("bundle.json").exists());
 }
+
+/// `signing-config create` writes what cosign 3.1 writes, for the same flags (compared as
+/// JSON: protobuf may space its output differently), its defaults from the TUF repository
+/// both initialized, and refuses what it refuses.
+#[test]
+fn signing_config_create_writes_what_cosign_writes() {
+    let scratch = Scratch::new();
+    let trusted_root = std::fs::read(conformance().join("public-good-trusted_root.json")).unwrap();
+    let (repository, server) = mirror(&scratch, &trusted_root);
+    initialize(&scratch, ours(), &server, &repository.initial_root())
+        .run()
+        .success();
+    let service = |url: &str, version: u32| {
+        format!(
+            "url={url},api-version={version},start-time=2024-01-01T00:00:00.5+02:00,operator=lab"
+        )
+    };
+    let cases: Vec<Vec<String>> = vec![
+        vec![],
+        vec![
+            "--fulcio".into(),
+            service("https://fulcio.lab", 1),
+            "--rekor".into(),
+            service("https://rekor.lab", 2) + ",end-time=2030-01-01T00:00:00Z",
+            "--rekor-config".into(),
+            "EXACT:1".into(),
+            "--tsa".into(),
+            service("https://tsa.lab/api/v1/timestamp", 1),
+            "--tsa-config".into(),
+            "any".into(),
+            "--oidc-provider".into(),
+            service("https://oidc.lab", 1),
+        ],
+        vec![
+            "--with-default-services".into(),
+            "--rekor".into(),
+            service("https://rekor.lab", 1),
+            "--rekor-config".into(),
+            "ALL".into(),
+            "--no-default-tsa".into(),
+        ],
+    ];
+    for case in cases {
+        let ours_run = scratch
+            .command(ours())
+            .args(["signing-config", "create"])
+            .args(&case)
+            .run()
+            .success();
+        let theirs = scratch
+            .command(Peer::Cosign3.path())
+            .args(["signing-config", "create"])
+            .args(&case)
+            .run()
+            .success();
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+        assert_eq!(parse(&ours_run.stdout), parse(&theirs.stdout), "{case:?}");
+    }
+    // `--base-config` (newer cosign's): its services stay unless the flags name others.
+    scratch.write(
+        "base.json",
+        cosign_core::keyless::signing_config::PUBLIC_GOOD,
+    );
+    let based = scratch
+        .command(ours())
+        .args(["signing-config", "create", "--base-config", "base.json"])
+        .args(["--fulcio", &service("https://fulcio.lab", 1)])
+        .run()
+        .success();
+    let based: serde_json::Value = serde_json::from_str(&based.stdout).unwrap();
+    assert_eq!(based["caUrls"][0]["url"], "https://fulcio.lab");
+    assert_eq!(based["caUrls"].as_array().map(Vec::len), Some(1));
+    assert_eq!(based["rekorTlogUrls"].as_array().map(Vec::len), Some(2));
+    assert_eq!(based["tsaConfig"]["selector"], "ANY");
+    // What ours writes parses back.
+    let written = scratch
+        .command(ours())
+        .args(["signing-config", "create", "--out", "config.json"])
+        .args(["--fulcio", &service("https://fulcio.lab", 1)])
+        .run()
+        .success();
+    assert_eq!(written.stdout, "");
+    cosign_core::keyless::signing_config::SigningConfig::parse(&scratch.read("config.json"))
+        .expect("parses");
+    for (case, message) in [
+        (
+            vec!["--rekor", "url=https://rekor.lab"],
+            "--rekor-config must be provided when --rekor is specified",
+        ),
+        (
+            vec!["--rekor", "url=https://rekor.lab", "--rekor-config", "ANY"],
+            "parsing rekor spec: missing required key 'api-version' in service spec",
+        ),
+        (
+            vec!["--tsa-config", "EXACT"],
+            "parsing tsa-config: mode EXACT requires a count, e.g. EXACT:2",
+        ),
+    ] {
+        for program in [ours(), Peer::Cosign3.path()] {
+            let run = scratch
+                .command(&program)
+                .args(["signing-config", "create"])
+                .args(&case)
+                .run()
+                .failure(1);
+            assert!(run.stderr.contains(message), "{case:?}: {}", run.stderr);
+        }
+    }
+}

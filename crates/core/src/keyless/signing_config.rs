@@ -66,6 +66,10 @@ pub enum Selector {
     All,
     Any,
     Exact(u32),
+    /// A configuration without a selector (protobuf's `SERVICE_SELECTOR_UNDEFINED`, written
+    /// as `{}`, as `cosign signing-config create` writes it for a service it was given none
+    /// of): the config parses; selecting services with it fails, as in sigstore-go.
+    Undefined,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +138,7 @@ fn selector(what: &'static str, config: Option<RawConfig>) -> Result<Selector, S
         "ALL" => Ok(Selector::All),
         "ANY" => Ok(Selector::Any),
         "EXACT" => Ok(Selector::Exact(config.count)),
+        "" | "SERVICE_SELECTOR_UNDEFINED" => Ok(Selector::Undefined),
         other => Err(SigningConfigError::Selector {
             what,
             found: other.to_owned(),
@@ -247,6 +252,10 @@ pub fn select_services<'a>(
     match selector {
         Selector::All => Ok(matched),
         Selector::Any => Ok(matched.into_iter().take(1).collect()),
+        Selector::Undefined => Err(SigningConfigError::Selector {
+            what,
+            found: String::new(),
+        }),
         Selector::Exact(count) => {
             if count == 0 || count as usize > matched.len() {
                 return Err(SigningConfigError::Count {
