@@ -48,14 +48,14 @@ const FETCH_LIMIT: usize = 16 * 1024 * 1024;
 
 /// A root given by URL (`cosign initialize --root https://...`), at most 1 MiB.
 pub async fn download_root(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, TufError> {
-    let parsed = url::Url::parse(url).map_err(|error| TufError::Mirror {
-        mirror: url.to_owned(),
+    let parsed = url::Url::parse(url).map_err(|error| TufError::Root {
+        url: url.to_owned(),
         reason: error.to_string(),
     })?;
     http::get(client, Service("TUF root"), &parsed, None, 1024 * 1024)
         .await
-        .map_err(|error| TufError::Cache {
-            path: url.to_owned(),
+        .map_err(|error| TufError::Root {
+            url: url.to_owned(),
             reason: error.to_string(),
         })
 }
@@ -87,6 +87,8 @@ pub enum TufError {
     Mirror { mirror: String, reason: String },
     #[error("TUF cache {path}: {reason}")]
     Cache { path: String, reason: String },
+    #[error("the initial TUF root at {url}: {reason}")]
+    Root { url: String, reason: String },
 }
 
 /// A TUF repository as a cache directory sees it: where the cache is, the mirror (as the user
@@ -132,6 +134,7 @@ impl Repository {
         client: &reqwest::Client,
         targets: &[&str],
     ) -> Result<Fetched, TufError> {
+        self.mirror_url("")?;
         let _lock = self.lock().await?;
         clear_directory(&self.cache)?;
         let fetched = self.update(client, targets).await?;
@@ -204,14 +207,22 @@ impl Repository {
         })?
     }
 
-    fn loader<'a>(&self, root: &'a Vec<u8>) -> Result<RepositoryLoader<'a>, TufError> {
-        let base = self.mirror.trim_end_matches('/');
-        let url = |path: &str| {
-            url::Url::parse(&format!("{base}/{path}")).map_err(|error| TufError::Mirror {
-                mirror: self.mirror.clone(),
-                reason: error.to_string(),
-            })
+    /// `path` under the mirror; refuses a mirror that is no URL, or whose cache directory
+    /// name would not be a directory of its own.
+    fn mirror_url(&self, path: &str) -> Result<url::Url, TufError> {
+        let invalid = |reason: String| TufError::Mirror {
+            mirror: self.mirror.clone(),
+            reason,
         };
+        if matches!(url_to_path(&self.mirror).as_str(), "" | "." | "..") {
+            return Err(invalid("it names no cache directory".to_owned()));
+        }
+        let base = self.mirror.trim_end_matches('/');
+        url::Url::parse(&format!("{base}/{path}")).map_err(|error| invalid(error.to_string()))
+    }
+
+    fn loader<'a>(&self, root: &'a Vec<u8>) -> Result<RepositoryLoader<'a>, TufError> {
+        let url = |path: &str| self.mirror_url(path);
         let tough_state = self.metadata_dir().join(".tough");
         std::fs::create_dir_all(&tough_state).map_err(cache_error(&tough_state))?;
         Ok(RepositoryLoader::new(root, url("")?, url("targets/")?)
@@ -236,41 +247,25 @@ impl Repository {
             .transport(transport.clone())
             .load()
             .await;
-        let unreachable = |transport: &MirrorTransport| {
-            transport
-                .unreachable
-                .lock()
-                .ok()
-                .and_then(|reason| reason.clone())
+        // A failure while the mirror could not be reached is the mirror's absence, not a
+        // verdict on its metadata.
+        let absent = |error: TufError| match transport
+            .unreachable
+            .lock()
+            .ok()
+            .and_then(|reason| reason.clone())
+        {
+            Some(reason) => TufError::Unreachable {
+                mirror: self.mirror.clone(),
+                reason,
+                offline: String::new(),
+            },
+            None => error,
         };
-        let repository = match loaded {
-            Ok(repository) => repository,
-            Err(error) => {
-                if let Some(reason) = unreachable(&transport) {
-                    return Err(TufError::Unreachable {
-                        mirror: self.mirror.clone(),
-                        reason,
-                        offline: String::new(),
-                    });
-                }
-                return Err(self.refused(&error));
-            }
-        };
+        let repository = loaded.map_err(|error| absent(self.refused(&error)))?;
         let mut contents = Vec::with_capacity(targets.len());
         for name in targets {
-            match self.read_target(&repository, name).await {
-                Ok(bytes) => contents.push(bytes),
-                Err(error) => {
-                    if let Some(reason) = unreachable(&transport) {
-                        return Err(TufError::Unreachable {
-                            mirror: self.mirror.clone(),
-                            reason,
-                            offline: String::new(),
-                        });
-                    }
-                    return Err(error);
-                }
-            }
+            contents.push(self.read_target(&repository, name).await.map_err(absent)?);
         }
         let served = transport
             .served
@@ -292,7 +287,9 @@ impl Repository {
     ) -> Result<(Vec<Option<Vec<u8>>>, String), TufError> {
         let directory = self.metadata_dir();
         let root_path = directory.join("root.json");
-        let root = std::fs::read(&root_path).map_err(cache_error(&root_path))?;
+        let root = read_capped(&root_path)
+            .await
+            .map_err(cache_error(&root_path))?;
         let repository = self
             .loader(&root)?
             .transport(CacheTransport {
@@ -456,6 +453,18 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), TufError> {
     })
 }
 
+/// A file of the mirror or the cache, refused past [`FETCH_LIMIT`] before it is read.
+async fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    let size = tokio::fs::metadata(path).await?.len();
+    if size > FETCH_LIMIT as u64 {
+        return Err(std::io::Error::other(format!(
+            "{} is {size} bytes, over the {FETCH_LIMIT}-byte limit",
+            path.display()
+        )));
+    }
+    tokio::fs::read(path).await
+}
+
 fn stream(bytes: Vec<u8>) -> tough::TransportStream {
     Box::pin(futures::stream::iter([Ok::<_, TransportError>(
         Bytes::from(bytes),
@@ -493,9 +502,8 @@ impl Transport for MirrorTransport {
             let path = url
                 .to_file_path()
                 .map_err(|()| TransportError::new(Other, url.as_str()))?;
-            match tokio::fs::read(&path).await {
-                Ok(bytes) if bytes.len() <= FETCH_LIMIT => Ok(bytes),
-                Ok(_) => Err(TransportError::new(Other, url.as_str())),
+            match read_capped(&path).await {
+                Ok(bytes) => Ok(bytes),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                     Err(TransportError::new(FileNotFound, url.as_str()))
                 }
@@ -561,7 +569,7 @@ impl Transport for CacheTransport {
             },
             [] => return Err(TransportError::new(FileNotFound, url.as_str())),
         };
-        match tokio::fs::read(&path).await {
+        match read_capped(&path).await {
             Ok(bytes) => Ok(stream(bytes)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Err(TransportError::new(FileNotFound, url.as_str()))

@@ -171,6 +171,16 @@ fn offline_the_cache_is_verified_again_and_served_until_it_expires() {
     assert!(error.to_string().contains("cache"), "{error}");
     std::fs::write(&cached, TRUSTED).unwrap();
 
+    // An oversized cached file is refused before it is read.
+    let timestamp = client_side.metadata_dir().join("timestamp.json");
+    let saved = std::fs::read(&timestamp).unwrap();
+    std::fs::write(&timestamp, vec![b' '; 17 * 1024 * 1024]).unwrap();
+    let error = runtime
+        .block_on(client_side.fetch(&client(), &[TRUSTED_ROOT_TARGET], true))
+        .expect_err("oversized cache");
+    assert!(error.to_string().contains("limit"), "{error}");
+    std::fs::write(&timestamp, saved).unwrap();
+
     std::thread::sleep(Duration::from_secs(4));
     let error = runtime
         .block_on(client_side.fetch(&client(), &[TRUSTED_ROOT_TARGET], true))
@@ -219,4 +229,37 @@ fn concurrent_updates_leave_a_whole_cache() {
         std::fs::read(client_side.metadata_dir().join("targets/trusted_root.json")).unwrap(),
         b"{\"second\": true}"
     );
+}
+
+#[test]
+fn a_file_mirror_serves_as_cosign_s_air_gapped_remote_and_a_bad_mirror_clears_nothing() {
+    let scratch = Scratch::new();
+    let (tuf, _server, client_side) = repository(&scratch);
+    let runtime = runtime();
+    let air_gapped = Repository {
+        mirror: format!("file://{}", tuf.directory().display()),
+        ..client_side.clone()
+    };
+    let fetched = runtime
+        .block_on(air_gapped.initialize(&client(), &[TRUSTED_ROOT_TARGET]))
+        .expect("file mirror");
+    assert_eq!(fetched.targets[0].as_deref(), Some(TRUSTED));
+
+    // A mirror that names no cache directory of its own ("..": the cache's parent) is
+    // refused before the cache is emptied.
+    let kept = scratch.write("cache/kept", "x");
+    for mirror in ["..", "", "not a url"] {
+        let hostile = Repository {
+            mirror: mirror.to_owned(),
+            ..client_side.clone()
+        };
+        let error = runtime
+            .block_on(hostile.initialize(&client(), &[TRUSTED_ROOT_TARGET]))
+            .expect_err("refused");
+        assert!(
+            matches!(error, TufError::Mirror { .. }),
+            "{mirror:?}: {error}"
+        );
+        assert!(kept.exists(), "{mirror:?} emptied the cache");
+    }
 }
