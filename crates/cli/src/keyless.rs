@@ -580,6 +580,13 @@ impl KeylessSigner {
         tlog_upload: bool,
     ) -> Result<Self, CliError> {
         let now = crate::trust::now();
+        if use_signing_config && args.signing_config.is_none() && args.trusted_root.is_none() {
+            // Both from TUF (once `cosign initialize` set it up): one update, not two.
+            crate::tuf::prefetch(&[
+                cosign_services::tuf::SIGNING_CONFIG_TARGET,
+                cosign_services::tuf::TRUSTED_ROOT_TARGET,
+            ])?;
+        }
         let services = services(args, use_signing_config, tlog_upload, now)?;
         let root = crate::trust::trusted_root(
             args.trusted_root

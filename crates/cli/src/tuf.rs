@@ -11,13 +11,17 @@
 //! Each use updates from the mirror as cosign does; when the mirror cannot be reached, the cache
 //! is verified again offline and used until its metadata expires, with a warning.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cosign_services::tuf::{Freshness, Repository, PUBLIC_GOOD_MIRROR, PUBLIC_GOOD_ROOT};
 
 use crate::console;
 use crate::error::CliError;
+use crate::key_files::read_limited_to;
+
+/// TUF metadata files (`remote.json`, a root) are far smaller than this.
+const METADATA_LIMIT: u64 = 1024 * 1024;
 
 /// A TUF update is a handful of small files.
 const TUF_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,16 +46,11 @@ pub fn configured() -> Result<Option<Repository>, CliError> {
         Some(mirror) => mirror,
         None => {
             let remote = cache.join("remote.json");
-            let bytes = match std::fs::read(&remote) {
-                Ok(bytes) => bytes,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(error) => {
-                    return Err(CliError::new(format!(
-                        "error reading remote.json: {}: {error}",
-                        remote.display()
-                    )))
-                }
-            };
+            if !remote.exists() {
+                return Ok(None);
+            }
+            let bytes = read_limited_to(&remote, METADATA_LIMIT)
+                .map_err(|error| error.context("error reading remote.json"))?;
             let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
                 CliError::new(format!(
                     "error unmarshalling remote.json: {}: {error}",
@@ -70,54 +69,73 @@ pub fn configured() -> Result<Option<Repository>, CliError> {
         mirror,
         root: Vec::new(),
     };
+    let cached = repository.metadata_dir().join("root.json");
     let root = if let Some(file) = variable("TUF_ROOT_JSON") {
-        std::fs::read(&file).map_err(|error| {
-            CliError::new(format!(
-                "error reading root.json given by TUF_ROOT_JSON ({file}): {error}"
-            ))
-        })?
+        read_limited_to(Path::new(&file), METADATA_LIMIT)
+            .map_err(|error| error.context("error reading root.json given by TUF_ROOT_JSON"))?
+    } else if cached.exists() {
+        read_limited_to(&cached, METADATA_LIMIT)?
+    } else if repository.mirror == PUBLIC_GOOD_MIRROR {
+        PUBLIC_GOOD_ROOT.to_vec()
     } else {
-        let cached = repository.metadata_dir().join("root.json");
-        match std::fs::read(&cached) {
-            Ok(bytes) => bytes,
-            Err(_) if repository.mirror == PUBLIC_GOOD_MIRROR => PUBLIC_GOOD_ROOT.to_vec(),
-            Err(error) => {
-                return Err(CliError::new(format!(
-                    "could not find cached root.json for the TUF mirror {} ({}: {error})",
-                    repository.mirror,
-                    cached.display()
-                ))
-                .with_hint(format!(
-                    "run `cosign initialize --mirror {} --root ROOT.json`, or set TUF_ROOT_JSON",
-                    repository.mirror
-                )))
-            }
-        }
+        return Err(CliError::new(format!(
+            "could not find cached root.json for the TUF mirror {} ({})",
+            repository.mirror,
+            cached.display()
+        ))
+        .with_hint(format!(
+            "run `cosign initialize --mirror {} --root ROOT.json`, or set TUF_ROOT_JSON",
+            repository.mirror
+        )));
     };
     Ok(Some(Repository { root, ..repository }))
+}
+
+/// Targets already had from TUF in this process: a command that needs one twice (or, with
+/// [`prefetch`], several) asks the mirror once.
+static FETCHED: std::sync::Mutex<Vec<(String, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+
+fn fetched(name: &str) -> Option<Vec<u8>> {
+    FETCHED
+        .lock()
+        .ok()
+        .and_then(|fetched| fetched.iter().find(|(known, _)| known == name).cloned())
+        .map(|(_, bytes)| bytes)
 }
 
 /// The verified target `name` from the configured TUF repository: `Ok(None)` when TUF was never
 /// set up, an error when the repository does not list it or cannot be had.
 pub fn target(name: &str) -> Result<Option<Vec<u8>>, CliError> {
-    // One update per target and process: a command that needs the trusted root twice asks the
-    // mirror once.
-    static FETCHED: std::sync::Mutex<Vec<(String, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
-    if let Some((_, bytes)) = FETCHED
-        .lock()
-        .ok()
-        .and_then(|fetched| fetched.iter().find(|(known, _)| known == name).cloned())
-    {
+    if let Some(bytes) = fetched(name) {
         return Ok(Some(bytes));
     }
-    let fetched = update(name)?;
-    if let (Some(bytes), Ok(mut known)) = (&fetched, FETCHED.lock()) {
-        known.push((name.to_owned(), bytes.clone()));
-    }
-    Ok(fetched)
+    let Some(mirror) = update(&[name])? else {
+        return Ok(None);
+    };
+    fetched(name).map(Some).ok_or_else(|| {
+        CliError::new(format!("the TUF repository at {mirror} has no {name}")).with_hint(
+            "cosign-rs reads Sigstore's trust material from trusted_root.json and signing_config.v0.2.json targets; name the files with --trusted-root or --signing-config",
+        )
+    })
 }
 
-fn update(name: &str) -> Result<Option<Vec<u8>>, CliError> {
+/// Fetches `names` from the configured TUF repository in one update, for [`target`] to find
+/// (a target the repository does not list is reported when [`target`] asks for it).
+pub fn prefetch(names: &[&str]) -> Result<(), CliError> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| fetched(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        update(&missing)?;
+    }
+    Ok(())
+}
+
+/// Updates from the configured repository and keeps the `names` it lists in [`FETCHED`];
+/// `None` when TUF was never set up, else the mirror.
+fn update(names: &[&str]) -> Result<Option<String>, CliError> {
     let Some(repository) = configured()? else {
         return Ok(None);
     };
@@ -125,7 +143,7 @@ fn update(name: &str) -> Result<Option<Vec<u8>>, CliError> {
         let client = cosign_services::client(TUF_TIMEOUT)
             .map_err(|error| CliError::new(format!("starting the HTTP client: {error}")))?;
         repository
-            .fetch(&client, &[name], true)
+            .fetch(&client, names, true)
             .await
             .map_err(|error| {
                 CliError::new(error.to_string()).with_hint(
@@ -139,16 +157,14 @@ fn update(name: &str) -> Result<Option<Vec<u8>>, CliError> {
             repository.mirror
         ));
     }
-    match fetched.targets.into_iter().next().flatten() {
-        Some(bytes) => Ok(Some(bytes)),
-        None => Err(CliError::new(format!(
-            "the TUF repository at {} has no {name}",
-            repository.mirror
-        ))
-        .with_hint(
-            "cosign-rs reads Sigstore's trust material from trusted_root.json and signing_config.v0.2.json targets; name the files with --trusted-root or --signing-config",
-        )),
+    if let Ok(mut known) = FETCHED.lock() {
+        for (name, bytes) in names.iter().zip(fetched.targets) {
+            if let Some(bytes) = bytes {
+                known.push(((*name).to_owned(), bytes));
+            }
+        }
     }
+    Ok(Some(repository.mirror))
 }
 
 /// Runs `work` to completion from synchronous code, inside a runtime or not.

@@ -295,6 +295,7 @@ fn keyless_signing_takes_its_services_and_trust_from_tuf() {
         .run()
         .success();
     let identity = "https://ci.cosign-rs.test/workflows/tuf";
+    let before = server.requests();
     scratch
         .command(ours())
         .args([
@@ -306,6 +307,9 @@ fn keyless_signing_takes_its_services_and_trust_from_tuf() {
         .args(["--bundle", "bundle.json", "blob.txt"])
         .run()
         .success();
+    // One TUF update for the signing config and the trusted root together: the next root
+    // (absent), timestamp, snapshot, targets, and the two targets.
+    assert_eq!(server.requests() - before, 6);
     for program in [ours(), Peer::Cosign3.path()] {
         scratch
             .command(program)
