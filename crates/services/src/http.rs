@@ -107,11 +107,7 @@ pub(crate) async fn post_with(
         let mut response = match sent {
             Ok(response) => response,
             Err(error) => {
-                last = Some(HttpError::Unreachable {
-                    service: service.0,
-                    url: url.to_string(),
-                    reason: error.to_string(),
-                });
+                last = Some(unreachable(service, url, error));
                 continue;
             }
         };
@@ -127,11 +123,7 @@ pub(crate) async fn post_with(
         }
         last = Some(error);
     }
-    Err(last.unwrap_or(HttpError::Unreachable {
-        service: service.0,
-        url: url.to_string(),
-        reason: "no attempt made".to_owned(),
-    }))
+    Err(last.unwrap_or_else(|| unreachable(service, url, "no attempt made")))
 }
 
 /// Seconds since 1970, read when an answer arrives (a certificate or an entry made after the
@@ -160,11 +152,7 @@ pub(crate) async fn get(
     let mut response = request
         .send()
         .await
-        .map_err(|error| HttpError::Unreachable {
-            service: service.0,
-            url: url.to_string(),
-            reason: error.to_string(),
-        })?;
+        .map_err(|error| unreachable(service, url, error))?;
     let status = response.status().as_u16();
     let answer = read_capped(&mut response, service, url, limit).await?;
     if status != 200 {
@@ -194,14 +182,19 @@ pub(crate) async fn post_form(
         .body(body)
         .send()
         .await
-        .map_err(|error| HttpError::Unreachable {
-            service: service.0,
-            url: url.to_string(),
-            reason: error.to_string(),
-        })?;
+        .map_err(|error| unreachable(service, url, error))?;
     let status = response.status().as_u16();
     let answer = read_capped(&mut response, service, url, limit).await?;
     Ok((status, answer))
+}
+
+/// A service that did not answer (refused, reset, timed out).
+fn unreachable(service: Service, url: &url::Url, reason: impl std::fmt::Display) -> HttpError {
+    HttpError::Unreachable {
+        service: service.0,
+        url: url.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// An unwanted status, with the start of what came with it.
@@ -237,11 +230,11 @@ async fn read_capped(
             }
             Ok(None) => return Ok(answer),
             Err(error) => {
-                return Err(HttpError::Unreachable {
-                    service: service.0,
-                    url: url.to_string(),
-                    reason: format!("reading the answer: {error}"),
-                })
+                return Err(unreachable(
+                    service,
+                    url,
+                    format!("reading the answer: {error}"),
+                ))
             }
         }
     }

@@ -153,7 +153,9 @@ impl TufRepository {
             .duration_since(std::time::UNIX_EPOCH)
             .expect("clock")
             .as_secs();
-        rfc3339(i64::try_from(now).expect("time") + self.expires_in)
+        cosign_core::trust::trusted_root::format_rfc3339(
+            i64::try_from(now).expect("time") + self.expires_in,
+        )
     }
 }
 
@@ -193,33 +195,6 @@ fn canonical(value: &Value) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
-fn rfc3339(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }
 
 /// A static file server on loopback for a directory: `GET /path` answers the file or 404.
@@ -311,16 +286,4 @@ fn serve_file(stream: TcpStream, directory: &Path) -> std::io::Result<()> {
         }
     }
     stream.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
-    }
 }
