@@ -155,16 +155,22 @@ fn run(cli: &Cli) -> Result<(), CliError> {
     }
 }
 
+/// The runtime network commands run on: multi-threaded, so that a TUF update (crate::tuf)
+/// can block in place.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))
+}
+
 /// Runs a network command on a runtime, within cosign's `--timeout`.
 fn block_on(
     settings: &GlobalSettings,
     work: impl std::future::Future<Output = Result<(), CliError>>,
 ) -> Result<(), CliError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let runtime = crate::runtime()?;
     let timeout = settings.timeout;
     runtime.block_on(async move {
         if timeout.is_zero() {

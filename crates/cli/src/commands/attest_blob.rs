@@ -48,12 +48,7 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             ))
         }
     };
-    // Multi-threaded: TUF updates block in place.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let runtime = crate::runtime()?;
     let signer = runtime.block_on(Signer::choose(Choice {
         key: args.key.as_deref(),
         services: &args.services,

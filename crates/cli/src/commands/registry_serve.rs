@@ -11,11 +11,7 @@ use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 pub fn run(args: &RegistryServeArgs, settings: &GlobalSettings) -> Result<(), CliError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async {
         let listening = |error: std::io::Error| {
             CliError::new(format!("listening on {}: {error}", args.address))

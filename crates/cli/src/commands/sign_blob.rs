@@ -159,12 +159,7 @@ fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
         console::info(format_args!("Using payload from: {}", args.blob));
     }
     let hashed = blob::hash(&args.blob, false)?;
-    // Multi-threaded: TUF updates block in place.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::new(format!("starting the runtime: {error}")))?;
+    let runtime = crate::runtime()?;
     let bundle = runtime.block_on(async {
         let signer = crate::keyless::KeylessSigner::start(
             &args.services,
