@@ -335,16 +335,15 @@ pub struct SignArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub registry_referrers_mode: Option<ReferrersModeArg>,
 
-    /// path to the X.509 certificate in PEM format to include in the OCI Signature
-    #[arg(long, alias = "cert", value_name = "FILE")]
-    pub certificate: Option<String>,
+    #[command(flatten)]
+    pub certificate: SigningCertificateArgs,
 
     /// write everything required to verify the image to FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
 
-    /// write the signing certificate to FILE (keyless; a key-based signature has none, and
-    /// nothing is written, as in cosign)
+    /// write the signing certificate to FILE (keyless, or --certificate; a key alone has
+    /// none, and nothing is written, as in cosign)
     #[arg(long, hide = true, value_name = "FILE")]
     pub output_certificate: Option<PathBuf>,
 
@@ -484,6 +483,9 @@ pub struct SignBlobArgs {
     pub new_bundle_format: Option<bool>,
 
     #[command(flatten)]
+    pub certificate: SigningCertificateArgs,
+
+    #[command(flatten)]
     pub services: SigningServicesArgs,
 
     /// the blob to sign, or - for standard input
@@ -512,10 +514,6 @@ pub struct VerifyBlobArgs {
     /// path to a trusted root file
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<String>,
-
-    /// path to the public certificate (keyless, not supported yet)
-    #[arg(long, alias = "cert", value_name = "FILE")]
-    pub certificate: Option<String>,
 
     #[command(flatten)]
     pub identity: CertificateIdentityArgs,
@@ -1197,6 +1195,35 @@ pub struct VerificationArgs {
     /// set to false to ignore OCI 1.1 behavior (cosign-rs reads both signature formats)
     #[arg(long, hide = true)]
     pub experimental_oci11: bool,
+
+    /// path to the public certificate: the signatures must have been made with it; it is verified against the CAs like any other
+    #[arg(long, alias = "cert", value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
+    /// path to a list of CA certificates in PEM format, from the parent intermediate CA of the signing certificate to the root; replaces the trusted root's CAs
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ca_roots", "ca_intermediates"])]
+    pub certificate_chain: Option<PathBuf>,
+
+    /// path to a bundle file of CA root certificates in PEM format; replaces the trusted root's CAs
+    #[arg(long, value_name = "FILE")]
+    pub ca_roots: Option<PathBuf>,
+
+    /// path to a file of intermediate CA certificates in PEM format, used with --ca-roots
+    #[arg(long, value_name = "FILE")]
+    pub ca_intermediates: Option<PathBuf>,
+}
+
+/// A certificate the signer brings for its key (`sign`, `sign-blob`, `attest`, `attest-blob`
+/// with `--key`), and its chain.
+#[derive(Debug, Args)]
+pub struct SigningCertificateArgs {
+    /// path to the X.509 certificate in PEM or DER format for the key (--key), to include in the signature
+    #[arg(long, alias = "cert", value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
+    /// path to a list of CA X.509 certificates in PEM format, ending with the root CA, that --certificate chains to; checked before signing and included in the signature
+    #[arg(long, alias = "cert-chain", value_name = "FILE")]
+    pub certificate_chain: Option<PathBuf>,
 }
 
 /// Where signing would reach Sigstore's services; with a key and `--tlog-upload=false` (the
@@ -1306,6 +1333,9 @@ pub struct AttestArgs {
     /// attach a Sigstore bundle using OCI referrers API
     #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
+
+    #[command(flatten)]
+    pub certificate: SigningCertificateArgs,
 
     #[command(flatten)]
     pub services: SigningServicesArgs,
@@ -1437,6 +1467,9 @@ pub struct AttestBlobArgs {
     /// output bundle in new format that contains all verification material
     #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
+
+    #[command(flatten)]
+    pub certificate: SigningCertificateArgs,
 
     #[command(flatten)]
     pub services: SigningServicesArgs,

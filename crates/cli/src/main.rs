@@ -16,6 +16,7 @@ mod password;
 mod registry_access;
 mod settings;
 mod signer;
+mod signing_certificate;
 mod time;
 mod trust;
 mod tuf;

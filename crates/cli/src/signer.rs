@@ -1,17 +1,23 @@
-//! Who signs a run of `sign` or `attest`: a key (decrypted once), or a keyless signer (an
-//! ephemeral key with its Fulcio certificate, whose signatures are timestamped and logged).
-//! One signer serves every image of the run.
+//! Who signs a run of `sign` or `attest`: a key (decrypted once, with the certificate the
+//! signer brought for it, if any), or a keyless signer (an ephemeral key with its Fulcio
+//! certificate, whose signatures are timestamped and logged). One signer serves every image of
+//! the run.
 
 use cosign_core::bundle::{Bundle, Envelope};
 use cosign_core::keys::PrivateKey;
 use cosign_core::Digest;
 
-use crate::args::SigningServicesArgs;
+use crate::args::{SigningCertificateArgs, SigningServicesArgs};
 use crate::error::CliError;
 use crate::keyless::KeylessSigner;
+use crate::signing_certificate::SigningCertificate;
 
 pub enum Signer {
-    Key(Box<PrivateKey>),
+    Key {
+        key: Box<PrivateKey>,
+        /// `--certificate` (and `--certificate-chain`), checked against the key.
+        certificate: Option<Box<SigningCertificate>>,
+    },
     Keyless(Box<KeylessSigner>),
 }
 
@@ -20,6 +26,7 @@ pub struct Choice<'a> {
     /// `--key`.
     pub key: Option<&'a str>,
     pub services: &'a SigningServicesArgs,
+    pub certificate: &'a SigningCertificateArgs,
     pub use_signing_config: bool,
     pub tlog_upload: bool,
     /// `--new-bundle-format=false` where the command cannot sign it keyless (`attest`: its
@@ -36,6 +43,7 @@ impl Signer {
     /// now), with the refusals of flags that do not go together.
     pub async fn choose(choice: Choice<'_>) -> Result<Self, CliError> {
         let Some(key_reference) = choice.key else {
+            crate::signing_certificate::refuse_without_key(choice.certificate)?;
             if choice.refuse_keyless_legacy {
                 return Err(CliError::not_supported(
                     &format!(
@@ -66,22 +74,52 @@ impl Signer {
         }
         crate::trust::check_signing_trusted_root(choice.services)?;
         let key = crate::key_files::decrypt_key_reference(key_reference, choice.key_context)?;
-        Ok(Self::Key(Box::new(key)))
+        let certificate = SigningCertificate::load(choice.certificate, &key)?.map(Box::new);
+        Ok(Self::Key {
+            key: Box::new(key),
+            certificate,
+        })
     }
 
     /// The key that signs.
     pub fn key(&self) -> &PrivateKey {
         match self {
-            Self::Key(key) => key,
+            Self::Key { key, .. } => key,
             Self::Keyless(signer) => signer.key(),
         }
     }
 
-    /// The keyless signer's certificate, PEM.
+    /// The signing certificate, PEM: the keyless signer's, or the one brought for the key.
     pub fn certificate_pem(&self) -> Option<String> {
         match self {
-            Self::Key(_) => None,
+            Self::Key { certificate, .. } => certificate
+                .as_ref()
+                .map(|certificate| certificate.leaf_pem()),
             Self::Keyless(signer) => Some(signer.leaf_pem()),
+        }
+    }
+
+    /// What cosign's legacy blob bundle carries in its `cert` field: the signing certificate's
+    /// PEM, else the public key's.
+    pub fn legacy_bundle_cert(&self) -> Result<String, CliError> {
+        match self.certificate_pem() {
+            Some(pem) => Ok(pem),
+            None => Ok(self.key().public_key().to_pem()?),
+        }
+    }
+
+    /// A legacy `.att` layer signed with a key and its certificate carries the certificate
+    /// and chain annotations, as cosign writes them.
+    pub fn annotate_attestation_layer(&self, layer: &mut cosign_core::Descriptor) {
+        use cosign_core::image::legacy_signature::{CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION};
+        if let Self::Key {
+            certificate: Some(certificate),
+            ..
+        } = self
+        {
+            let annotations = layer.annotations.get_or_insert_with(Default::default);
+            annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), certificate.leaf_pem());
+            annotations.insert(CHAIN_ANNOTATION.to_owned(), certificate.chain_pem());
         }
     }
 
@@ -95,8 +133,27 @@ impl Signer {
         signature: &[u8],
     ) -> Result<cosign_core::Descriptor, CliError> {
         use cosign_core::image::legacy_signature::{self, KeylessAnnotations, RekorBundle};
-        let Self::Keyless(signer) = self else {
-            return Ok(legacy_signature::signature_layer(payload, signature));
+        let signer = match self {
+            Self::Key {
+                certificate: None, ..
+            } => return Ok(legacy_signature::signature_layer(payload, signature)),
+            Self::Key {
+                certificate: Some(certificate),
+                ..
+            } => {
+                let annotations = KeylessAnnotations {
+                    certificate_pem: certificate.leaf_pem(),
+                    chain_pem: certificate.chain_pem(),
+                    rekor_bundle: None,
+                    timestamp: None,
+                };
+                return Ok(legacy_signature::keyless_signature_layer(
+                    payload,
+                    signature,
+                    &annotations,
+                ));
+            }
+            Self::Keyless(signer) => signer,
         };
         let digest = Digest::sha256(payload);
         let bundle = cosign_services::rekor::message_bundle(&digest, signature)
@@ -141,7 +198,13 @@ impl Signer {
     ) -> Result<Bundle, CliError> {
         let bundle = Bundle::for_envelope(&self.key().public_key(), envelope)?;
         match self {
-            Self::Key(_) => Ok(bundle),
+            Self::Key {
+                certificate: None, ..
+            } => Ok(bundle),
+            Self::Key {
+                certificate: Some(certificate),
+                ..
+            } => Ok(bundle.with_certificate(certificate.leaf.der().to_vec())),
             Self::Keyless(signer) => {
                 let bundle = bundle.with_certificate(signer.leaf().der().to_vec());
                 signer.complete(bundle, subject).await

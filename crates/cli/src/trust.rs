@@ -39,7 +39,8 @@ pub fn trusted_root(path: Option<&str>) -> Result<TrustedRoot, CliError> {
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     if let Some(file) = variable("SIGSTORE_ROOT_FILE") {
         let pool = certificates(&file, "SIGSTORE_ROOT_FILE")?;
-        root.certificate_authorities = CertificateAuthority::chains_from_pool(&pool);
+        root.certificate_authorities =
+            CertificateAuthority::chains_from_pool(&pool, "SIGSTORE_ROOT_FILE");
         if root.certificate_authorities.is_empty() {
             return Err(CliError::new(format!(
                 "SIGSTORE_ROOT_FILE {file}: no chain ends in a self-signed root certificate"
@@ -122,14 +123,6 @@ pub fn identity_policy(
     Ok(policy)
 }
 
-/// Keyless verification needs a signing time a log or timestamp authority signed.
-pub fn refuse_ignored_tlog() -> CliError {
-    CliError::new(
-        "a certificate can only be checked at a signing time a log or timestamp authority signed, and --insecure-ignore-tlog leaves none",
-    )
-    .with_hint("drop --insecure-ignore-tlog")
-}
-
 /// Seconds since 1970.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -138,12 +131,14 @@ pub fn now() -> i64 {
         .unwrap_or_default()
 }
 
-/// What keyless verification requires, from `--insecure-ignore-sct` and
-/// `--use-signed-timestamps`.
+/// What keyless verification requires, from `--insecure-ignore-sct`,
+/// `--use-signed-timestamps` and `--insecure-ignore-tlog`.
 pub fn keyless_requirements(
     args: &crate::args::VerificationArgs,
+    insecure_ignore_tlog: bool,
 ) -> cosign_core::verify::keyless::Requirements {
     use cosign_core::trust::certificate::SctRequirement;
+    use cosign_core::verify::keyless::LogRequirement;
     cosign_core::verify::keyless::Requirements {
         sct: if args.insecure_ignore_sct {
             SctRequirement::InsecureIgnore
@@ -151,6 +146,11 @@ pub fn keyless_requirements(
             SctRequirement::Embedded
         },
         signed_timestamps: usize::from(args.use_signed_timestamps),
+        transparency_log: if insecure_ignore_tlog {
+            LogRequirement::InsecureIgnore
+        } else {
+            LogRequirement::Entry
+        },
     }
 }
 
@@ -163,10 +163,13 @@ pub fn check_signing_trusted_root(args: &crate::args::SigningServicesArgs) -> Re
     Ok(())
 }
 
-/// The keyless authority cosign's flags describe, for `verify` and `verify-blob` alike: the
-/// certificate identity (both flags required), `--insecure-ignore-tlog` refused (no signed
-/// time would be left to check the certificate at), the trusted root (`--trusted-root`, else
-/// the embedded public-good root with cosign's `SIGSTORE_*` overrides), the named requirements.
+/// The keyless authority cosign's flags describe, for `verify`, `verify-blob` and the
+/// attestation commands alike: the certificate identity (both flags required); the trusted
+/// root (`--trusted-root`, else TUF's or the embedded public-good root with cosign's
+/// `SIGSTORE_*` overrides), whose CAs `--certificate-chain` or `--ca-roots` (with
+/// `--ca-intermediates`) replace; `--certificate`, the one certificate signatures must carry;
+/// the named requirements (`--insecure-ignore-tlog`: the certificate is checked at a
+/// timestamp's time, else now, as in cosign).
 pub fn keyless_authority(
     identity: &crate::args::CertificateIdentityArgs,
     trusted_root_path: Option<&str>,
@@ -175,13 +178,70 @@ pub fn keyless_authority(
 ) -> Result<cosign_core::verify::KeylessAuthority, CliError> {
     let identity = identity_policy(identity)?;
     if insecure_ignore_tlog {
-        return Err(refuse_ignored_tlog());
+        crate::console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
     }
+    let mut trusted_root = trusted_root(trusted_root_path)?;
+    if let Some(pool) = certificate_authority_files(verification)? {
+        if trusted_root_path.is_some() {
+            return Err(CliError::usage(
+                "--trusted-root cannot be combined with --certificate-chain or --ca-roots: put the CAs in the trusted root, or drop --trusted-root",
+            ));
+        }
+        trusted_root.certificate_authorities = pool;
+    }
+    let certificate = match &verification.certificate {
+        None => None,
+        Some(path) => Some(crate::signing_certificate::certificate_file(path)?),
+    };
     Ok(cosign_core::verify::KeylessAuthority {
-        trusted_root: trusted_root(trusted_root_path)?,
+        trusted_root,
         identities: vec![identity],
-        requirements: keyless_requirements(verification),
+        requirements: keyless_requirements(verification, insecure_ignore_tlog),
+        certificate,
     })
+}
+
+/// The CAs of `--certificate-chain` (from the signing certificate's issuer to the root) or of
+/// `--ca-roots` with `--ca-intermediates`, as certificate authorities trusted at any time; none
+/// when neither is given.
+fn certificate_authority_files(
+    verification: &crate::args::VerificationArgs,
+) -> Result<Option<Vec<CertificateAuthority>>, CliError> {
+    let read = |path: &Path, flag: &str| -> Result<Vec<Certificate>, CliError> {
+        let bytes = read_limited_to(path, PEM_LIMIT)?;
+        let certificates = Certificate::all_from_pem(&bytes)
+            .map_err(|error| CliError::new(format!("{flag} {}: {error}", path.display())))?;
+        if certificates.is_empty() {
+            return Err(CliError::new(format!(
+                "{flag} {}: no certificates found",
+                path.display()
+            )));
+        }
+        Ok(certificates)
+    };
+    let (pool, flag) = match (&verification.certificate_chain, &verification.ca_roots) {
+        (Some(chain), _) => (read(chain, "--certificate-chain")?, "--certificate-chain"),
+        (None, Some(roots)) => {
+            let mut pool = read(roots, "--ca-roots")?;
+            if let Some(intermediates) = &verification.ca_intermediates {
+                pool.extend(read(intermediates, "--ca-intermediates")?);
+            }
+            (pool, "--ca-roots")
+        }
+        (None, None) => {
+            if verification.ca_intermediates.is_some() {
+                return Err(CliError::usage("--ca-intermediates needs --ca-roots"));
+            }
+            return Ok(None);
+        }
+    };
+    let authorities = CertificateAuthority::chains_from_pool(&pool, flag);
+    if authorities.is_empty() {
+        return Err(CliError::new(format!(
+            "{flag}: no chain of these certificates ends in a self-signed root certificate"
+        )));
+    }
+    Ok(Some(authorities))
 }
 
 /// The refusal of a transparency-log upload (the default of `sign`, `sign-blob`, `attest` and

@@ -52,6 +52,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
     let signer = Signer::choose(Choice {
         key: args.key.as_deref(),
         services: &args.services,
+        certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
         refuse_keyless_legacy: !new_format,
@@ -207,10 +208,9 @@ async fn attest_one(
     let envelope_json =
         serde_json::to_vec(&envelope).map_err(|error| CliError::new(error.to_string()))?;
     if let Some(path) = &args.bundle {
-        let public_key = key.public_key().to_pem()?;
         let legacy = cosign_core::bundle::legacy_blob_bundle::write_for_key(
             &envelope_json,
-            public_key.as_bytes(),
+            signer.legacy_bundle_cert()?.as_bytes(),
         );
         write_file(path, &legacy, 0o600)?;
         messages.push(format!("Wrote bundle to file {}", path.display()));
@@ -219,7 +219,8 @@ async fn attest_one(
         return Ok(());
     }
     let repository = registry_access::signature_repository(reference.repository())?;
-    let layer = legacy_signature::attestation_layer(&envelope_json, Some(&predicate_type));
+    let mut layer = legacy_signature::attestation_layer(&envelope_json, Some(&predicate_type));
+    signer.annotate_attestation_layer(&mut layer);
     let replaces = |candidate: &Descriptor| {
         let same_type = candidate.annotation(legacy_signature::PREDICATE_TYPE_ANNOTATION)
             == Some(predicate_type.as_str());

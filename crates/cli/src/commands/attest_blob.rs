@@ -52,6 +52,7 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
     let signer = runtime.block_on(Signer::choose(Choice {
         key: args.key.as_deref(),
         services: &args.services,
+        certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
         refuse_keyless_legacy: !new_format,
@@ -75,10 +76,9 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
         let envelope_json =
             serde_json::to_vec(&envelope).map_err(|error| CliError::new(error.to_string()))?;
         if let Some(path) = &args.bundle {
-            let public_key = key.public_key().to_pem()?;
             let legacy = cosign_core::bundle::legacy_blob_bundle::write_for_key(
                 &envelope_json,
-                public_key.as_bytes(),
+                signer.legacy_bundle_cert()?.as_bytes(),
             );
             write_file(path, &legacy, 0o600)?;
             console::info(format_args!("Wrote bundle to file {}", path.display()));

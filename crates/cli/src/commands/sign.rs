@@ -46,17 +46,12 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
             "--payload, --output-payload and --output-signature apply to the legacy format: add --new-bundle-format=false",
         ));
     }
-    if args.certificate.is_some() {
-        return Err(CliError::not_supported(
-            "signing with a certificate you bring (--certificate)",
-            "sign keyless (Fulcio issues the certificate) or with --key",
-        ));
-    }
     let annotations = registry_access::parse_annotations(&args.annotations)?;
     let references = registry_access::parse_references(&args.images)?;
     let signer = Signer::choose(Choice {
         key: args.key.as_deref(),
         services: &args.services,
+        certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
         refuse_keyless_legacy: false,

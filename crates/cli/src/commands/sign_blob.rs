@@ -12,6 +12,7 @@ use crate::blob;
 use crate::console::{self, Console};
 use crate::error::CliError;
 use crate::key_files::{decrypt_key_reference, write_file};
+use crate::signing_certificate::SigningCertificate;
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
@@ -20,13 +21,6 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
         return Err(CliError::usage(
             "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
-        ));
-    }
-    if let Some(path) = &args.output_certificate {
-        // As in cosign: a key-based signature has no certificate, so nothing is written.
-        console::debug(format_args!(
-            "no certificate to write to {}: signing with a key",
-            path.display()
         ));
     }
     let new_format = args.new_bundle_format.unwrap_or(true);
@@ -40,6 +34,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     }
     crate::trust::check_signing_trusted_root(&args.services)?;
     let key = decrypt_key_reference(key_reference, "signing blob: getting signer: reading key")?;
+    let certificate = SigningCertificate::load(&args.certificate, &key)?;
     let algorithm = signing_algorithm(args, &key)?;
     if args.blob != "-" {
         console::info(format_args!("Using payload from: {}", args.blob));
@@ -68,18 +63,23 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         if !rustix::termios::isatty(std::io::stderr()) {
             console::info("Signing artifact...");
         }
-        let bundle = Bundle::for_message_signature(&key.public_key(), message_digest, signature)?;
+        let mut bundle =
+            Bundle::for_message_signature(&key.public_key(), message_digest, signature)?;
+        if let Some(certificate) = &certificate {
+            bundle = bundle.with_certificate(certificate.leaf.der().to_vec());
+        }
         if let Some(path) = &args.bundle {
             write_file(path, &bundle.to_json(), 0o644)?;
             console::info(format_args!("Wrote bundle to file {}", path.display()));
         }
     } else if let Some(path) = &args.bundle {
-        // As cosign: the signature, and the public key's PEM where a certificate would go.
-        let public_key = key.public_key().to_pem()?;
-        let legacy = cosign_core::bundle::legacy_blob_bundle::write_for_key(
-            &signature,
-            public_key.as_bytes(),
-        );
+        // As cosign: the signature, and the certificate's PEM (else the public key's).
+        let cert = match &certificate {
+            Some(certificate) => certificate.leaf_pem(),
+            None => key.public_key().to_pem()?,
+        };
+        let legacy =
+            cosign_core::bundle::legacy_blob_bundle::write_for_key(&signature, cert.as_bytes());
         write_file(path, &legacy, 0o644)?;
         console::info(format_args!("Wrote bundle to file {}", path.display()));
     }
@@ -100,6 +100,34 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         }
         None => {}
     }
+    match (&args.output_certificate, &certificate) {
+        (Some(path), Some(certificate)) => write_certificate(args, path, &certificate.leaf_pem())?,
+        // As in cosign: a signature made with a key alone has no certificate to write.
+        (Some(path), None) => console::debug(format_args!(
+            "no certificate to write to {}: signing with a key",
+            path.display()
+        )),
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+/// `--output-certificate`: the certificate's PEM, base64-encoded unless `--b64=false`, as
+/// cosign writes it.
+fn write_certificate(
+    args: &SignBlobArgs,
+    path: &std::path::Path,
+    pem: &str,
+) -> Result<(), CliError> {
+    let bytes = if args.b64 {
+        base64::engine::general_purpose::STANDARD
+            .encode(pem)
+            .into_bytes()
+    } else {
+        pem.as_bytes().to_vec()
+    };
+    write_file(path, &bytes, 0o644)?;
+    console::info(format_args!("Wrote certificate to file {}", path.display()));
     Ok(())
 }
 
@@ -136,6 +164,7 @@ fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlg
 /// `sign-blob` without a key: an ephemeral key certified by Fulcio for the caller's identity,
 /// the signature timestamped and logged as the signing config says, in a v0.3 bundle.
 fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
+    crate::signing_certificate::refuse_without_key(&args.certificate)?;
     let new_format = args.new_bundle_format.unwrap_or(true);
     if !new_format {
         return Err(CliError::not_supported(
@@ -184,8 +213,7 @@ fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
         console::info(format_args!("Wrote bundle to file {}", path.display()));
     }
     if let Some(path) = &args.output_certificate {
-        write_file(path, certificate.as_bytes(), 0o644)?;
-        console::info(format_args!("Wrote certificate to file {}", path.display()));
+        write_certificate(args, path, &certificate)?;
     }
     if let Some(path) = &args.output_signature {
         let encoded = base64::engine::general_purpose::STANDARD.encode(bundle.signature_bytes());

@@ -22,7 +22,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
         return verify_keyless(args);
     };
-    if args.certificate.is_some()
+    if args.verification.certificate.is_some()
         || args.identity.certificate_identity.is_some()
         || args.identity.certificate_identity_regexp.is_some()
         || args.identity.certificate_oidc_issuer.is_some()
@@ -202,42 +202,52 @@ fn verify_signature_with_key(
     }
 }
 
-/// A bundle signed with a Fulcio certificate: the certificate chains to a CA of the trusted
-/// root at the time a log signed (its signed entry timestamp), carries an SCT from a trusted CT
-/// log, names the expected identity and issuer, and its key made the signature; the log entry
-/// is for this artifact, signature and certificate.
+/// A signature made with a certificate (Fulcio's, or one the signer brought): the certificate
+/// chains to a CA of the trusted root (or of `--certificate-chain`/`--ca-roots`) at the time a
+/// log or timestamp authority signed (with `--insecure-ignore-tlog` and no timestamp: now),
+/// carries an SCT from a trusted CT log (unless `--insecure-ignore-sct`), names the expected
+/// identity and issuer, and its key made the signature; the log entry is for this artifact,
+/// signature and certificate. The certificate comes from the `--bundle`, or from
+/// `--certificate` for a bare `--signature`.
 fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
-    if args.certificate.is_some() {
-        return Err(CliError::not_supported(
-            "--certificate",
-            "verify a --bundle, which carries its certificate",
-        ));
-    }
     // The identity flags are checked first, as cosign does.
     crate::trust::identity_policy(&args.identity)?;
-    let Some(path) = &args.bundle else {
-        return Err(CliError::not_supported(
-            "keyless verification of a bare --signature",
-            "verify the --bundle the signer wrote",
-        ));
-    };
-    let bytes =
-        crate::key_files::read_limited_to(path, cosign_core::bundle::BUNDLE_SIZE_LIMIT as u64)?;
-    let bundle =
-        Bundle::parse(&bytes).map_err(|error| CliError::new(format!("loading bundle: {error}")))?;
-    let leaf = match leaf_certificate(&bundle) {
-        Some(leaf) => leaf.map_err(|error| CliError::new(error.to_string()))?,
-        None => {
-            return Err(CliError::new("the bundle carries no certificate")
-                .with_hint("it was signed with a key: verify it with --key"))
-        }
-    };
     let authority = crate::trust::keyless_authority(
         &args.identity,
         args.trusted_root.as_deref(),
         &args.verification,
         args.insecure_ignore_tlog,
     )?;
+    let bundle = match (&args.bundle, &args.signature, &authority.certificate) {
+        (Some(path), _, _) => load_bundle(&crate::key_files::read_limited_to(
+            path,
+            cosign_core::bundle::BUNDLE_SIZE_LIMIT as u64,
+        )?)?,
+        (None, Some(signature), Some(certificate)) => {
+            let signature = read_signature(signature)?;
+            Bundle::for_message_signature(certificate.public_key(), None, signature)?
+                .with_certificate(certificate.der().to_vec())
+        }
+        (None, Some(_), None) => {
+            return Err(CliError::not_supported(
+                "keyless verification of a bare --signature without its certificate",
+                "give the signer's certificate with --certificate, or verify the --bundle the signer wrote",
+            ))
+        }
+        (None, None, _) => {
+            return Err(CliError::usage(
+                "either --bundle or --signature must be given",
+            ))
+        }
+    };
+    let leaf = match (&authority.certificate, leaf_certificate(&bundle)) {
+        (Some(pinned), _) => pinned.clone(),
+        (None, Some(leaf)) => leaf.map_err(|error| CliError::new(error.to_string()))?,
+        (None, None) => {
+            return Err(CliError::new("the bundle carries no certificate")
+                .with_hint("it was signed with a key: verify it with --key"))
+        }
+    };
     let needs_bytes = !matches!(
         leaf.public_key().default_algorithm().hash(),
         Some(cosign_core::keys::HashAlgorithm::Sha256)
@@ -247,15 +257,8 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         sha256: &hashed.sha256,
         bytes: hashed.bytes.as_deref(),
     };
-    keyless::verify_any_identity(
-        &bundle,
-        artifact,
-        &authority.trusted_root,
-        &authority.identities,
-        crate::trust::now(),
-        authority.requirements,
-    )
-    .map_err(|error| CliError::new(error.to_string()))?;
+    keyless::verify_for_authority(&bundle, artifact, &authority, crate::trust::now())
+        .map_err(|error| CliError::new(error.to_string()))?;
     console::info("Verified OK");
     Ok(())
 }

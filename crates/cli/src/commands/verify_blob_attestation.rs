@@ -195,16 +195,14 @@ fn verify_keyless(
         &args.verification,
         args.insecure_ignore_tlog,
     )?;
-    let verified = keyless::verify_any_identity(
+    let verified = keyless::verify_for_authority(
         &bundle,
         Artifact {
             sha256: &sha256,
             bytes: None,
         },
-        &authority.trusted_root,
-        &authority.identities,
+        &authority,
         crate::trust::now(),
-        authority.requirements,
     )
     .map_err(|error| CliError::new(error.to_string()))?;
     match verified.content {

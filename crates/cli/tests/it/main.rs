@@ -26,6 +26,7 @@ mod registry_attacks;
 mod registry_auth;
 mod registry_serve;
 mod registry_tls;
+mod signing_certificate;
 mod terminal;
 mod tuf;
 mod version;

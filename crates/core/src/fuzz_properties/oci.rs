@@ -219,7 +219,7 @@ proptest! {
         let Ok(layer) = serde_json::from_slice::<Descriptor>(&descriptor) else {
             return Ok(());
         };
-        if let Ok(bundle) = keyless_bundle(&layer, &LEGACY.payload) {
+        if let Ok(bundle) = keyless_bundle(&layer, &LEGACY.payload, None) {
             let _ = crate::bundle::Bundle::parse(&bundle.to_json());
         }
         let key = LEGACY.key.public_key();
@@ -341,7 +341,7 @@ fn the_samples_are_valid() {
     assert!(SimpleSigningPayload::parse(&simple_signing_sample()).is_ok());
     assert!(RekorBundle::parse(&LEGACY.rekor_bundle).is_ok());
     let layer: Descriptor = serde_json::from_slice(&LEGACY.layer).expect("descriptor");
-    let bundle = keyless_bundle(&layer, &LEGACY.payload).expect("the layer is a bundle");
+    let bundle = keyless_bundle(&layer, &LEGACY.payload, None).expect("the layer is a bundle");
     assert_eq!(bundle.verification_material.tlog_entries.len(), 1);
     assert!(bundle
         .verification_material
@@ -420,7 +420,7 @@ fn a_legacy_layer_with_a_huge_certificate_annotation_is_read_in_bounded_time() {
         super::keys::unclosed_begin_lines(512 * 1024),
     );
     let result = bounded("keyless_bundle", Duration::from_secs(5), || {
-        keyless_bundle(&layer, &LEGACY.payload)
+        keyless_bundle(&layer, &LEGACY.payload, None)
     });
     assert!(result.is_err());
 }

@@ -337,7 +337,7 @@ proptest! {
     #[test]
     fn certificate_pem_chains_survive_mutation(input in mutated_bytes(SAMPLES.pem_chain.clone(), 4)) {
         if let Ok(certificates) = Certificate::all_from_pem(&input) {
-            let _ = CertificateAuthority::chains_from_pool(&certificates);
+            let _ = CertificateAuthority::chains_from_pool(&certificates, "pool");
         }
     }
 

@@ -299,8 +299,8 @@ fn parse_validity(validity: Option<RawValidity>) -> Result<(i64, Option<i64>), S
 impl CertificateAuthority {
     /// The chains a pool of CA certificates (roots and intermediates, in any order, as in
     /// cosign's `SIGSTORE_ROOT_FILE`) makes: one per certificate, up through its issuers to a
-    /// self-issued root, trusted at any time.
-    pub fn chains_from_pool(pool: &[Certificate]) -> Vec<Self> {
+    /// self-issued root, trusted at any time; `uri` names where they come from in messages.
+    pub fn chains_from_pool(pool: &[Certificate], uri: &str) -> Vec<Self> {
         let mut authorities = Vec::new();
         for start in pool {
             let mut chain = vec![start.clone()];
@@ -321,7 +321,7 @@ impl CertificateAuthority {
                 }
             }
             if chain.last().is_some_and(Certificate::is_self_issued) {
-                authorities.push(Self::new("SIGSTORE_ROOT_FILE", chain, i64::MIN, None));
+                authorities.push(Self::new(uri, chain, i64::MIN, None));
             }
         }
         authorities

@@ -137,24 +137,18 @@ fn legacy(
         }
         Authority::Keyless(keyless) => {
             let bundle =
-                legacy_signature::keyless_bundle(layer, &payload).map_err(FailureReason::Layer)?;
+                legacy_signature::keyless_bundle(layer, &payload, keyless.certificate.as_ref())
+                    .map_err(FailureReason::Layer)?;
             let sha256 = Digest::sha256(&payload);
             let artifact = Artifact {
                 sha256: &sha256,
                 bytes: Some(&payload),
             };
-            let verified = keyless::verify_any_identity(
-                &bundle,
-                artifact,
-                &keyless.trusted_root,
-                &keyless.identities,
-                now.seconds(),
-                keyless.requirements,
-            )
-            .map_err(|error| match error {
-                keyless::KeylessError::Identity(_) => legacy_identity_mismatch(&bundle),
-                other => FailureReason::Keyless(other),
-            })?;
+            let verified = keyless::verify_for_authority(&bundle, artifact, keyless, now.seconds())
+                .map_err(|error| match error {
+                    keyless::KeylessError::Identity(_) => legacy_identity_mismatch(&bundle),
+                    other => FailureReason::Keyless(other),
+                })?;
             let parsed = check_payload_claims(
                 &payload,
                 digest,
@@ -203,15 +197,8 @@ fn bundle_candidate(
                 sha256: digest,
                 bytes: None,
             };
-            let verified = keyless::verify_any_identity(
-                &bundle,
-                artifact,
-                &keyless.trusted_root,
-                &keyless.identities,
-                now.seconds(),
-                keyless.requirements,
-            )
-            .map_err(FailureReason::Keyless)?;
+            let verified = keyless::verify_for_authority(&bundle, artifact, keyless, now.seconds())
+                .map_err(FailureReason::Keyless)?;
             Ok((
                 verified.content,
                 Signer::Certificate {

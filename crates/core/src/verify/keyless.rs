@@ -9,7 +9,9 @@
 //!    timestamp); a signed integrated time is a signing time. Rekor v2 entries have none: their
 //!    log's key must be valid at a timestamp's time.
 //! 4. "There MUST be at least one verified signing time", and "the certificate MUST chain to a
-//!    trusted CA, with an SCT from a trusted CT log, at every one of them".
+//!    trusted CA, with an SCT from a trusted CT log, at every one of them". With the log
+//!    ignored by name (cosign's `--insecure-ignore-tlog`) and no timestamp, the only time left
+//!    is the current one, as in cosign: the certificate must be valid now.
 //! 5. "The certificate's identity MUST match the policy."
 
 use crate::bundle::Bundle;
@@ -55,6 +57,8 @@ pub enum KeylessError {
     Identity(CertificateError),
     #[error("no certificate identity to check the certificate against")]
     NoIdentity,
+    #[error("the signature's certificate is not the one given (--certificate)")]
+    NotThePinnedCertificate,
 }
 
 /// What a keyless verification requires besides the spec's steps.
@@ -64,6 +68,18 @@ pub struct Requirements {
     pub sct: SctRequirement,
     /// At least this many verified RFC 3161 timestamps (cosign's `--use-signed-timestamps`: 1).
     pub signed_timestamps: usize,
+    /// Whether a transparency log entry is required.
+    pub transparency_log: LogRequirement,
+}
+
+/// Whether a keyless signature must be in a transparency log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRequirement {
+    /// The default: one verified entry of a log of the trusted root.
+    Entry,
+    /// cosign's `--insecure-ignore-tlog`: entries are not checked; without a timestamp the
+    /// certificate is checked at the current time.
+    InsecureIgnore,
 }
 
 impl Default for Requirements {
@@ -71,6 +87,7 @@ impl Default for Requirements {
         Self {
             sct: SctRequirement::Embedded,
             signed_timestamps: 0,
+            transparency_log: LogRequirement::Entry,
         }
     }
 }
@@ -119,6 +136,53 @@ pub fn verify_any_identity(
     let leaf = leaf_certificate(bundle)
         .ok_or(KeylessError::NoCertificate)?
         .map_err(KeylessError::Certificate)?;
+    verify_leaf_and_evidence(bundle, leaf, artifact, root, identities, now, requirements)
+}
+
+/// Verifies `bundle` over `artifact` for a keyless authority: its trusted root, identities
+/// and requirements, and its certificate if it pins one (cosign's `--certificate`: the
+/// signature is checked with that certificate, and a bundle carrying another is refused).
+pub fn verify_for_authority(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    authority: &crate::verify::KeylessAuthority,
+    now: i64,
+) -> Result<VerifiedKeyless, KeylessError> {
+    let Some(pinned) = &authority.certificate else {
+        return verify_any_identity(
+            bundle,
+            artifact,
+            &authority.trusted_root,
+            &authority.identities,
+            now,
+            authority.requirements,
+        );
+    };
+    if let Some(carried) = leaf_certificate(bundle) {
+        if carried.map_err(KeylessError::Certificate)?.der() != pinned.der() {
+            return Err(KeylessError::NotThePinnedCertificate);
+        }
+    }
+    verify_leaf_and_evidence(
+        bundle,
+        pinned.clone(),
+        artifact,
+        &authority.trusted_root,
+        &authority.identities,
+        now,
+        authority.requirements,
+    )
+}
+
+fn verify_leaf_and_evidence(
+    bundle: &Bundle,
+    leaf: Certificate,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    identities: &[IdentityPolicy],
+    now: i64,
+    requirements: Requirements,
+) -> Result<VerifiedKeyless, KeylessError> {
     // 1.
     let content = verify_with_certificate(bundle, &leaf, Some(artifact))?;
     // 2.
@@ -130,19 +194,25 @@ pub fn verify_any_identity(
         });
     }
     // 3.
-    let logged = transparency_log::verify_entries_observed(
-        bundle,
-        root,
-        artifact.sha256,
-        Signer::Certificate(&leaf),
-        now,
-        1,
-        &times,
-    )?;
-    times.extend(logged);
+    if requirements.transparency_log == LogRequirement::Entry {
+        let logged = transparency_log::verify_entries_observed(
+            bundle,
+            root,
+            artifact.sha256,
+            Signer::Certificate(&leaf),
+            now,
+            1,
+            &times,
+        )?;
+        times.extend(logged);
+    }
     // 4.
     if times.is_empty() {
-        return Err(KeylessError::NoSigningTime);
+        if requirements.transparency_log == LogRequirement::InsecureIgnore {
+            times.push(now);
+        } else {
+            return Err(KeylessError::NoSigningTime);
+        }
     }
     certificate::verify_leaf_requiring(&leaf, root, &times, requirements.sct)
         .map_err(KeylessError::Chain)?;

@@ -53,8 +53,13 @@ pub struct KeylessAuthority {
     pub trusted_root: TrustedRoot,
     /// The certificate must name one of these (subject, issuer, GitHub claims).
     pub identities: Vec<IdentityPolicy>,
-    /// Named requirements: the embedded SCT, a number of verified RFC 3161 timestamps.
+    /// Named requirements: the embedded SCT, a number of verified RFC 3161 timestamps, the
+    /// transparency log.
     pub requirements: Requirements,
+    /// cosign's `--certificate`: the certificate the signatures must have been made with
+    /// (checked against the trusted root and identities like any other); a signature that
+    /// carries another certificate does not count.
+    pub certificate: Option<crate::trust::certificate::Certificate>,
 }
 
 /// What a verified signature must be to count.

@@ -400,6 +400,7 @@ fn keyless_evidence_is_checked_then_identity_then_claims() {
             trusted_root: public_good_root(),
             identities,
             requirements: crate::verify::keyless::Requirements::default(),
+            certificate: None,
         })],
         wanted: Wanted::Signature,
         annotations: BTreeMap::new(),

@@ -14,10 +14,12 @@ use crate::image::manifest::Descriptor;
 /// amounts to: the certificate from `dev.sigstore.cosign/certificate`, the Rekor entry and its
 /// signed entry timestamp from `dev.sigstore.cosign/bundle`, RFC 3161 timestamps from
 /// `dev.sigstore.cosign/rfc3161timestamp`, and the signature over the payload. The chain
-/// annotation is not used: only the trusted root's CAs are trusted.
+/// annotation is not used: only the trusted root's CAs are trusted. A layer without a
+/// certificate annotation takes `given` (cosign's `--certificate`), if any.
 pub fn keyless_bundle(
     layer: &Descriptor,
     payload: &[u8],
+    given: Option<&crate::trust::certificate::Certificate>,
 ) -> Result<crate::bundle::Bundle, LayerVerificationError> {
     use crate::bundle;
     if !layer.digest.matches(payload) {
@@ -34,10 +36,11 @@ pub fn keyless_bundle(
                 .ok_or(LayerVerificationError::MissingSignature)?,
         )
         .map_err(|source| LayerVerificationError::SignatureEncoding { source })?;
-    let certificate = layer
-        .annotation(CERTIFICATE_ANNOTATION)
-        .ok_or(LayerVerificationError::MissingCertificate)?;
-    let certificate = crate::trust::certificate::Certificate::from_pem(certificate.as_bytes())?;
+    let certificate = match (layer.annotation(CERTIFICATE_ANNOTATION), given) {
+        (Some(pem), _) => crate::trust::certificate::Certificate::from_pem(pem.as_bytes())?,
+        (None, Some(given)) => given.clone(),
+        (None, None) => return Err(LayerVerificationError::MissingCertificate),
+    };
     let mut tlog_entries = Vec::new();
     if let Some(rekor) = layer.annotation(BUNDLE_ANNOTATION) {
         let rekor =

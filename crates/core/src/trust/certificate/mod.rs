@@ -42,6 +42,7 @@ const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const OID_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const OID_ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 const OID_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 const OID_SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
 /// Fulcio's OIDC issuer, a raw string (deprecated).
@@ -70,7 +71,7 @@ pub enum CertificateError {
         not_before: i64,
         not_after: i64,
     },
-    #[error("certificate is not for code signing (no codeSigning extended key usage)")]
+    #[error("certificate is not for code signing (its extended key usages do not include codeSigning)")]
     NotCodeSigning,
     #[error("no valid signed certificate timestamp (SCT) from a trusted CT log: {reason}")]
     Sct { reason: String },
@@ -259,8 +260,13 @@ impl Certificate {
             .is_some_and(|constraints| constraints.ca)
     }
 
+    /// Whether the certificate may sign code: its extended key usages include codeSigning or
+    /// anyExtendedKeyUsage, or it has none (no restriction, RFC 5280 4.2.1.12: as Go's x509,
+    /// hence cosign and sigstore-go, read it).
     pub fn is_code_signing(&self) -> bool {
-        self.has_extended_key_usage(OID_CODE_SIGNING)
+        self.extension(OID_EKU).is_none()
+            || self.has_extended_key_usage(OID_CODE_SIGNING)
+            || self.has_extended_key_usage(OID_ANY_EXTENDED_KEY_USAGE)
     }
 
     pub fn is_time_stamping(&self) -> bool {
