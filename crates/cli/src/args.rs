@@ -167,6 +167,16 @@ pub enum Command {
 
     /// Generate completion script
     Completion(CompletionArgs),
+
+    /// Tools for troubleshooting
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Show enabled/disabled OIDC providers
+    Providers,
 }
 
 #[derive(Debug, Args)]
@@ -1281,6 +1291,10 @@ pub struct SigningServicesArgs {
     /// disable ambient OIDC providers: ambient credentials will not be read
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
     pub oidc_disable_ambient_providers: bool,
+
+    /// issue a code signing certificate from Fulcio, even if a key is provided
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub issue_certificate: bool,
 }
 
 #[derive(Debug, Args)]

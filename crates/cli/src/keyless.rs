@@ -262,8 +262,31 @@ fn token_value_or_file(value: &str) -> Result<String, CliError> {
     Ok(String::from_utf8_lossy(&bytes).trim().to_owned())
 }
 
-/// The ambient providers cosign-rs has, in the order they are tried.
-const AMBIENT_PROVIDERS: [&str; 3] = ["envvar", "github-actions", "filesystem"];
+/// The ambient providers cosign-rs has, in the order cosign tries them.
+pub const AMBIENT_PROVIDERS: [&str; 4] =
+    ["github-actions", "buildkite-agent", "envvar", "filesystem"];
+
+/// cosign's ambient providers that need a cloud SDK or a workload API cosign-rs does not have.
+pub const UNSUPPORTED_PROVIDERS: [&str; 3] =
+    ["spiffe", "google-workload-identity", "google-impersonate"];
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// Whether an ambient provider finds what it needs in this environment (cosign's `Enabled`).
+pub fn provider_enabled(provider: &str) -> bool {
+    match provider {
+        "github-actions" => {
+            variable("ACTIONS_ID_TOKEN_REQUEST_URL").is_some()
+                && variable("ACTIONS_ID_TOKEN_REQUEST_TOKEN").is_some()
+        }
+        "buildkite-agent" => variable("BUILDKITE_AGENT_ACCESS_TOKEN").is_some(),
+        "envvar" => variable("SIGSTORE_ID_TOKEN").is_some(),
+        "filesystem" => Path::new(FILESYSTEM_TOKEN).exists(),
+        _ => false,
+    }
+}
 
 /// A token from the environment the command runs in, if any.
 async fn ambient_token(
@@ -276,10 +299,10 @@ async fn ambient_token(
     let providers: Vec<&str> = match args.oidc_provider.as_deref() {
         None => AMBIENT_PROVIDERS.to_vec(),
         Some(name) if AMBIENT_PROVIDERS.contains(&name) => vec![name],
-        Some(name @ ("spiffe" | "google" | "buildkite-agent")) => {
+        Some(name) if UNSUPPORTED_PROVIDERS.contains(&name) || name == "google" => {
             return Err(CliError::not_supported(
                 &format!("the {name} OIDC provider"),
-                "pass --identity-token, set SIGSTORE_ID_TOKEN, or use --oidc-provider github-actions",
+                "pass --identity-token, set SIGSTORE_ID_TOKEN, or use --oidc-provider github-actions or buildkite-agent",
             ))
         }
         Some(other) => {
@@ -290,38 +313,45 @@ async fn ambient_token(
         }
     };
     for provider in providers {
-        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        match provider {
-            "envvar" => {
-                if let Some(value) = variable("SIGSTORE_ID_TOKEN") {
-                    return Ok(Some(value));
-                }
-            }
-            "github-actions" => {
-                if let (Some(url), Some(bearer)) = (
-                    variable("ACTIONS_ID_TOKEN_REQUEST_URL"),
-                    variable("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-                ) {
-                    let token = cosign_services::github_actions::identity_token(
-                        client,
-                        &url,
-                        &bearer,
-                        &args.oidc_client_id,
-                    )
-                    .await
-                    .map_err(|error| {
-                        CliError::new(format!(
-                            "getting the GitHub Actions identity token: {error}"
-                        ))
-                    })?;
-                    return Ok(Some(token));
-                }
-            }
-            _ => {
-                if Path::new(FILESYSTEM_TOKEN).exists() {
-                    return token_value_or_file(FILESYSTEM_TOKEN).map(Some);
-                }
-            }
+        if !provider_enabled(provider) {
+            continue;
+        }
+        let token = match provider {
+            "envvar" => variable("SIGSTORE_ID_TOKEN"),
+            "github-actions" => Some(
+                cosign_services::github_actions::identity_token(
+                    client,
+                    &variable("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap_or_default(),
+                    &variable("ACTIONS_ID_TOKEN_REQUEST_TOKEN").unwrap_or_default(),
+                    &args.oidc_client_id,
+                )
+                .await
+                .map_err(|error| {
+                    CliError::new(format!(
+                        "getting the GitHub Actions identity token: {error}"
+                    ))
+                })?,
+            ),
+            "buildkite-agent" => Some(
+                cosign_services::buildkite::identity_token(
+                    client,
+                    &variable("BUILDKITE_AGENT_ENDPOINT")
+                        .unwrap_or_else(|| cosign_services::buildkite::DEFAULT_ENDPOINT.to_owned()),
+                    &variable("BUILDKITE_AGENT_ACCESS_TOKEN").unwrap_or_default(),
+                    &variable("BUILDKITE_JOB_ID").unwrap_or_default(),
+                    &args.oidc_client_id,
+                )
+                .await
+                .map_err(|error| {
+                    CliError::new(format!(
+                        "getting the Buildkite job's identity token: {error}"
+                    ))
+                })?,
+            ),
+            _ => Some(token_value_or_file(FILESYSTEM_TOKEN)?),
+        };
+        if token.is_some() {
+            return Ok(token);
         }
     }
     Ok(None)
@@ -573,11 +603,13 @@ pub struct KeylessSigner {
 }
 
 impl KeylessSigner {
-    /// Gets the token, generates the key, asks for and verifies its certificate.
+    /// Gets the token, generates the key (or takes `key`: cosign's `--issue-certificate` with
+    /// `--key`), asks for and verifies its certificate.
     pub async fn start(
         args: &SigningServicesArgs,
         use_signing_config: bool,
         tlog_upload: bool,
+        key: Option<PrivateKey>,
     ) -> Result<Self, CliError> {
         let now = crate::trust::now();
         if use_signing_config && args.signing_config.is_none() && args.trusted_root.is_none() {
@@ -607,8 +639,19 @@ impl KeylessSigner {
         let token = identity_token(args, &services.oidc_issuer, &client)
             .await
             .map_err(hint)?;
-        console::info("Generating ephemeral keys...");
-        let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
+        let key = match key {
+            Some(key) if !key.signs_sha256_digests() => {
+                return Err(CliError::not_supported(
+                    &format!("--issue-certificate with a {} key", key.key_type()),
+                    "certify an ECDSA P-256 key, or sign keyless (an ephemeral P-256 key)",
+                ))
+            }
+            Some(key) => key,
+            None => {
+                console::info("Generating ephemeral keys...");
+                PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng)
+            }
+        };
         console::info("Retrieving signed certificate...");
         let chain = cosign_services::fulcio::signing_certificate(
             &client,

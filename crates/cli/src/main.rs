@@ -146,6 +146,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             commands::bundle_upgrade::run(args, &mut console)
         }
         Command::Env(args) => commands::env::run(args, &mut console),
+        Command::Debug(args::DebugCommand::Providers) => debug_providers(&mut console),
         Command::Login(args) => commands::login::run(args),
         Command::Generate(args) => block_on(
             &settings,
@@ -185,4 +186,20 @@ fn block_on(
             .with_hint("raise it with --timeout, e.g. --timeout 10m")),
         }
     })
+}
+
+/// `cosign debug providers`: each ambient OIDC provider, in the order they are tried, and
+/// whether it finds what it needs here; cosign's others are named as not supported.
+fn debug_providers(console: &mut console::Console) -> Result<(), CliError> {
+    let mut text = String::new();
+    for provider in keyless::AMBIENT_PROVIDERS {
+        text.push_str(&format!(
+            "{provider}: {}\n",
+            keyless::provider_enabled(provider)
+        ));
+    }
+    for provider in keyless::UNSUPPORTED_PROVIDERS {
+        text.push_str(&format!("{provider}: not supported by cosign-rs\n"));
+    }
+    console.out(text.as_bytes())
 }

@@ -60,10 +60,29 @@ impl Signer {
                 choice.services,
                 choice.use_signing_config,
                 choice.tlog_upload,
+                None,
             )
             .await?;
             return Ok(Self::Keyless(Box::new(signer)));
         };
+        if choice.services.issue_certificate {
+            // cosign's --issue-certificate: Fulcio certifies the key, which then signs as a
+            // keyless signer would (timestamped and logged as the signing config says).
+            if choice.certificate.certificate.is_some() {
+                return Err(CliError::usage(
+                    "--issue-certificate asks Fulcio for the certificate of --key: drop --certificate, or drop --issue-certificate",
+                ));
+            }
+            let key = crate::key_files::decrypt_key_reference(key_reference, choice.key_context)?;
+            let signer = KeylessSigner::start(
+                choice.services,
+                choice.use_signing_config,
+                choice.tlog_upload,
+                Some(key),
+            )
+            .await?;
+            return Ok(Self::Keyless(Box::new(signer)));
+        }
         if choice.services.identity_token.is_some() || choice.services.signing_config.is_some() {
             return Err(CliError::usage(
                 "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",

@@ -191,7 +191,9 @@ pub fn keyless_authority(
     }
     let certificate = match &verification.certificate {
         None => None,
-        Some(path) => Some(crate::signing_certificate::certificate_file(path)?),
+        Some(path) => Some(Box::new(crate::signing_certificate::certificate_file(
+            path,
+        )?)),
     };
     Ok(cosign_core::verify::KeylessAuthority {
         trusted_root,

@@ -9,7 +9,7 @@ use cosign_core::keys::PrivateKey;
 use cosign_core::trust::certificate::{verify_leaf_requiring, CertificateError, SctRequirement};
 use cosign_core::TrustedRoot;
 
-use crate::http::{post_with, HttpError, Service};
+use crate::http::{post_with, Credential, HttpError, Service};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -52,7 +52,7 @@ pub async fn signing_certificate(
         Service("Fulcio"),
         &url,
         ("application/json", &body),
-        Some(token.expose()),
+        Some(Credential::Bearer(token.expose())),
         200,
         RESPONSE_SIZE_LIMIT,
     )

@@ -80,14 +80,22 @@ pub(crate) async fn post(
     .map(|(_, answer)| answer)
 }
 
-/// [`post`], with an `Authorization: Bearer` token (never logged), returning the answer's
-/// headers too.
+/// A credential sent as `Authorization` (never logged).
+#[derive(Clone, Copy)]
+pub(crate) enum Credential<'a> {
+    /// `Bearer <token>`.
+    Bearer(&'a str),
+    /// `Token <token>` (Buildkite's agent API).
+    Token(&'a str),
+}
+
+/// [`post`], with a credential, returning the answer's headers too.
 pub(crate) async fn post_with(
     client: &reqwest::Client,
     service: Service,
     url: &url::Url,
     (content_type, body): (&str, &[u8]),
-    bearer: Option<&str>,
+    credential: Option<Credential<'_>>,
     success: u16,
     limit: usize,
 ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), HttpError> {
@@ -100,8 +108,19 @@ pub(crate) async fn post_with(
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body.to_vec());
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
+        match credential {
+            Some(Credential::Bearer(token)) => request = request.bearer_auth(token),
+            Some(Credential::Token(token)) => {
+                let mut value = reqwest::header::HeaderValue::from_str(&format!("Token {token}"))
+                    .map_err(|_| HttpError::Unreachable {
+                    service: service.0,
+                    url: url.to_string(),
+                    reason: "the credential is not a valid header value".to_owned(),
+                })?;
+                value.set_sensitive(true);
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
+            None => {}
         }
         let sent = request.send().await;
         let mut response = match sent {

@@ -3,6 +3,7 @@
 //! bounded answer, and verifies the answer with `cosign-core` before handing it back: nothing
 //! unverified reaches a bundle.
 
+pub mod buildkite;
 pub mod fulcio;
 pub mod github_actions;
 pub mod http;

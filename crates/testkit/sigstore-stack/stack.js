@@ -17,6 +17,7 @@
 //   GET  /oidc/authorize, POST /oidc/token, POST /oidc/device          browser and device flows
 //   GET  /oidc/device/approve?user_code=C                              the user approving a device
 //   GET  /github/token?audience=A                                       GitHub Actions' token endpoint
+//   POST /buildkite/jobs/<job>/oidc/tokens {audience}                   Buildkite's agent API
 //   POST /api/v2/signingCert                                            Fulcio
 //   POST /api/v1/log/entries                                            Rekor v1
 //   POST /__stack/fault {service, kind, status?, times?}, DELETE /__stack/fault   fault injection
@@ -376,6 +377,23 @@ async function main() {
           aud: url.searchParams.get('audience') || 'unset',
         });
         return answer(response, 200, { count: 1, value: token });
+      }
+      const buildkiteJob = url.pathname.match(/^\/buildkite\/jobs\/([^/]+)\/oidc\/tokens$/);
+      if (request.method === 'POST' && buildkiteJob) {
+        // Buildkite's agent API: the agent's access token, the audience asked, a token for
+        // the job.
+        if (request.headers.authorization !== 'Token buildkite-agent-token') return answer(response, 401, {});
+        let audience;
+        try {
+          audience = JSON.parse(body.toString()).audience;
+        } catch (error) {
+          return answer(response, 400, {});
+        }
+        const token = await mint({
+          sub: `organization:lab:pipeline:app:ref:refs/heads/main:step:${decodeURIComponent(buildkiteJob[1])}`,
+          aud: audience || 'unset',
+        });
+        return answer(response, 200, { token });
       }
       if (request.method === 'POST' && url.pathname === '/api/v2/signingCert') return await fulcio(request, response, body);
       if (request.method === 'POST' && url.pathname === '/api/v1/log/entries') return await rekorV1(response, body);

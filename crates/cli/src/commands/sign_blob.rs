@@ -16,8 +16,18 @@ use crate::signing_certificate::SigningCertificate;
 
 pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
     let Some(key_reference) = &args.key else {
-        return run_keyless(args);
+        return run_keyless(args, None);
     };
+    if args.services.issue_certificate {
+        if args.certificate.certificate.is_some() {
+            return Err(CliError::usage(
+                "--issue-certificate asks Fulcio for the certificate of --key: drop --certificate, or drop --issue-certificate",
+            ));
+        }
+        let key =
+            decrypt_key_reference(key_reference, "signing blob: getting signer: reading key")?;
+        return run_keyless(args, Some(key));
+    }
     if args.services.identity_token.is_some() || args.services.signing_config.is_some() {
         return Err(CliError::usage(
             "--identity-token and --signing-config are for keyless signing: drop --key, or drop them",
@@ -161,10 +171,13 @@ fn signing_algorithm(args: &SignBlobArgs, key: &PrivateKey) -> Result<SigningAlg
     Ok(wanted)
 }
 
-/// `sign-blob` without a key: an ephemeral key certified by Fulcio for the caller's identity,
-/// the signature timestamped and logged as the signing config says, in a v0.3 bundle.
-fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
-    crate::signing_certificate::refuse_without_key(&args.certificate)?;
+/// `sign-blob` without a key: an ephemeral key (or `key`, with `--issue-certificate`)
+/// certified by Fulcio for the caller's identity, the signature timestamped and logged as the
+/// signing config says, in a v0.3 bundle.
+fn run_keyless(args: &SignBlobArgs, key: Option<PrivateKey>) -> Result<(), CliError> {
+    if key.is_none() {
+        crate::signing_certificate::refuse_without_key(&args.certificate)?;
+    }
     let new_format = args.new_bundle_format.unwrap_or(true);
     if !new_format {
         return Err(CliError::not_supported(
@@ -194,6 +207,7 @@ fn run_keyless(args: &SignBlobArgs) -> Result<(), CliError> {
             &args.services,
             args.use_signing_config,
             args.tlog_upload,
+            key,
         )
         .await?;
         let digest = hashed.sha256.bytes();

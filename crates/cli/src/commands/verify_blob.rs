@@ -241,7 +241,7 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         }
     };
     let leaf = match (&authority.certificate, leaf_certificate(&bundle)) {
-        (Some(pinned), _) => pinned.clone(),
+        (Some(pinned), _) => (**pinned).clone(),
         (None, Some(leaf)) => leaf.map_err(|error| CliError::new(error.to_string()))?,
         (None, None) => {
             return Err(CliError::new("the bundle carries no certificate")

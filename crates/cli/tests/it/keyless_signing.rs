@@ -476,6 +476,36 @@ fn identity_tokens_come_from_a_file_the_environment_or_github_actions() {
     )
     .run()
     .success();
+    // Buildkite: the agent's access token and job; the token asked for `sigstore` (the agent
+    // API's request, as the agent makes it: Debian's cosign 3.1 has no Buildkite provider).
+    let buildkite = [
+        (
+            "BUILDKITE_AGENT_ACCESS_TOKEN",
+            "buildkite-agent-token".to_owned(),
+        ),
+        (
+            "BUILDKITE_AGENT_ENDPOINT",
+            format!("{}/buildkite", stack.url()),
+        ),
+        ("BUILDKITE_JOB_ID", "job-1".to_owned()),
+    ];
+    let job = "organization:lab:pipeline:app:ref:refs/heads/main:step:job-1";
+    sign(&[], &buildkite).success();
+    verify_blob(&scratch, Peer::Cosign3.path(), &stack, job, "out.json")
+        .run()
+        .success();
+    // `debug providers` lists the providers this environment enables.
+    let mut listed = scratch.command(ours()).args(["debug", "providers"]);
+    for (name, value) in &buildkite {
+        listed = listed.env(name, value);
+    }
+    let listed = listed.run().success();
+    assert!(
+        listed.stdout.contains("buildkite-agent: true\n")
+            && listed.stdout.contains("github-actions: false\n"),
+        "{}",
+        listed.stdout
+    );
     // None at all, and no flow (`token`): the error says where a token can come from.
     let none = sign(&["--fulcio-auth-flow", "token"], &[]).failure(1);
     assert!(none.stderr.contains("SIGSTORE_ID_TOKEN"), "{}", none.stderr);
@@ -762,4 +792,60 @@ fn legacy_keyless_signatures_go_both_ways_with_cosign_3_and_2() {
         cosign2 = cosign2.env(name, value);
     }
     cosign2.run().success();
+}
+
+/// `--issue-certificate` with `--key`: Fulcio certifies the signer's own key, which then signs
+/// as a keyless signer would; both ours and cosign 3.1 do it, each verifies the other's, and
+/// the certificate is for that key.
+#[test]
+fn issue_certificate_certifies_the_signers_key() {
+    let (stack, scratch, token) = blob_fixture(Rekor::V1, "a blob signed by a certified key\n");
+    crate::key_pair(&scratch, "signer");
+    for (signer, bundle) in [
+        (ours(), "ours.json"),
+        (Peer::Cosign3.path().to_path_buf(), "theirs.json"),
+    ] {
+        scratch
+            .command(&signer)
+            .args([
+                "sign-blob",
+                "-y",
+                "--key",
+                "signer.key",
+                "--issue-certificate",
+            ])
+            .args(["--identity-token", &token])
+            .args(["--signing-config", &path(&stack.signing_config_path())])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args([
+                "--bundle",
+                bundle,
+                "--output-certificate",
+                "leaf.b64",
+                "blob.txt",
+            ])
+            .env("COSIGN_PASSWORD", "pw")
+            .run()
+            .success();
+        for verifier in [ours(), Peer::Cosign3.path().to_path_buf()] {
+            verify_blob(&scratch, &verifier, &stack, IDENTITY, bundle)
+                .run()
+                .success();
+        }
+        use base64::Engine as _;
+        let leaf = base64::engine::general_purpose::STANDARD
+            .decode(scratch.read("leaf.b64"))
+            .expect("the certificate, base64-encoded as cosign writes it");
+        scratch.write("leaf.pem", leaf);
+        let key = std::process::Command::new("openssl")
+            .args(["x509", "-in", "leaf.pem", "-pubkey", "-noout"])
+            .current_dir(scratch.path())
+            .output()
+            .expect("openssl");
+        assert_eq!(
+            String::from_utf8_lossy(&key.stdout).trim(),
+            String::from_utf8_lossy(&scratch.read("signer.pub")).trim(),
+            "{bundle}: the certificate is for the signer's key"
+        );
+    }
 }

@@ -137,7 +137,7 @@ fn legacy(
         }
         Authority::Keyless(keyless) => {
             let bundle =
-                legacy_signature::keyless_bundle(layer, &payload, keyless.certificate.as_ref())
+                legacy_signature::keyless_bundle(layer, &payload, keyless.certificate.as_deref())
                     .map_err(FailureReason::Layer)?;
             let sha256 = Digest::sha256(&payload);
             let artifact = Artifact {

@@ -165,7 +165,7 @@ pub fn verify_for_authority(
     }
     verify_leaf_and_evidence(
         bundle,
-        pinned.clone(),
+        (**pinned).clone(),
         artifact,
         &authority.trusted_root,
         &authority.identities,

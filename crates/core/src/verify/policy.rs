@@ -59,7 +59,7 @@ pub struct KeylessAuthority {
     /// cosign's `--certificate`: the certificate the signatures must have been made with
     /// (checked against the trusted root and identities like any other); a signature that
     /// carries another certificate does not count.
-    pub certificate: Option<crate::trust::certificate::Certificate>,
+    pub certificate: Option<Box<crate::trust::certificate::Certificate>>,
 }
 
 /// What a verified signature must be to count.

@@ -71,7 +71,9 @@ pub enum CertificateError {
         not_before: i64,
         not_after: i64,
     },
-    #[error("certificate is not for code signing (its extended key usages do not include codeSigning)")]
+    #[error(
+        "certificate is not for code signing (its extended key usages do not include codeSigning)"
+    )]
     NotCodeSigning,
     #[error("no valid signed certificate timestamp (SCT) from a trusted CT log: {reason}")]
     Sct { reason: String },
