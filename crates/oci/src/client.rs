@@ -120,6 +120,12 @@ pub struct RegistryClient {
     credentials: Box<dyn CredentialSource>,
     endpoints: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<Endpoint>>>>>,
     requests: std::sync::atomic::AtomicUsize,
+    /// Blobs this client pushed, by registry and digest: a repository holding each (another
+    /// repository of the same registry mounts it from there instead of uploading it again).
+    pushed_blobs: std::sync::Mutex<HashMap<(String, Digest), String>>,
+    /// Registries whose referrers API answered a push's subject with 400/404/405: they have
+    /// none, and the rest of the run goes straight to the fallback tag.
+    without_referrers_api: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// A body to send: bytes (cheap to clone for retries) and their content type.
@@ -181,6 +187,8 @@ impl RegistryClient {
             credentials,
             endpoints: Mutex::new(HashMap::new()),
             requests: std::sync::atomic::AtomicUsize::new(0),
+            pushed_blobs: std::sync::Mutex::new(HashMap::new()),
+            without_referrers_api: std::sync::Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -1147,8 +1155,50 @@ impl RegistryClient {
         repository: &str,
         bytes: &[u8],
     ) -> Result<Digest, RegistryError> {
-        self.upload_blob_with(registry, repository, bytes, None, UPLOAD_CHUNK_SIZE)
-            .await
+        let digest = Digest::sha256(bytes);
+        let key = (registry.to_owned(), digest.clone());
+        let source = self
+            .pushed_blobs
+            .lock()
+            .ok()
+            .and_then(|pushed| pushed.get(&key).cloned());
+        let pushed = match source {
+            Some(source) if source == repository => return Ok(digest),
+            // Pushed to another repository of this registry: mounted from there (one request;
+            // a registry that does not mount starts an upload instead, which goes on).
+            Some(source) => {
+                self.upload_blob_forced_inner(
+                    registry,
+                    repository,
+                    bytes,
+                    Some(&source),
+                    UPLOAD_CHUNK_SIZE,
+                    digest,
+                )
+                .await?
+            }
+            None => {
+                self.upload_blob_with(registry, repository, bytes, None, UPLOAD_CHUNK_SIZE)
+                    .await?
+            }
+        };
+        if let Ok(mut known) = self.pushed_blobs.lock() {
+            known.insert(key, repository.to_owned());
+        }
+        Ok(pushed)
+    }
+
+    /// Whether a push found that `registry` has no referrers API.
+    pub(crate) fn lacks_referrers_api(&self, registry: &str) -> bool {
+        self.without_referrers_api
+            .lock()
+            .is_ok_and(|registries| registries.contains(registry))
+    }
+
+    pub(crate) fn note_no_referrers_api(&self, registry: &str) {
+        if let Ok(mut registries) = self.without_referrers_api.lock() {
+            registries.insert(registry.to_owned());
+        }
     }
 }
 

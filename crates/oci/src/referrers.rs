@@ -30,10 +30,37 @@ pub async fn list(
     digest: &Digest,
     access: Access,
 ) -> Result<(Vec<Descriptor>, ReferrersSource), RegistryError> {
+    let (listed, source, _) = list_with_fallback_index(client, repository, digest, access).await?;
+    Ok((listed, source))
+}
+
+/// [`list`], with the fallback index as read when that is where the list came from (a push
+/// appends to it without reading it again).
+async fn list_with_fallback_index(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &Digest,
+    access: Access,
+) -> Result<(Vec<Descriptor>, ReferrersSource, Option<ImageIndex>), RegistryError> {
     let (registry, path) = (repository.registry(), repository.path());
     let url = format!("/v2/{path}/referrers/{digest}");
     let accept = [("Accept", media_types::OCI_INDEX)];
     let tag = referrer::fallback_tag(digest);
+    let fallback_only = |fallback: Option<crate::client::Manifest>| {
+        let Some(manifest) = fallback else {
+            return Ok((Vec::new(), ReferrersSource::FallbackTag, None));
+        };
+        let index = parse_index(&manifest.bytes, &format!("{repository}:{tag}"))?;
+        Ok((
+            capped(index.manifests.clone()),
+            ReferrersSource::FallbackTag,
+            Some(index),
+        ))
+    };
+    // A push already found this registry has no API: the fallback tag alone.
+    if access == Access::Push && client.lacks_referrers_api(registry) {
+        return fallback_only(client.get_manifest(registry, path, &tag, access).await?);
+    }
     // Both at once: the API, and the fallback tag in case the registry has no API (one round
     // trip instead of two on registries like distribution 2.8; one extra request elsewhere).
     let (api, fallback) = tokio::join!(
@@ -56,17 +83,18 @@ pub async fn list(
                 .is_some_and(|value| value.starts_with(media_types::OCI_INDEX)) =>
         {
             let index = parse_index(&fetched.body, &url)?;
-            return Ok((capped(index.manifests), ReferrersSource::Api));
+            return Ok((capped(index.manifests), ReferrersSource::Api, None));
         }
         Ok(_) => {}
-        Err(error) if matches!(error.status(), Some(400 | 404 | 405)) => {}
+        // The subject of a push exists (it was just resolved): a 400/404/405 means no API.
+        Err(error) if matches!(error.status(), Some(400 | 404 | 405)) => {
+            if access == Access::Push {
+                client.note_no_referrers_api(registry);
+            }
+        }
         Err(error) => return Err(error),
     }
-    let Some(manifest) = fallback? else {
-        return Ok((Vec::new(), ReferrersSource::FallbackTag));
-    };
-    let index = parse_index(&manifest.bytes, &format!("{repository}:{tag}"))?;
-    Ok((capped(index.manifests), ReferrersSource::FallbackTag))
+    fallback_only(fallback?)
 }
 
 fn capped(mut manifests: Vec<Descriptor>) -> Vec<Descriptor> {
@@ -190,7 +218,8 @@ pub async fn record(
 ) -> Result<(), RegistryError> {
     let (registry, path) = (repository.registry(), repository.path());
     let digest = Digest::sha256(bytes);
-    let (listed, source) = list(client, repository, subject, Access::Push).await?;
+    let (listed, source, mut read) =
+        list_with_fallback_index(client, repository, subject, Access::Push).await?;
     match (mode, source) {
         (ReferrersMode::Api, ReferrersSource::FallbackTag) => {
             return Err(RegistryError::Protocol {
@@ -208,12 +237,14 @@ pub async fn record(
     let tag = referrer::fallback_tag(subject);
     for attempt in 0..12u64 {
         let started = std::time::Instant::now();
-        let existing = client
-            .get_manifest(registry, path, &tag, Access::Push)
-            .await?;
-        let existing = match &existing {
-            Some(manifest) => Some(parse_index(&manifest.bytes, &tag)?),
-            None => None,
+        // The index as the listing read it, the first time; afresh after that.
+        let existing = match (attempt, read.take()) {
+            (0, read) => read,
+            _ => client
+                .get_manifest(registry, path, &tag, Access::Push)
+                .await?
+                .map(|manifest| parse_index(&manifest.bytes, &tag))
+                .transpose()?,
         };
         if let Some(index) = referrer::add_to_fallback_index(existing.as_ref(), entry.clone()) {
             match client
