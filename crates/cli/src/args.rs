@@ -492,6 +492,10 @@ pub struct SignBlobArgs {
     #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
 
+    /// write the RFC 3161 timestamp of the signature to FILE (keyless, with a timestamp authority)
+    #[arg(long, value_name = "FILE")]
+    pub rfc3161_timestamp: Option<PathBuf>,
+
     #[command(flatten)]
     pub certificate: SigningCertificateArgs,
 
@@ -1295,6 +1299,10 @@ pub struct SigningServicesArgs {
     /// issue a code signing certificate from Fulcio, even if a key is provided
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
     pub issue_certificate: bool,
+
+    /// skip verifying that Fulcio published the certificate to a CT log (its SCT); for testing only
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub insecure_skip_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1347,6 +1355,10 @@ pub struct AttestArgs {
     /// attach a Sigstore bundle using OCI referrers API
     #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
+
+    /// the type of the Rekor entry of a keyless attestation: dsse (intoto is not supported)
+    #[arg(long, default_value = "dsse", value_name = "TYPE")]
+    pub rekor_entry_type: String,
 
     #[command(flatten)]
     pub certificate: SigningCertificateArgs,
@@ -1481,6 +1493,14 @@ pub struct AttestBlobArgs {
     /// output bundle in new format that contains all verification material
     #[arg(long, hide = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub new_bundle_format: Option<bool>,
+
+    /// the type of the Rekor entry of a keyless attestation: dsse (intoto is not supported)
+    #[arg(long, default_value = "dsse", value_name = "TYPE")]
+    pub rekor_entry_type: String,
+
+    /// write the RFC 3161 timestamp of the attestation to FILE (keyless, with a timestamp authority)
+    #[arg(long, value_name = "FILE")]
+    pub rfc3161_timestamp_bundle: Option<PathBuf>,
 
     #[command(flatten)]
     pub certificate: SigningCertificateArgs,

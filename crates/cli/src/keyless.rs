@@ -659,6 +659,11 @@ impl KeylessSigner {
             &token,
             &key,
             &root,
+            if args.insecure_skip_verify {
+                cosign_core::trust::certificate::SctRequirement::InsecureIgnore
+            } else {
+                cosign_core::trust::certificate::SctRequirement::Embedded
+            },
         )
         .await
         .map_err(|error| {
@@ -669,9 +674,14 @@ impl KeylessSigner {
             )
         })?;
         if let Some(identity) = chain.leaf.subject_alternative_names().first() {
-            console::info(format_args!(
-                "Successfully verified SCT...\nsigning certificate issued for {identity}"
-            ));
+            if args.insecure_skip_verify {
+                console::warn("--insecure-skip-verify: the certificate's SCT was not checked");
+                console::info(format_args!("signing certificate issued for {identity}"));
+            } else {
+                console::info(format_args!(
+                    "Successfully verified SCT...\nsigning certificate issued for {identity}"
+                ));
+            }
         }
         Ok(Self {
             key,

@@ -231,3 +231,29 @@ impl Signer {
         }
     }
 }
+
+/// `--rekor-entry-type` of `attest` and `attest-blob`: keyless attestations are logged as
+/// `dsse` entries (cosign's default); `intoto` is refused.
+pub fn check_rekor_entry_type(value: &str) -> Result<(), CliError> {
+    match value {
+        "dsse" => Ok(()),
+        "intoto" => Err(CliError::not_supported(
+            "--rekor-entry-type intoto",
+            "log attestations as dsse entries (the default)",
+        )),
+        _ => Err(CliError::new("unknown value for rekor-entry-type")),
+    }
+}
+
+/// The first RFC 3161 timestamp of `bundle`, as cosign writes it to a file
+/// (`{"SignedRFC3161Timestamp":"<base64>"}`).
+pub fn timestamp_file(bundle: &Bundle) -> Option<String> {
+    bundle
+        .verification_material
+        .timestamp_verification_data
+        .as_ref()
+        .and_then(|data| data.rfc3161_timestamps.first())
+        .map(|timestamp| {
+            cosign_core::image::legacy_signature::timestamp_annotation(&timestamp.signed_timestamp)
+        })
+}

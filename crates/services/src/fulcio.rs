@@ -39,6 +39,7 @@ pub async fn signing_certificate(
     token: &IdentityToken,
     key: &PrivateKey,
     root: &TrustedRoot,
+    sct: SctRequirement,
 ) -> Result<IssuedChain, CertificateRequestError> {
     let url = crate::http::endpoint(ca, fulcio::SIGNING_CERT_PATH).map_err(|error| {
         CertificateRequestError::BadUrl {
@@ -58,15 +59,11 @@ pub async fn signing_certificate(
     )
     .await?;
     let issued = fulcio::parse_signing_cert_response(&answer, &key.public_key())?;
-    verify_leaf_requiring(
-        &issued.leaf,
-        root,
-        &[crate::http::now()],
-        SctRequirement::Embedded,
-    )
-    .map_err(|source| CertificateRequestError::Untrusted {
-        url: url.to_string(),
-        source,
+    verify_leaf_requiring(&issued.leaf, root, &[crate::http::now()], sct).map_err(|source| {
+        CertificateRequestError::Untrusted {
+            url: url.to_string(),
+            source,
+        }
     })?;
     Ok(issued)
 }

@@ -47,6 +47,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
             "must enable upload to the OCI registry or specify a local --bundle path with --new-bundle-format",
         ));
     }
+    crate::signer::check_rekor_entry_type(&args.rekor_entry_type)?;
     let content = read_content(args)?;
     let references = registry_access::parse_references(&args.images)?;
     let signer = Signer::choose(Choice {

@@ -23,7 +23,12 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
             "one of --predicate or --statement must be set",
         ));
     }
+    crate::signer::check_rekor_entry_type(&args.rekor_entry_type)?;
     let new_format = args.new_bundle_format != Some(false);
+    if !new_format && args.rfc3161_timestamp_bundle.is_some() {
+        // As cosign: the legacy format is never timestamped here.
+        return Err(CliError::new("no RFC3161 timestamp found in bundle"));
+    }
     if args.key.is_some() && args.tlog_upload {
         return Err(crate::trust::refuse_tlog_upload("attest"));
     }
@@ -65,12 +70,26 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
         console::info("Signing artifact...");
     }
     if new_format {
-        let bundle = runtime
-            .block_on(signer.envelope_bundle(envelope, &Digest::sha256(&statement)))?
-            .to_json();
+        let bundle =
+            runtime.block_on(signer.envelope_bundle(envelope, &Digest::sha256(&statement)))?;
+        let timestamp = match &args.rfc3161_timestamp_bundle {
+            None => None,
+            Some(path) => Some((
+                path,
+                crate::signer::timestamp_file(&bundle)
+                    .ok_or_else(|| CliError::new("no RFC3161 timestamp found in bundle"))?,
+            )),
+        };
         if let Some(path) = &args.bundle {
-            write_file(path, &bundle, 0o600)?;
+            write_file(path, &bundle.to_json(), 0o600)?;
             console::info(format_args!("Wrote bundle to file {}", path.display()));
+        }
+        if let Some((path, timestamp)) = timestamp {
+            write_file(path, timestamp.as_bytes(), 0o600)?;
+            console::info(format_args!(
+                "Timestamp wrote in the file {}",
+                path.display()
+            ));
         }
     } else {
         let envelope_json =

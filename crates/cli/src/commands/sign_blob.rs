@@ -229,6 +229,14 @@ fn run_keyless(args: &SignBlobArgs, key: Option<PrivateKey>) -> Result<(), CliEr
     if let Some(path) = &args.output_certificate {
         write_certificate(args, path, &certificate)?;
     }
+    // As cosign: written when the signature was timestamped.
+    if let (Some(path), Some(timestamp)) = (
+        &args.rfc3161_timestamp,
+        crate::signer::timestamp_file(&bundle),
+    ) {
+        write_file(path, timestamp.as_bytes(), 0o600)?;
+        console::info(format_args!("Wrote timestamp to file {}", path.display()));
+    }
     if let Some(path) = &args.output_signature {
         let encoded = base64::engine::general_purpose::STANDARD.encode(bundle.signature_bytes());
         let text = if args.b64 {

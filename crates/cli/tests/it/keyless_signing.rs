@@ -849,3 +849,101 @@ fn issue_certificate_certifies_the_signers_key() {
         );
     }
 }
+
+/// `--insecure-skip-verify` signs with a certificate whose SCT does not verify (a test
+/// Fulcio's), which verifies only with `--insecure-ignore-sct`; `--rfc3161-timestamp` and
+/// `--rfc3161-timestamp-bundle` write the signature's timestamp as cosign does; an attestation's
+/// Rekor entry is `dsse`, `intoto` is refused and anything else is cosign's error.
+#[test]
+fn skip_verify_timestamp_files_and_rekor_entry_types() {
+    let (stack, scratch, token) = blob_fixture(Rekor::V1, "a blob with a timestamp\n");
+    let services = [
+        "--identity-token".to_owned(),
+        token.clone(),
+        "--signing-config".to_owned(),
+        path(&stack.signing_config_path()),
+        "--trusted-root".to_owned(),
+        path(&stack.trusted_root_path()),
+    ];
+    stack.fault(serde_json::json!({"service": "fulcio", "kind": "untrusted-sct", "times": 1}));
+    scratch
+        .command(ours())
+        .args(["sign-blob", "-y", "--insecure-skip-verify"])
+        .args(&services)
+        .args([
+            "--bundle",
+            "skipped.json",
+            "--rfc3161-timestamp",
+            "timestamp.json",
+        ])
+        .args(["blob.txt"])
+        .run()
+        .success();
+    for verifier in [ours(), Peer::Cosign3.path().to_path_buf()] {
+        verify_blob(&scratch, &verifier, &stack, IDENTITY, "skipped.json")
+            .run()
+            .failure(1);
+        verify_blob(&scratch, &verifier, &stack, IDENTITY, "skipped.json")
+            .args(["--insecure-ignore-sct"])
+            .run()
+            .success();
+    }
+    let timestamp: serde_json::Value =
+        serde_json::from_slice(&scratch.read("timestamp.json")).expect("JSON");
+    use base64::Engine as _;
+    let reply = base64::engine::general_purpose::STANDARD
+        .decode(
+            timestamp["SignedRFC3161Timestamp"]
+                .as_str()
+                .expect("the timestamp"),
+        )
+        .expect("base64");
+    scratch.write("timestamp.tsr", reply);
+    let parsed = std::process::Command::new("openssl")
+        .args(["ts", "-reply", "-in", "timestamp.tsr", "-text"])
+        .current_dir(scratch.path())
+        .output()
+        .expect("openssl");
+    assert!(
+        String::from_utf8_lossy(&parsed.stdout).contains("Status: Granted"),
+        "{}",
+        String::from_utf8_lossy(&parsed.stdout)
+    );
+    scratch.write("predicate.json", "{}");
+    let attest = |extra: &[&str]| {
+        scratch
+            .command(ours())
+            .args(["attest-blob", "-y", "--predicate", "predicate.json"])
+            .args(&services)
+            .args(["--bundle", "attestation.json"])
+            .args(extra)
+            .args(["blob.txt"])
+            .run()
+    };
+    attest(&["--rfc3161-timestamp-bundle", "attestation-timestamp.json"]).success();
+    assert!(scratch.join("attestation-timestamp.json").exists());
+    let refused = attest(&["--rekor-entry-type", "intoto"]).failure(1);
+    assert!(refused.stderr.contains("intoto"), "{}", refused.stderr);
+    for program in [ours(), Peer::Cosign3.path().to_path_buf()] {
+        let unknown = scratch
+            .command(&program)
+            .args(["attest-blob", "-y", "--predicate", "predicate.json"])
+            .args(&services)
+            .args([
+                "--rekor-entry-type",
+                "hashedrekord",
+                "--bundle",
+                "a.json",
+                "blob.txt",
+            ])
+            .run()
+            .failure(1);
+        assert!(
+            unknown
+                .stderr
+                .contains("unknown value for rekor-entry-type"),
+            "{}",
+            unknown.stderr
+        );
+    }
+}
