@@ -224,12 +224,13 @@ pub async fn identity_token(
     args: &SigningServicesArgs,
     issuer: &url::Url,
     client: &reqwest::Client,
+    confirmed: bool,
 ) -> Result<IdentityToken, CliError> {
     let (raw, nonce) = match &args.identity_token {
         Some(value) => (token_value_or_file(value)?, None),
         None => match ambient_token(args, client).await? {
             Some(raw) => (raw, None),
-            None => interactive_token(args, issuer, client).await?,
+            None => interactive_token(args, issuer, client, confirmed).await?,
         },
     };
     let token = IdentityToken::parse(&raw).map_err(|error| CliError::new(error.to_string()))?;
@@ -370,11 +371,17 @@ async fn interactive_token(
     args: &SigningServicesArgs,
     issuer: &url::Url,
     http: &reqwest::Client,
+    confirmed: bool,
 ) -> Result<(String, Option<String>), CliError> {
     let browser = match args.fulcio_auth_flow.as_deref() {
         Some("normal") => true,
         Some("device") => false,
-        None => rustix::termios::isatty(std::io::stdin()),
+        // As cosign: on a terminal, the browser, after the privacy statement's question.
+        None if rustix::termios::isatty(std::io::stdin()) => {
+            confirm_public_record(confirmed)?;
+            true
+        }
+        None => false,
         Some("token") => {
             return Err(CliError::new(
                 "keyless signing needs an identity token, and none was given (--fulcio-auth-flow token)",
@@ -610,6 +617,7 @@ impl KeylessSigner {
         use_signing_config: bool,
         tlog_upload: bool,
         key: Option<PrivateKey>,
+        confirmed: bool,
     ) -> Result<Self, CliError> {
         let now = crate::trust::now();
         if use_signing_config && args.signing_config.is_none() && args.trusted_root.is_none() {
@@ -636,7 +644,12 @@ impl KeylessSigner {
                 error
             }
         };
-        let token = identity_token(args, &services.oidc_issuer, &client)
+        // As cosign 3.1: asked when the services come from the flags (--use-signing-config=false)
+        // and a log is written; a signing config is taken as agreed.
+        if !use_signing_config && !services.logs.is_empty() {
+            confirm_public_record(confirmed)?;
+        }
+        let token = identity_token(args, &services.oidc_issuer, &client, confirmed)
             .await
             .map_err(hint)?;
         let key = match key {
@@ -763,5 +776,46 @@ impl KeylessSigner {
             bundle.verification_material.tlog_entries.push(entry);
         }
         Ok(bundle)
+    }
+}
+
+/// cosign's privacy statement: what goes in a transparency log stays there.
+const PRIVACY_STATEMENT: &str = "
+\tThe sigstore service, hosted by sigstore a Series of LF Projects, LLC, is provided pursuant to the Hosted Project Tools Terms of Use, available at https://lfprojects.org/policies/hosted-project-tools-terms-of-use/.
+\tNote that if your submission includes personal data associated with this signed artifact, it will be part of an immutable record.
+\tThis may include the email address associated with the account with which you authenticate your contractual Agreement.
+\tThis information will be used for signing this artifact and will be stored in public transparency logs and cannot be removed later, and is subject to the Immutable Record notice at https://lfprojects.org/policies/hosted-project-tools-immutable-records/.
+";
+
+const PRIVACY_CONFIRMATION: &str = "By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.";
+
+/// Before the identity goes in a transparency log: cosign's statement, and its `[y/N]` question
+/// on standard input unless `-y` (`confirmed`); anything but `y` stops here, as in cosign
+/// (an empty or closed input is a no). Once per process.
+fn confirm_public_record(confirmed: bool) -> Result<(), CliError> {
+    static ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ASKED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Ok(());
+    }
+    console::info(PRIVACY_STATEMENT);
+    console::info(PRIVACY_CONFIRMATION);
+    if confirmed {
+        return Ok(());
+    }
+    console::info_partial("Are you sure you would like to continue? [y/N] ");
+    let mut answer = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)
+        .map_err(|error| CliError::new(format!("reading the answer: {error}")))?;
+    match answer
+        .trim_end_matches(['\r', '\n'])
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "y" => Ok(()),
+        "" | "n" => Err(CliError::new("user declined the prompt")
+            .with_hint("pass -y (--yes) to agree without being asked")),
+        other => Err(CliError::new(format!(
+            "invalid input {other:?} (allowed values [y, n])"
+        ))),
     }
 }

@@ -29,6 +29,8 @@ pub struct Choice<'a> {
     pub certificate: &'a SigningCertificateArgs,
     pub use_signing_config: bool,
     pub tlog_upload: bool,
+    /// `-y`: agreed to the privacy statement without being asked.
+    pub yes: bool,
     /// `--new-bundle-format=false` where the command cannot sign it keyless (`attest`: its
     /// legacy `.att` layers carry no certificate yet).
     pub refuse_keyless_legacy: bool,
@@ -61,6 +63,7 @@ impl Signer {
                 choice.use_signing_config,
                 choice.tlog_upload,
                 None,
+                choice.yes,
             )
             .await?;
             return Ok(Self::Keyless(Box::new(signer)));
@@ -79,6 +82,7 @@ impl Signer {
                 choice.use_signing_config,
                 choice.tlog_upload,
                 Some(key),
+                choice.yes,
             )
             .await?;
             return Ok(Self::Keyless(Box::new(signer)));

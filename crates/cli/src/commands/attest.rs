@@ -56,6 +56,7 @@ pub async fn run(args: &AttestArgs, settings: &GlobalSettings) -> Result<(), Cli
         certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
+        yes: args.yes,
         refuse_keyless_legacy: !new_format,
         verb: "attest",
         key_context: "signing: getting signer: reading key",

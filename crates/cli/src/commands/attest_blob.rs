@@ -60,6 +60,7 @@ pub fn run(args: &AttestBlobArgs, console: &mut Console) -> Result<(), CliError>
         certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
+        yes: args.yes,
         refuse_keyless_legacy: !new_format,
         verb: "attest",
         key_context: "creating bundle: reading key",

@@ -54,6 +54,7 @@ pub async fn run(args: &SignArgs, settings: &GlobalSettings) -> Result<(), CliEr
         certificate: &args.certificate,
         use_signing_config: args.use_signing_config,
         tlog_upload: args.tlog_upload,
+        yes: args.yes,
         refuse_keyless_legacy: false,
         verb: "sign",
         key_context: "signing: getting signer: reading key",

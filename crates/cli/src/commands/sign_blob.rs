@@ -208,6 +208,7 @@ fn run_keyless(args: &SignBlobArgs, key: Option<PrivateKey>) -> Result<(), CliEr
             args.use_signing_config,
             args.tlog_upload,
             key,
+            args.yes,
         )
         .await?;
         let digest = hashed.sha256.bytes();

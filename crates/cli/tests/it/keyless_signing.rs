@@ -947,3 +947,55 @@ fn skip_verify_timestamp_files_and_rekor_entry_types() {
         );
     }
 }
+
+/// Without `-y`, the privacy statement is shown and its `[y/N]` question asked before the
+/// identity goes in the log, where cosign 3.1 asks it (services from the flags, not a signing
+/// config): no answer is a no (nothing signed), `y` goes on; with a signing config, neither
+/// asks.
+#[test]
+fn the_privacy_statement_is_confirmed_before_signing_without_yes() {
+    let (stack, scratch, token) = blob_fixture(Rekor::V1, "a blob signed after a question\n");
+    for program in [ours(), Peer::Cosign3.path().to_path_buf()] {
+        let sign = |answer: &str| {
+            scratch
+                .command(&program)
+                .args(["sign-blob", "--identity-token", &token])
+                .args(["--use-signing-config=false", "--fulcio-url", stack.url()])
+                .args(["--rekor-url", &stack.rekor_url()])
+                .args(["--trusted-root", &path(&stack.trusted_root_path())])
+                .args(["--bundle", "asked.json", "blob.txt"])
+                .stdin(answer)
+                .run()
+        };
+        let declined = sign("").failure(1);
+        assert!(
+            declined.stderr.contains("immutable record")
+                && declined
+                    .stderr
+                    .contains("Are you sure you would like to continue? [y/N]")
+                && declined.stderr.contains("user declined the prompt"),
+            "{program:?}: {}",
+            declined.stderr
+        );
+        assert!(!scratch.join("asked.json").exists(), "{program:?}");
+        sign("y\n").success();
+        verify_blob(&scratch, ours(), &stack, IDENTITY, "asked.json")
+            .run()
+            .success();
+        std::fs::remove_file(scratch.join("asked.json")).expect("remove");
+        let unasked = scratch
+            .command(&program)
+            .args(["sign-blob", "--identity-token", &token])
+            .args(["--signing-config", &path(&stack.signing_config_path())])
+            .args(["--trusted-root", &path(&stack.trusted_root_path())])
+            .args(["--bundle", "unasked.json", "blob.txt"])
+            .stdin("")
+            .run()
+            .success();
+        assert!(
+            !unasked.stderr.contains("[y/N]"),
+            "{program:?}: {}",
+            unasked.stderr
+        );
+    }
+}
