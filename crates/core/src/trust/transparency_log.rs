@@ -14,7 +14,6 @@
 //! 6. "Entries count toward the threshold once per log."
 
 use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
 
 use crate::bundle::{Bundle, BundleVersion, InclusionProof, TransparencyLogEntry};
 use crate::digest::{hex_encode, Digest};
@@ -482,7 +481,7 @@ fn verify_set(
 /// RFC 6962 section 2.1.1: recompute the root from the leaf and the audit path. Level by
 /// level, a node has a sibling unless it is the last node of its level and a left child; the
 /// sibling is on the left when the node's index is odd.
-fn verify_inclusion_proof(body: &[u8], proof: &InclusionProof) -> Result<(), TlogError> {
+pub(crate) fn verify_inclusion_proof(body: &[u8], proof: &InclusionProof) -> Result<(), TlogError> {
     let invalid = |reason| TlogError::InvalidInclusionProof { reason };
     if proof.hashes.len() > PROOF_HASH_LIMIT {
         return Err(invalid("too many hashes"));
@@ -497,20 +496,16 @@ fn verify_inclusion_proof(body: &[u8], proof: &InclusionProof) -> Result<(), Tlo
     if proof.hashes.iter().any(|hash| hash.len() != 32) || proof.root_hash.len() != 32 {
         return Err(invalid("hash of the wrong length"));
     }
-    let mut hash: [u8; 32] = Sha256::new()
-        .chain_update([0u8])
-        .chain_update(body)
-        .finalize()
-        .into();
+    let mut hash = crate::trust::merkle::leaf_hash(body);
     let (mut node, mut last) = (index, size - 1);
     let mut hashes = proof.hashes.iter();
     while last > 0 {
         if node % 2 == 1 || node < last {
             let sibling = hashes.next().ok_or(invalid("too few hashes"))?;
             hash = if node % 2 == 1 {
-                node_hash(sibling, &hash)
+                crate::trust::merkle::node_hash(sibling, &hash)
             } else {
-                node_hash(&hash, sibling)
+                crate::trust::merkle::node_hash(&hash, sibling)
             };
         }
         node /= 2;
@@ -525,19 +520,10 @@ fn verify_inclusion_proof(body: &[u8], proof: &InclusionProof) -> Result<(), Tlo
     Ok(())
 }
 
-fn node_hash(left: &[u8], right: &[u8]) -> [u8; 32] {
-    Sha256::new()
-        .chain_update([1u8])
-        .chain_update(left)
-        .chain_update(right)
-        .finalize()
-        .into()
-}
-
 /// A signed note (`origin\nsize\nroot\n[extensions]\n\n— name base64(keyhint ‖ signature)\n`):
 /// one signature whose key hint is the log's must verify over the text before the blank
 /// line, and the note must commit to the proof's size and root.
-fn verify_checkpoint(
+pub(crate) fn verify_checkpoint(
     proof: &InclusionProof,
     log: &TransparencyLogInstance,
 ) -> Result<(), TlogError> {
