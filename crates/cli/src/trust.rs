@@ -123,6 +123,12 @@ pub fn identity_policy(
     Ok(policy)
 }
 
+/// cosign's warning for `--insecure-ignore-tlog`; `what` is its word for what is verified
+/// ("signature", "attestation", "blob", "blob attestation").
+pub fn warn_ignored_tlog(what: &str) {
+    crate::console::warn(format_args!("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the {what}."));
+}
+
 /// Seconds since 1970.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -175,10 +181,11 @@ pub fn keyless_authority(
     trusted_root_path: Option<&str>,
     verification: &crate::args::VerificationArgs,
     insecure_ignore_tlog: bool,
+    what: &str,
 ) -> Result<cosign_core::verify::KeylessAuthority, CliError> {
     let identity = identity_policy(identity)?;
     if insecure_ignore_tlog {
-        crate::console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+        warn_ignored_tlog(what);
     }
     let mut trusted_root = trusted_root(trusted_root_path)?;
     if let Some(pool) = certificate_authority_files(verification)? {

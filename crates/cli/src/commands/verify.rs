@@ -140,7 +140,7 @@ pub(crate) fn authority(flags: &AuthorityFlags<'_>, what: &str) -> Result<Author
                 ));
             }
             if flags.insecure_ignore_tlog {
-                console::warn(format_args!("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the {what}."));
+                crate::trust::warn_ignored_tlog(what);
             } else {
                 return Err(CliError::new(
                     "verifying the transparency log needs Sigstore's trusted root (from its TUF repository, over the network), which cosign-rs cannot fetch or check yet",
@@ -164,6 +164,7 @@ pub(crate) fn authority(flags: &AuthorityFlags<'_>, what: &str) -> Result<Author
             flags.trusted_root,
             flags.verification,
             flags.insecure_ignore_tlog,
+            what,
         )?)),
     }
 }

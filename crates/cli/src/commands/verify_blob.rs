@@ -33,7 +33,7 @@ pub fn run(args: &VerifyBlobArgs) -> Result<(), CliError> {
         ));
     }
     if args.insecure_ignore_tlog {
-        console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
+        crate::trust::warn_ignored_tlog("blob");
     }
     let key = PublicKey::from_pem(&load_key_reference(key_reference)?)?;
     let hash_override = signature_digest_algorithm(args)?;
@@ -217,6 +217,7 @@ fn verify_keyless(args: &VerifyBlobArgs) -> Result<(), CliError> {
         args.trusted_root.as_deref(),
         &args.verification,
         args.insecure_ignore_tlog,
+        "blob",
     )?;
     let bundle = match (&args.bundle, &args.signature, &authority.certificate) {
         (Some(path), _, _) => load_bundle(&crate::key_files::read_limited_to(

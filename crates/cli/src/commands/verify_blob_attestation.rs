@@ -155,7 +155,7 @@ fn verify_with_key(
         (None, None) => unreachable_args()?,
     };
     if args.insecure_ignore_tlog {
-        console::warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob attestation.");
+        crate::trust::warn_ignored_tlog("blob attestation");
     }
     match verify_envelope(&envelope, &key, None)
         .map_err(|error| CliError::new(error.to_string()))?
@@ -194,6 +194,7 @@ fn verify_keyless(
         args.trusted_root.as_deref(),
         &args.verification,
         args.insecure_ignore_tlog,
+        "blob attestation",
     )?;
     let verified = keyless::verify_for_authority(
         &bundle,

@@ -398,4 +398,36 @@ mod tests {
         other.tree_size = 6;
         assert!(crate::trust::transparency_log::verify_checkpoint(&other, &log).is_err());
     }
+
+    #[test]
+    fn an_ed25519_checkpoint_verifies_as_rekor_v2_logs_are_verified() {
+        let key = PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]));
+        let origin = "log.cosign-rs.test";
+        let log_id = crate::trust::trusted_root::TransparencyLogInstance::checkpoint_key_id(
+            origin,
+            &key.public_key(),
+        )
+        .expect("an Ed25519 key has a checkpoint key id");
+        let log = crate::trust::trusted_root::TransparencyLogInstance {
+            base_url: "http://127.0.0.1".to_owned(),
+            public_key: key.public_key(),
+            log_id: log_id.clone(),
+            valid_from: i64::MIN,
+            valid_until: None,
+        };
+        let tree = MerkleTree::from_leaf_hashes(leaves(9));
+        let root = tree.root(9).expect("root");
+        let mut hint = [0u8; 4];
+        hint.copy_from_slice(&log_id[..4]);
+        let note = signed_checkpoint(origin, 9, &root, &key, hint).expect("signs");
+        let proof = crate::bundle::InclusionProof {
+            log_index: 0,
+            root_hash: root.to_vec(),
+            tree_size: 9,
+            hashes: Vec::new(),
+            checkpoint: Some(crate::bundle::Checkpoint { envelope: note }),
+        };
+        crate::trust::transparency_log::verify_checkpoint(&proof, &log)
+            .expect("the checkpoint verifies");
+    }
 }
