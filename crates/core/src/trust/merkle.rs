@@ -372,6 +372,29 @@ mod tests {
         }
     }
 
+    /// A proof carrying the checkpoint of a tree of `size` leaves, signed by `key` under
+    /// `origin` with the key hint of `log_id`.
+    fn checkpointed(
+        origin: &str,
+        size: u64,
+        key: &PrivateKey,
+        log_id: &[u8],
+    ) -> crate::bundle::InclusionProof {
+        let root = MerkleTree::from_leaf_hashes(leaves(size))
+            .root(size)
+            .expect("root");
+        let mut hint = [0u8; 4];
+        hint.copy_from_slice(&log_id[..4]);
+        let note = signed_checkpoint(origin, size, &root, key, hint).expect("signs");
+        crate::bundle::InclusionProof {
+            log_index: 0,
+            root_hash: root.to_vec(),
+            tree_size: size as i64,
+            hashes: Vec::new(),
+            checkpoint: Some(crate::bundle::Checkpoint { envelope: note }),
+        }
+    }
+
     #[test]
     fn a_signed_checkpoint_verifies_with_the_log_verifier() {
         let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
@@ -380,18 +403,7 @@ mod tests {
             key.public_key(),
         )
         .expect("log");
-        let tree = MerkleTree::from_leaf_hashes(leaves(5));
-        let root = tree.root(5).expect("root");
-        let mut hint = [0u8; 4];
-        hint.copy_from_slice(&log.log_id[..4]);
-        let note = signed_checkpoint("cosign-rs.test/log", 5, &root, &key, hint).expect("signs");
-        let proof = crate::bundle::InclusionProof {
-            log_index: 2,
-            root_hash: root.to_vec(),
-            tree_size: 5,
-            hashes: Vec::new(),
-            checkpoint: Some(crate::bundle::Checkpoint { envelope: note }),
-        };
+        let proof = checkpointed("cosign-rs.test/log", 5, &key, &log.log_id);
         crate::trust::transparency_log::verify_checkpoint(&proof, &log)
             .expect("the checkpoint verifies");
         let mut other = proof.clone();
@@ -415,18 +427,7 @@ mod tests {
             valid_from: i64::MIN,
             valid_until: None,
         };
-        let tree = MerkleTree::from_leaf_hashes(leaves(9));
-        let root = tree.root(9).expect("root");
-        let mut hint = [0u8; 4];
-        hint.copy_from_slice(&log_id[..4]);
-        let note = signed_checkpoint(origin, 9, &root, &key, hint).expect("signs");
-        let proof = crate::bundle::InclusionProof {
-            log_index: 0,
-            root_hash: root.to_vec(),
-            tree_size: 9,
-            hashes: Vec::new(),
-            checkpoint: Some(crate::bundle::Checkpoint { envelope: note }),
-        };
+        let proof = checkpointed(origin, 9, &key, &log_id);
         crate::trust::transparency_log::verify_checkpoint(&proof, &log)
             .expect("the checkpoint verifies");
     }
