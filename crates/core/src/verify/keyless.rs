@@ -148,24 +148,20 @@ pub fn verify_for_authority(
     authority: &crate::verify::KeylessAuthority,
     now: i64,
 ) -> Result<VerifiedKeyless, KeylessError> {
-    let Some(pinned) = &authority.certificate else {
-        return verify_any_identity(
-            bundle,
-            artifact,
-            &authority.trusted_root,
-            &authority.identities,
-            now,
-            authority.requirements,
-        );
-    };
-    if let Some(carried) = leaf_certificate(bundle) {
-        if carried.map_err(KeylessError::Certificate)?.der() != pinned.der() {
-            return Err(KeylessError::NotThePinnedCertificate);
+    let carried = leaf_certificate(bundle)
+        .transpose()
+        .map_err(KeylessError::Certificate)?;
+    let leaf = match (&authority.certificate, carried) {
+        (None, Some(carried)) => carried,
+        (None, None) => return Err(KeylessError::NoCertificate),
+        (Some(pinned), Some(carried)) if carried.der() != pinned.der() => {
+            return Err(KeylessError::NotThePinnedCertificate)
         }
-    }
+        (Some(pinned), _) => (**pinned).clone(),
+    };
     verify_leaf_and_evidence(
         bundle,
-        (**pinned).clone(),
+        leaf,
         artifact,
         &authority.trusted_root,
         &authority.identities,
