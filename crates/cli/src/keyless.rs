@@ -803,9 +803,13 @@ fn confirm_public_record(confirmed: bool) -> Result<(), CliError> {
         return Ok(());
     }
     console::info_partial("Are you sure you would like to continue? [y/N] ");
+    // One short line: a longer input is not an answer, and is not read on.
     let mut answer = String::new();
-    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)
-        .map_err(|error| CliError::new(format!("reading the answer: {error}")))?;
+    std::io::BufRead::read_line(
+        &mut std::io::Read::take(std::io::stdin().lock(), 1024),
+        &mut answer,
+    )
+    .map_err(|error| CliError::new(format!("reading the answer: {error}")))?;
     match answer
         .trim_end_matches(['\r', '\n'])
         .to_ascii_lowercase()

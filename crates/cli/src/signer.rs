@@ -71,11 +71,7 @@ impl Signer {
         if choice.services.issue_certificate {
             // cosign's --issue-certificate: Fulcio certifies the key, which then signs as a
             // keyless signer would (timestamped and logged as the signing config says).
-            if choice.certificate.certificate.is_some() {
-                return Err(CliError::usage(
-                    "--issue-certificate asks Fulcio for the certificate of --key: drop --certificate, or drop --issue-certificate",
-                ));
-            }
+            crate::signing_certificate::refuse_with_issued(choice.certificate)?;
             let key = crate::key_files::decrypt_key_reference(key_reference, choice.key_context)?;
             let signer = KeylessSigner::start(
                 choice.services,

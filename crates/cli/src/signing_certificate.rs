@@ -18,6 +18,10 @@ use crate::key_files::read_limited_to;
 /// Certificate and chain files are no larger than this.
 const CERTIFICATE_FILE_LIMIT: u64 = 1024 * 1024;
 
+/// A chain or CA file holds at most this many certificates (each link costs a signature
+/// check, and chains are built over every pair).
+pub const CERTIFICATE_COUNT_LIMIT: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct SigningCertificate {
     pub leaf: Certificate,
@@ -82,6 +86,16 @@ pub fn refuse_without_key(args: &SigningCertificateArgs) -> Result<(), CliError>
     Ok(())
 }
 
+/// `--issue-certificate` asks Fulcio for the key's certificate: a brought one is refused.
+pub fn refuse_with_issued(args: &SigningCertificateArgs) -> Result<(), CliError> {
+    if args.certificate.is_some() {
+        return Err(CliError::usage(
+            "--issue-certificate asks Fulcio for the certificate of --key: drop --certificate, or drop --issue-certificate",
+        ));
+    }
+    Ok(())
+}
+
 /// A certificate file as cosign reads one: PEM, DER, or either in base64 (what
 /// `sign-blob --output-certificate` writes).
 pub fn certificate_file(path: &Path) -> Result<Certificate, CliError> {
@@ -121,6 +135,12 @@ fn chain_file(path: &Path) -> Result<Vec<Certificate>, CliError> {
     })?;
     if chain.is_empty() {
         return Err(CliError::new("no certificates in certificate chain"));
+    }
+    if chain.len() > CERTIFICATE_COUNT_LIMIT {
+        return Err(CliError::new(format!(
+            "loading certificate chain {}: more than {CERTIFICATE_COUNT_LIMIT} certificates",
+            path.display()
+        )));
     }
     Ok(chain)
 }

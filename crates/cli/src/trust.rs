@@ -226,6 +226,13 @@ fn certificate_authority_files(
                 path.display()
             )));
         }
+        let limit = crate::signing_certificate::CERTIFICATE_COUNT_LIMIT;
+        if certificates.len() > limit {
+            return Err(CliError::new(format!(
+                "{flag} {}: more than {limit} certificates",
+                path.display()
+            )));
+        }
         Ok(certificates)
     };
     let (pool, flag) = match (&verification.certificate_chain, &verification.ca_roots) {

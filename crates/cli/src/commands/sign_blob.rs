@@ -19,11 +19,7 @@ pub fn run(args: &SignBlobArgs, console: &mut Console) -> Result<(), CliError> {
         return run_keyless(args, None);
     };
     if args.services.issue_certificate {
-        if args.certificate.certificate.is_some() {
-            return Err(CliError::usage(
-                "--issue-certificate asks Fulcio for the certificate of --key: drop --certificate, or drop --issue-certificate",
-            ));
-        }
+        crate::signing_certificate::refuse_with_issued(&args.certificate)?;
         let key =
             decrypt_key_reference(key_reference, "signing blob: getting signer: reading key")?;
         return run_keyless(args, Some(key));
