@@ -17,19 +17,30 @@ fn path(path: &std::path::Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// A PKI `name` whose leaf (for [`EMAIL`]) certifies `key`'s public key (`<key>.pub`).
+fn make_pki(
+    scratch: &Scratch,
+    name: &str,
+    key: &str,
+    issuer: Option<&str>,
+    code_signing: bool,
+) -> Pki {
+    Pki::create(
+        scratch.path(),
+        name,
+        &Leaf {
+            public_key: &scratch.join(format!("{key}.pub")),
+            email: EMAIL,
+            issuer,
+            code_signing,
+        },
+    )
+}
+
 /// A key pair `signer` and a PKI `pki` whose leaf certifies it.
 fn signer_with_pki(scratch: &Scratch) -> Pki {
     key_pair(scratch, "signer");
-    Pki::create(
-        scratch.path(),
-        "pki",
-        &Leaf {
-            public_key: &scratch.join("signer.pub"),
-            email: EMAIL,
-            issuer: Some(ISSUER),
-            code_signing: true,
-        },
-    )
+    make_pki(scratch, "pki", "signer", Some(ISSUER), true)
 }
 
 fn program(peer: Option<Peer>) -> std::path::PathBuf {
@@ -98,16 +109,7 @@ fn images_signed_with_a_brought_certificate_verify_both_ways_in_the_legacy_forma
     let scratch = Scratch::new();
     let registry = Distribution::start();
     let pki = signer_with_pki(&scratch);
-    let other = Pki::create(
-        scratch.path(),
-        "other",
-        &Leaf {
-            public_key: &scratch.join("signer.pub"),
-            email: EMAIL,
-            issuer: Some(ISSUER),
-            code_signing: true,
-        },
-    );
+    let other = make_pki(&scratch, "other", "signer", Some(ISSUER), true);
     let legacy = ["--new-bundle-format=false"];
     let chain = path(&pki.chain);
     let (root, intermediate) = (path(&pki.root), path(&pki.intermediate));
@@ -241,6 +243,7 @@ fn images_signed_with_a_brought_certificate_verify_both_ways_in_the_bundle_forma
 fn blobs_signed_with_a_brought_certificate_verify_both_ways_in_both_formats() {
     let scratch = Scratch::new();
     let pki = signer_with_pki(&scratch);
+    let other = make_pki(&scratch, "other", "signer", Some(ISSUER), true);
     trusted_root_of(&scratch, &pki, "pki-trusted-root.json");
     scratch.write("blob.txt", "a blob signed with a brought certificate\n");
     let chain = path(&pki.chain);
@@ -304,16 +307,6 @@ fn blobs_signed_with_a_brought_certificate_verify_both_ways_in_both_formats() {
                 &chain,
             ])
             .success();
-            let other = Pki::create(
-                scratch.path(),
-                "other",
-                &Leaf {
-                    public_key: &scratch.join("signer.pub"),
-                    email: EMAIL,
-                    issuer: Some(ISSUER),
-                    code_signing: true,
-                },
-            );
             verify(&[
                 "--signature",
                 "blob.sig",
@@ -333,26 +326,8 @@ fn a_certificate_that_does_not_fit_is_refused_before_anything_is_signed() {
     let registry = Distribution::start();
     let pki = signer_with_pki(&scratch);
     key_pair(&scratch, "stranger");
-    let stranger = Pki::create(
-        scratch.path(),
-        "stranger",
-        &Leaf {
-            public_key: &scratch.join("stranger.pub"),
-            email: EMAIL,
-            issuer: None,
-            code_signing: true,
-        },
-    );
-    let not_for_code = Pki::create(
-        scratch.path(),
-        "documents",
-        &Leaf {
-            public_key: &scratch.join("signer.pub"),
-            email: EMAIL,
-            issuer: None,
-            code_signing: false,
-        },
-    );
+    let stranger = make_pki(&scratch, "stranger", "stranger", None, true);
+    let not_for_code = make_pki(&scratch, "documents", "signer", None, false);
     let (image, _) = registry.push_random_image(&scratch, "lab/byo-refused:1");
     let cases: [(&str, Vec<String>, &str); 4] = [
         (
@@ -431,6 +406,52 @@ fn a_certificate_that_does_not_fit_is_refused_before_anything_is_signed() {
         .run()
         .success();
     assert!(!tree.stdout.contains("signature"), "{}", tree.stdout);
+    // A chain or CA file of too many certificates is refused before any is checked.
+    let root_pem = scratch.read(&pki.root);
+    scratch.write("many.pem", root_pem.repeat(65));
+    let refused = scratch
+        .command(ours())
+        .args([
+            "sign-blob",
+            "--key",
+            "signer.key",
+            "--bundle",
+            "refused.json",
+        ])
+        .args(OFFLINE_SIGNING)
+        .args([
+            "--certificate",
+            &path(&pki.leaf),
+            "--certificate-chain",
+            "many.pem",
+        ])
+        .args(["signer.pub"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .failure(1);
+    assert!(
+        refused.stderr.contains("more than 64 certificates"),
+        "{}",
+        refused.stderr
+    );
+    let refused = scratch
+        .command(ours())
+        .args([
+            "verify-blob",
+            "--signature",
+            "x",
+            "--certificate",
+            &path(&pki.leaf),
+        ])
+        .args(["--ca-roots", "many.pem", "--certificate-identity", EMAIL])
+        .args(["--certificate-oidc-issuer", ISSUER, "signer.pub"])
+        .run()
+        .failure(1);
+    assert!(
+        refused.stderr.contains("more than 64 certificates"),
+        "{}",
+        refused.stderr
+    );
     // Keyless signing gets its certificate from Fulcio: a brought one is refused.
     let refused = scratch
         .command(ours())
