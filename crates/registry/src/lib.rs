@@ -10,9 +10,6 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-mod body;
-mod connection;
-mod idle;
 mod manifests;
 pub mod names;
 mod request;
@@ -24,32 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{BasicAuth, Htpasswd};
+pub use cosign_server::{tls_config, ConnectionLimits};
 pub use storage::Storage;
 pub use uploads::UploadLimits;
-
-/// Limits on connections and the time a client may take.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    /// Connections served at once; more are closed at once.
-    pub max_connections: usize,
-    /// A connection that moves no byte for this long is closed.
-    pub idle: Duration,
-    /// The time a client has to send a request's headers (and the TLS handshake).
-    pub header_read: Duration,
-    /// The longest wait for the next piece of a request body.
-    pub body_idle: Duration,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 256,
-            idle: Duration::from_secs(60),
-            header_read: Duration::from_secs(30),
-            body_idle: Duration::from_secs(30),
-        }
-    }
-}
 
 /// How a registry is set up.
 #[derive(Debug)]
@@ -98,62 +72,34 @@ impl Registry {
     }
 }
 
-/// Serves `registry` on `listener` (over TLS when `tls` is given) until `shutdown` completes.
+impl cosign_server::Handler for Registry {
+    fn handle(
+        self: Arc<Self>,
+        request: hyper::Request<hyper::body::Incoming>,
+        peer: std::net::SocketAddr,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = cosign_server::Answer> + Send>> {
+        Box::pin(routes::handle(request, self, peer))
+    }
+}
+
+/// Serves `registry` on `listener` (over TLS when `tls` is given) until `shutdown` completes;
+/// uploads left idle expire meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     registry: Arc<Registry>,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    tokio::pin!(shutdown);
-    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let slots = Arc::new(tokio::sync::Semaphore::new(registry.limits.max_connections));
-    let mut expiry = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            _ = expiry.tick() => registry.uploads.expire(),
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                // Over the cap: closed at once, so a flood costs nothing but the accept.
-                let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
-                let registry = registry.clone();
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    connection::serve(stream, peer, registry, acceptor).await;
-                    drop(slot);
-                });
-            }
+    let expiring = registry.clone();
+    let expiry = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            expiring.uploads.expire();
         }
-    }
-}
-
-/// A TLS configuration from PEM files: a certificate chain and its private key.
-pub fn tls_config(
-    certificate: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<Arc<rustls::ServerConfig>, String> {
-    use rustls::pki_types::pem::PemObject as _;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
-        .and_then(|certificates| certificates.collect())
-        .map_err(|error| {
-            format!(
-                "reading certificates from {}: {error}",
-                certificate.display()
-            )
-        })?;
-    if chain.is_empty() {
-        return Err(format!("no certificate in {}", certificate.display()));
-    }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|error| format!("reading a private key from {}: {error}", key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|error| format!("the certificate and key do not go together: {error}"))?;
-    Ok(Arc::new(config))
+    });
+    let limits = registry.limits;
+    let served = cosign_server::serve(listener, registry, limits, tls, shutdown).await;
+    expiry.abort();
+    served
 }

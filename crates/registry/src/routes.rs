@@ -11,12 +11,12 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::body::{self, AnswerBody, BodyError, RequestBody};
 use crate::manifests::{self, Dependencies};
 use crate::names::{Reference, RepositoryName};
 use crate::request::{query_value, route, Route};
 use crate::uploads::Session;
 use crate::Registry;
+use cosign_server::body::{self, AnswerBody, BodyError, RequestBody};
 
 /// The largest manifest accepted (distribution's limit).
 const MANIFEST_LIMIT: u64 = cosign_core::image::manifest::MANIFEST_SIZE_LIMIT as u64;

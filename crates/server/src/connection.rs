@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
 use crate::idle::IdleTimeout;
-use crate::Registry;
+use crate::{ConnectionLimits, Handler};
 
 /// The most a connection buffers of what the client sends (headers included).
 const READ_BUFFER_MAX: usize = 64 * 1024;
@@ -19,10 +19,10 @@ const TLS_HANDSHAKE: u8 = 0x16;
 pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
-    registry: Arc<Registry>,
+    handler: Arc<dyn Handler>,
+    limits: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
-    let limits = registry.limits;
     let mut first = [0u8; 1];
     let peeked = tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await;
     if !matches!(peeked, Ok(Ok(1))) {
@@ -31,11 +31,11 @@ pub(crate) async fn serve(
     let speaks_tls = first[0] == TLS_HANDSHAKE;
     let stream = IdleTimeout::new(stream, limits.idle);
     match (tls, speaks_tls) {
-        (None, false) => http(stream, peer, registry).await,
+        (None, false) => http(stream, peer, handler, limits).await,
         (Some(acceptor), true) => {
             let accepted = tokio::time::timeout(limits.header_read, acceptor.accept(stream)).await;
             if let Ok(Ok(stream)) = accepted {
-                http(stream, peer, registry).await;
+                http(stream, peer, handler, limits).await;
             }
         }
         // cosign tries HTTPS first even on loopback: answer at once, as Go's servers do, so it
@@ -53,16 +53,13 @@ async fn refuse(mut stream: IdleTimeout<TcpStream>, message: &str) {
     let _ = stream.shutdown().await;
 }
 
-async fn http<S>(stream: S, peer: SocketAddr, registry: Arc<Registry>)
+async fn http<S>(stream: S, peer: SocketAddr, handler: Arc<dyn Handler>, limits: ConnectionLimits)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let limits = registry.limits;
     let service = hyper::service::service_fn(move |request| {
-        let registry = registry.clone();
-        async move {
-            Ok::<_, std::convert::Infallible>(crate::routes::handle(request, registry, peer).await)
-        }
+        let answer = handler.clone().handle(request, peer);
+        async move { Ok::<_, std::convert::Infallible>(answer.await) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())

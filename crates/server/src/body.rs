@@ -10,17 +10,17 @@ use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Body as _, Frame, Incoming};
 
 /// The body every answer has: bytes in memory, or a file read in pieces.
-pub(crate) type AnswerBody = BoxBody<Bytes, std::io::Error>;
+pub type AnswerBody = BoxBody<Bytes, std::io::Error>;
 
 /// How much of a file one read takes when answering a blob (two are in memory per answer: the
 /// one being sent and the next, read ahead).
 const FILE_CHUNK: usize = 256 * 1024;
 
-pub(crate) fn empty() -> AnswerBody {
+pub fn empty() -> AnswerBody {
     Empty::new().map_err(|never| match never {}).boxed()
 }
 
-pub(crate) fn full(bytes: impl Into<Bytes>) -> AnswerBody {
+pub fn full(bytes: impl Into<Bytes>) -> AnswerBody {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
@@ -28,7 +28,7 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> AnswerBody {
 
 /// `file`'s content from its current position, each piece read (in the blocking pool) while the
 /// one before is being sent, so disk and socket work side by side.
-pub(crate) fn file(file: std::fs::File) -> AnswerBody {
+pub fn file(file: std::fs::File) -> AnswerBody {
     let stream = futures::stream::unfold(Some(read_ahead(file)), |pending| async move {
         let read = pending?.await;
         match read {
@@ -63,7 +63,7 @@ fn read_ahead(mut file: std::fs::File) -> ReadAhead {
 
 /// Why a request body could not be read.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum BodyError {
+pub enum BodyError {
     #[error("request body larger than {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("no request body data for {0:?}")]
@@ -76,23 +76,23 @@ pub(crate) enum BodyError {
 
 /// A request body read piece by piece, each piece awaited at most `idle`.
 #[derive(Debug)]
-pub(crate) struct RequestBody {
+pub struct RequestBody {
     body: Incoming,
     idle: Duration,
 }
 
 impl RequestBody {
-    pub(crate) fn new(body: Incoming, idle: Duration) -> Self {
+    pub fn new(body: Incoming, idle: Duration) -> Self {
         Self { body, idle }
     }
 
     /// The length the client announced, if it did.
-    pub(crate) fn declared_length(&self) -> Option<u64> {
+    pub fn declared_length(&self) -> Option<u64> {
         self.body.size_hint().exact()
     }
 
     /// The next piece of data, `None` at the end.
-    pub(crate) async fn next(&mut self) -> Result<Option<Bytes>, BodyError> {
+    pub async fn next(&mut self) -> Result<Option<Bytes>, BodyError> {
         loop {
             let frame = tokio::time::timeout(self.idle, self.body.frame())
                 .await
@@ -111,7 +111,7 @@ impl RequestBody {
     }
 
     /// The whole body, refused as soon as it passes `limit` (or announces more).
-    pub(crate) async fn collect(mut self, limit: u64) -> Result<Vec<u8>, BodyError> {
+    pub async fn collect(mut self, limit: u64) -> Result<Vec<u8>, BodyError> {
         if self.declared_length().is_some_and(|length| length > limit) {
             return Err(BodyError::TooLarge { limit });
         }

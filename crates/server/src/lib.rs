@@ -1,0 +1,116 @@
+//! cosign-server: what every server of cosign-rs shares (`registry serve`, `sigstore serve`, the
+//! admission webhook). Plain HTTP or TLS on one listener, told apart by the first byte; a cap on
+//! connections served at once (more are closed on accept); deadlines for request headers, the
+//! TLS handshake and idle sockets; request bodies read piece by piece under a size cap and an
+//! idle deadline ([`body`]). A server is a [`Handler`]: it answers one request at a time and
+//! never sees a connection, so its memory and time per client are these limits'.
+#![forbid(unsafe_code)]
+
+pub mod body;
+mod connection;
+mod idle;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use body::{AnswerBody, BodyError, RequestBody};
+pub use hyper;
+
+/// An answer to one request.
+pub type Answer = hyper::Response<AnswerBody>;
+
+/// A server's request handling.
+pub trait Handler: Send + Sync + 'static {
+    /// The answer to `request`, from the client at `peer`.
+    fn handle(
+        self: Arc<Self>,
+        request: hyper::Request<hyper::body::Incoming>,
+        peer: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Answer> + Send>>;
+}
+
+/// Limits on connections and the time a client may take.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
+    /// A connection that moves no byte for this long is closed.
+    pub idle: Duration,
+    /// The time a client has to send a request's headers (and the TLS handshake).
+    pub header_read: Duration,
+    /// The longest wait for the next piece of a request body.
+    pub body_idle: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            idle: Duration::from_secs(60),
+            header_read: Duration::from_secs(30),
+            body_idle: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `handler` on `listener` (over TLS when `tls` is given) until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    handler: Arc<dyn Handler>,
+    limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                // Over the cap: closed at once, so a flood costs nothing but the accept.
+                let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+                let handler = handler.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    connection::serve(stream, peer, handler, limits, acceptor).await;
+                    drop(slot);
+                });
+            }
+        }
+    }
+}
+
+/// A TLS configuration from PEM files: a certificate chain and its private key.
+pub fn tls_config(
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
+        .and_then(|certificates| certificates.collect())
+        .map_err(|error| {
+            format!(
+                "reading certificates from {}: {error}",
+                certificate.display()
+            )
+        })?;
+    if chain.is_empty() {
+        return Err(format!("no certificate in {}", certificate.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|error| format!("reading a private key from {}: {error}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|error| format!("the certificate and key do not go together: {error}"))?;
+    Ok(Arc::new(config))
+}
