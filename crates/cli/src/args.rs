@@ -122,6 +122,10 @@ pub enum Command {
     #[command(subcommand)]
     Registry(RegistryCommand),
 
+    /// Run a local Sigstore (OIDC issuer, Fulcio CA with CT log, Rekor v2 log, TSA) for labs and tests
+    #[command(subcommand)]
+    Sigstore(SigstoreCommand),
+
     /// Initializes SigStore root to retrieve trusted certificate and key targets for verification
     #[command(
         long_about = "Initializes SigStore root to retrieve trusted certificate and key targets for verification.\n\n\
@@ -792,6 +796,31 @@ pub struct RegistryServeArgs {
     pub insecure_no_auth: bool,
 
     /// seconds a client may stay silent in the middle of a request (headers, body, TLS handshake) before its connection is closed
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub client_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigstoreCommand {
+    /// Serve an OIDC issuer, a Fulcio-compatible CA with a CT log, a Rekor v2-compatible log and an RFC 3161 TSA on one loopback listener until interrupted; for labs and tests only (it mints a token for anyone who asks)
+    Serve(SigstoreServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SigstoreServeArgs {
+    /// loopback address to listen on (port 0: any free port; the URL is printed and written to --out)
+    #[arg(long, default_value = "127.0.0.1:8800", value_name = "HOST:PORT")]
+    pub address: String,
+
+    /// directory to keep keys, the log and issued certificates in (kept across restarts); a temporary directory, removed on exit, if not given
+    #[arg(long, value_name = "DIR")]
+    pub storage: Option<std::path::PathBuf>,
+
+    /// directory to write trusted_root.json, signing_config.json, trust_config.json and ca.pem to, before the first request is answered
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+
+    /// seconds a client may stay silent in the middle of a request (headers, body) before its connection is closed
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub client_timeout: u64,
 }

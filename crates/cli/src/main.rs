@@ -132,6 +132,9 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Registry(args::RegistryCommand::Serve(args)) => {
             commands::registry_serve::run(args, &settings)
         }
+        Command::Sigstore(args::SigstoreCommand::Serve(args)) => {
+            commands::sigstore_serve::run(args, &settings)
+        }
         Command::Initialize(args) => commands::initialize::run(args),
         Command::SigningConfig(args::SigningConfigCommand::Create(args)) => {
             commands::signing_config_create::run(args, &mut console)

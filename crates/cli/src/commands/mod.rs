@@ -26,6 +26,7 @@ pub mod save;
 pub mod sign;
 pub mod sign_blob;
 pub mod signing_config_create;
+pub mod sigstore_serve;
 pub mod tree;
 pub mod triangulate;
 pub mod trusted_root_create;

@@ -90,7 +90,8 @@ fn check_exposure(args: &RegistryServeArgs, address: SocketAddr) -> Result<(), C
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

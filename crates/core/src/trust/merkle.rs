@@ -58,6 +58,18 @@ impl MerkleTree {
         self.levels.first().map_or(0, |leaves| leaves.len() as u64)
     }
 
+    /// The hash of the complete subtree of `2^level` leaves starting at leaf
+    /// `index * 2^level`, if the tree has all of them (the nodes tlog tiles hold).
+    pub fn node(&self, level: usize, index: u64) -> Option<[u8; 32]> {
+        let index = usize::try_from(index).ok()?;
+        self.levels.get(level)?.get(index).copied()
+    }
+
+    /// How many complete subtrees of `2^level` leaves the tree has.
+    pub fn nodes_at(&self, level: usize) -> u64 {
+        self.levels.get(level).map_or(0, |nodes| nodes.len() as u64)
+    }
+
     /// Appends a leaf (its hash) and returns its index.
     pub fn push_leaf_hash(&mut self, hash: [u8; 32]) -> u64 {
         let index = self.size();

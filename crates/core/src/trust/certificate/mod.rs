@@ -27,7 +27,7 @@ use crate::keys::{HashAlgorithm, PublicKey, SigningAlgorithm};
 
 mod chain;
 mod identity;
-mod sct;
+pub mod sct;
 
 pub use chain::{verify_leaf, verify_leaf_requiring, SctRequirement};
 pub use identity::{GithubClaim, IdentityPolicy};

@@ -73,6 +73,54 @@ pub(super) fn parse_sct_list(bytes: &[u8]) -> Result<Vec<Sct>, CertificateError>
     Ok(scts)
 }
 
+/// What an SCT's signature covers for a precertificate (RFC 6962 3.2): the version, the
+/// signature type, the time in milliseconds, the entry type, the SHA-256 of the issuer's
+/// SubjectPublicKeyInfo, the precertificate's TBS (the certificate's without its SCT list) and
+/// the SCT's extensions. `None` when a length does not fit its field.
+pub fn precertificate_entry(
+    timestamp_millis: u64,
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+    extensions: &[u8],
+) -> Option<Vec<u8>> {
+    let tbs_length = u32::try_from(tbs.len())
+        .ok()
+        .filter(|length| *length < 1 << 24)?;
+    let extensions_length = u16::try_from(extensions.len()).ok()?;
+    let mut signed = Vec::with_capacity(tbs.len() + 64);
+    signed.push(0); // version v1
+    signed.push(0); // signature type: certificate_timestamp
+    signed.extend(timestamp_millis.to_be_bytes());
+    signed.extend([0, 1]); // entry type: precert_entry
+    signed.extend(issuer_key_hash);
+    signed.extend(tbs_length.to_be_bytes().get(1..).unwrap_or_default());
+    signed.extend(tbs);
+    signed.extend(extensions_length.to_be_bytes());
+    signed.extend(extensions);
+    Some(signed)
+}
+
+/// The TLS encoding of a one-SCT list (RFC 6962 3.3), as the SCT list extension holds it: an
+/// SCT v1 by the log whose id (SHA-256 of its key) is `log_id`, at `timestamp_millis`, with no
+/// extensions, whose `signature` (ECDSA with SHA-256, DER) covers [`precertificate_entry`].
+pub fn sct_list(log_id: &[u8; 32], timestamp_millis: u64, signature: &[u8]) -> Option<Vec<u8>> {
+    let signature_length = u16::try_from(signature.len()).ok()?;
+    let mut sct = vec![0]; // version v1
+    sct.extend(log_id);
+    sct.extend(timestamp_millis.to_be_bytes());
+    sct.extend([0, 0]); // no extensions
+    sct.extend([4, 3]); // SHA-256, ECDSA
+    sct.extend(signature_length.to_be_bytes());
+    sct.extend(signature);
+    let sct_length = u16::try_from(sct.len()).ok()?;
+    let list_length = u16::try_from(sct.len() + 2).ok()?;
+    let mut list = Vec::with_capacity(sct.len() + 4);
+    list.extend(list_length.to_be_bytes());
+    list.extend(sct_length.to_be_bytes());
+    list.extend(sct);
+    Some(list)
+}
+
 /// RFC 6962 3.2: the SCT's signature covers the precertificate entry.
 pub(super) fn verify_sct(
     leaf: &Certificate,
@@ -101,23 +149,11 @@ pub(super) fn verify_sct(
             reasons.push("the CT log's key was not valid then".to_owned());
             continue;
         }
-        let Ok(tbs_length) = u32::try_from(tbs.len()) else {
+        let Some(signed) =
+            precertificate_entry(sct.timestamp, &issuer_key_hash, &tbs, &sct.extensions)
+        else {
             return Err(malformed("TBS too long"));
         };
-        let mut signed = Vec::with_capacity(tbs.len() + 64);
-        signed.push(0); // version v1
-        signed.push(0); // signature type: certificate_timestamp
-        signed.extend(sct.timestamp.to_be_bytes());
-        signed.extend([0, 1]); // entry type: precert_entry
-        signed.extend(issuer_key_hash);
-        signed.extend(tbs_length.to_be_bytes().get(1..).unwrap_or_default());
-        signed.extend(&tbs);
-        signed.extend(
-            u16::try_from(sct.extensions.len())
-                .unwrap_or(u16::MAX)
-                .to_be_bytes(),
-        );
-        signed.extend(&sct.extensions);
         let hash = match sct.hash_algorithm {
             4 => HashAlgorithm::Sha256,
             5 => HashAlgorithm::Sha384,
