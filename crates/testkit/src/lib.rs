@@ -16,6 +16,7 @@
 
 pub mod fake_registry;
 pub mod keyless_stack;
+pub mod local_sigstore;
 pub mod pki;
 pub mod sigstore;
 pub mod tuf_mirror;

@@ -36,6 +36,37 @@ pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
     Ok((status, answer[split + 4..].to_vec()))
 }
 
+/// `POST path` on `address` over plain HTTP/1.0 with `body` as `content_type`: `(status,
+/// head, body)`.
+pub fn http_post(
+    address: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
+    Ok((status, head, answer[split + 4..].to_vec()))
+}
+
 /// Held by the running `timestamp-server` of this process (see the module's notes).
 static ONE_TSA: Mutex<()> = Mutex::new(());
 

@@ -21,6 +21,7 @@ mod keyless_images;
 mod keyless_signing;
 mod keys;
 mod layouts;
+mod local_sigstore;
 mod parity;
 mod registry_attacks;
 mod registry_auth;
