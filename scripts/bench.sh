@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|sign|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|sign|sigstore|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -489,4 +489,71 @@ printf '      ratio cosign-rs / openssl sha256: %s (target <= 1.3x); peak RSS %.
 # Closing its input stops the stack and the servers it started; wait for that.
 exec 4>&-
 wait "$stack_pid"
+fi
+
+if want sigstore; then
+echo
+echo "== the local Sigstore (cosign sigstore serve): its log against the real rekor-server, and the keyless lab round trip"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cargo build --release -q -p cosign-sigstore --example log_load
+load=$root/target/release/examples/log_load
+entries=3000
+clients=64
+# Each server on one core (taskset -c 0), the load from the other.
+sigstore_port=$(free_port)
+taskset -c 0 "$ours" sigstore serve --address "127.0.0.1:$sigstore_port" --storage "$work/sigstore-storage" --out "$work/sigstore" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do curl -fs "http://127.0.0.1:$sigstore_port/checkpoint" >/dev/null && break; sleep 0.05; done
+openssl genpkey -algorithm ED25519 -out "$work/rekor-signer.pem" 2>/dev/null
+rekor_port=$(free_port)
+mkdir -p "$work/rekor-storage"
+taskset -c 0 "$peers/rekor-server" serve --http-address 127.0.0.1 --http-port "$rekor_port" \
+  --grpc-address 127.0.0.1 --grpc-port "$(free_port)" --http-metrics-port "$(free_port)" \
+  --storage-dir "$work/rekor-storage" --signer-filepath "$work/rekor-signer.pem" --hostname 127.0.0.1 \
+  --checkpoint-interval 1s --batch-max-age 20ms >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do curl -s "http://127.0.0.1:$rekor_port/" >/dev/null && break; sleep 0.05; done
+echo "  (a) $entries hashedrekord entries appended with inclusion proofs, $clients clients, the server on one core"
+for name in ours rekor-server; do
+  case $name in ours) port=$sigstore_port ;; *) port=$rekor_port ;; esac
+  line=$(taskset -c 1 "$load" "127.0.0.1:$port" "$entries" "$clients")
+  rate=$(echo "$line" | awk '{print $6}')
+  eval "append_rate_${name//-/_}=$rate"
+  printf '      %-13s %8s entries/s (%s)\n' "$name" "$rate" "$line"
+done
+printf '      ratio cosign-rs / rekor-server (entries per second): %s\n' "$(ratio "$append_rate_ours" "$append_rate_rekor_server")"
+echo "  (b) the keyless lab round trip on cosign-rs's registry: token, sign an image, verify it by identity (median of $runs)"
+lab_port=$(free_port)
+"$ours" registry serve --address "127.0.0.1:$lab_port" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$lab_port/v2/" >/dev/null && break; sleep 0.1; done
+round=0
+round_trip() {
+  local name=$1 image token
+  round=$((round + 1))
+  head -c 2048 /dev/urandom > "$work/layer"
+  tar cf "$work/layer.tar" -C "$work" layer
+  image=127.0.0.1:$lab_port/lab/$name$round@$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$lab_port/lab/$name$round:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  local start end
+  start=$(date +%s%N)
+  token=$(curl -fs "http://127.0.0.1:$sigstore_port/oauth2/token?sub=alice@example.com")
+  case $name in
+    ours)
+      "$ours" sign -y --identity-token "$token" --signing-config "$work/sigstore/signing_config.json" --trusted-root "$work/sigstore/trusted_root.json" "$image" >/dev/null 2>&1
+      "$ours" verify --trusted-root "$work/sigstore/trusted_root.json" --certificate-identity alice@example.com --certificate-oidc-issuer "http://127.0.0.1:$sigstore_port/oauth2" "$image" >/dev/null 2>&1 ;;
+    *)
+      "$peers/$name" sign -y --allow-http-registry --identity-token "$token" --signing-config "$work/sigstore/signing_config.json" --trusted-root "$work/sigstore/trusted_root.json" "$image" >/dev/null 2>&1
+      "$peers/$name" verify --allow-http-registry --trusted-root "$work/sigstore/trusted_root.json" --certificate-identity alice@example.com --certificate-oidc-issuer "http://127.0.0.1:$sigstore_port/oauth2" "$image" >/dev/null 2>&1 ;;
+  esac
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000 ))
+}
+for name in ours cosign3; do
+  samples=()
+  for _ in $(seq "$runs"); do samples+=("$(round_trip "$name")"); done
+  ms=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f\n", m/1000}')
+  eval "lab_$name=$ms"
+  printf '      %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio cosign-rs / cosign 3.1: %s\n' "$(ratio "$lab_ours" "$lab_cosign3")"
 fi

@@ -189,12 +189,14 @@ impl Fulcio<'_> {
         let leaf = self
             .ca
             .code_signing(
-                &key,
-                &subject,
-                &self.issuer.url,
-                &principal.subject,
-                now,
-                LEAF_LIFETIME,
+                &crate::pki::Leaf {
+                    key: &key,
+                    subject: &subject,
+                    issuer: &self.issuer.url,
+                    token_subject: &principal.subject,
+                    not_before: now,
+                    lifetime: LEAF_LIFETIME,
+                },
                 &self.ct,
             )
             .map_err(|failure| (failure, None))?;

@@ -123,9 +123,9 @@ impl Issuer {
             "exp": now + TOKEN_LIFETIME,
             "jti": b64url(&nonce),
         });
-        if is_email(identity) {
-            claims["email"] = identity.into();
-            claims["email_verified"] = true.into();
+        if let (true, Some(map)) = (is_email(identity), claims.as_object_mut()) {
+            map.insert("email".to_owned(), identity.into());
+            map.insert("email_verified".to_owned(), true.into());
         }
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
         let input = format!(
@@ -156,15 +156,16 @@ impl Issuer {
         };
         let header: serde_json::Value =
             serde_json::from_slice(&decode(header)?).map_err(|_| refused("bad header"))?;
-        if header["alg"] != "RS256" {
+        if claim(&header, "alg") != "RS256" {
             return Err(refused("not signed with RS256"));
         }
         let claims: serde_json::Value =
             serde_json::from_slice(&decode(payload)?).map_err(|_| refused("bad claims"))?;
-        if claims["iss"].as_str() != Some(self.url.as_str()) {
+        if claim(&claims, "iss").as_str() != Some(self.url.as_str()) {
             return Err(TokenRefused(format!(
                 "issued by {}, not by this issuer ({})",
-                claims["iss"], self.url
+                claim(&claims, "iss"),
+                self.url
             )));
         }
         let input = token.len() - signature.len() - 1;
@@ -175,7 +176,7 @@ impl Issuer {
                 &decode(signature)?,
             )
             .map_err(|_| refused("the signature does not verify"))?;
-        let audience_ok = match &claims["aud"] {
+        let audience_ok = match claim(&claims, "aud") {
             serde_json::Value::String(audience) => audience == AUDIENCE,
             serde_json::Value::Array(audiences) => audiences.iter().any(|a| a == AUDIENCE),
             _ => false,
@@ -183,26 +184,33 @@ impl Issuer {
         if !audience_ok {
             return Err(refused("the audience is not sigstore"));
         }
-        let expiry = claims["exp"].as_i64().ok_or_else(|| refused("no expiry"))?;
+        let expiry = claim(&claims, "exp")
+            .as_i64()
+            .ok_or_else(|| refused("no expiry"))?;
         if expiry <= now {
             return Err(refused("the token has expired"));
         }
-        if claims["nbf"]
+        if claim(&claims, "nbf")
             .as_i64()
             .is_some_and(|not_before| not_before > now + 60)
         {
             return Err(refused("the token is not valid yet"));
         }
-        let subject = claims["sub"]
+        let subject = claim(&claims, "sub")
             .as_str()
             .filter(|subject| !subject.is_empty())
             .ok_or_else(|| refused("no subject"))?
             .to_owned();
-        let email = (claims["email_verified"] == true)
-            .then(|| claims["email"].as_str().map(str::to_owned))
+        let email = (claim(&claims, "email_verified") == true)
+            .then(|| claim(&claims, "email").as_str().map(str::to_owned))
             .flatten();
         Ok(Principal { subject, email })
     }
+}
+
+/// A claim of a token (null when absent).
+fn claim<'a>(claims: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    claims.get(name).unwrap_or(&serde_json::Value::Null)
 }
 
 /// Whether `identity` reads as an email address (one `@`, text on both sides, a dot after it).

@@ -290,6 +290,12 @@ impl Sigstore {
                 return service_error(&Failure::refused(&message));
             }
         };
+        if entry.body.len() > log::ENTRY_LIMIT {
+            return service_error(&Failure::refused(&format!(
+                "the entry is larger than {} bytes",
+                log::ENTRY_LIMIT
+            )));
+        }
         match self.log.append(entry.clone()).await {
             Ok(appended) => json(
                 StatusCode::CREATED,

@@ -24,8 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::rekor_entry::Entry;
 use crate::Failure;
 
-/// The largest entry the log keeps (entry bundles prefix each with 16 bits of length).
-pub(crate) const ENTRY_LIMIT: usize = 65_535;
+/// The largest entry the log keeps (entry bundles prefix each with 16 bits of length; a
+/// `hashedrekord` with a certificate is about 2 KiB, a DSSE entry keeps hashes and signatures
+/// only), which bounds an entry bundle, 256 entries, to 4 MiB.
+pub(crate) const ENTRY_LIMIT: usize = 16 * 1024;
 /// The most appends one `fsync` covers.
 const BATCH_LIMIT: usize = 1024;
 /// Requests waiting for the writer; more wait for room.
@@ -135,7 +137,9 @@ fn recover(file: &mut File) -> Result<State, Failure> {
     };
     let mut at = 0usize;
     while let Some(header) = bytes.get(at..at + RECORD_HEADER) {
-        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let mut length_bytes = [0u8; 4];
+        length_bytes.copy_from_slice(header.get(..4).unwrap_or(&[0; 4]));
+        let length = u32::from_be_bytes(length_bytes) as usize;
         let Some(body) = bytes.get(at + RECORD_HEADER..at + RECORD_HEADER + length) else {
             break;
         };
@@ -171,6 +175,15 @@ impl Log {
             .write(true)
             .open(&path)
             .map_err(io("opening the log"))?;
+        // One server per log: a second one appending to the same file would fork its tree.
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+            |_| {
+                Failure::Internal(format!(
+                    "{} is in use by another `cosign sigstore serve`",
+                    path.display()
+                ))
+            },
+        )?;
         let state = recover(&mut file)?;
         file.seek(std::io::SeekFrom::End(0))
             .map_err(io("opening the log"))?;

@@ -51,6 +51,18 @@ pub(crate) enum SubjectName {
     Uri(String),
 }
 
+/// A code-signing leaf to issue: for `key`, naming `subject`, issued by `issuer` (the OIDC
+/// issuer's URL) for the token's `sub`, valid from `not_before` for `lifetime` seconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Leaf<'a> {
+    pub(crate) key: &'a PublicKey,
+    pub(crate) subject: &'a SubjectName,
+    pub(crate) issuer: &'a str,
+    pub(crate) token_subject: &'a str,
+    pub(crate) not_before: i64,
+    pub(crate) lifetime: i64,
+}
+
 /// What a CT log signs SCTs with.
 #[derive(Debug)]
 pub(crate) struct CtLog<'a> {
@@ -269,21 +281,23 @@ impl Authority {
         Ok(sign(tbs, &self.key)?.1)
     }
 
-    /// A Fulcio code-signing leaf for `key` naming `subject`, issued by `issuer` (the OIDC
-    /// issuer's URL) for the token's `sub`, with the SCT `log` signs over its precertificate
+    /// A Fulcio code-signing leaf as `leaf` describes it, with the SCT `log` signs over its precertificate
     /// embedded, as Fulcio lays it out: key usage, extended key usage, the key ids, the
     /// (critical: the subject is empty) alternative name, the issuer v1 and v2, the subject,
     /// then the SCT list.
     pub(crate) fn code_signing(
         &self,
-        key: &PublicKey,
-        subject: &SubjectName,
-        issuer: &str,
-        token_subject: &str,
-        not_before: i64,
-        lifetime: i64,
+        leaf: &Leaf<'_>,
         log: &CtLog<'_>,
     ) -> Result<Vec<u8>, Failure> {
+        let Leaf {
+            key,
+            subject,
+            issuer,
+            token_subject,
+            not_before,
+            lifetime,
+        } = *leaf;
         let name = match subject {
             SubjectName::Email(email) => GeneralName::Rfc822Name(
                 Ia5String::new(email).map_err(|_| Failure::refused("the email is not ASCII"))?,
