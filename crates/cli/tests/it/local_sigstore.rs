@@ -497,6 +497,9 @@ fn killed_mid_append_it_restarts_with_every_acknowledged_entry_and_checkpoint() 
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let trust_before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stack.trusted_root_path()).expect("root"))
+            .expect("json");
     stack.kill();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acknowledged: Vec<Acknowledged> = writers
@@ -510,6 +513,21 @@ fn killed_mid_append_it_restarts_with_every_acknowledged_entry_and_checkpoint() 
     );
     let restarted = LocalSigstore::start(&ours(), Some(storage.path()));
     let size = stack_size(&restarted);
+    // The same keys after the restart: what was signed before still verifies.
+    let trust_after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(restarted.trusted_root_path()).expect("root"))
+            .expect("json");
+    for (part, key) in [
+        ("tlogs", "publicKey"),
+        ("ctlogs", "publicKey"),
+        ("certificateAuthorities", "certChain"),
+        ("timestampAuthorities", "certChain"),
+    ] {
+        assert_eq!(
+            trust_before[part][0][key], trust_after[part][0][key],
+            "{part}"
+        );
+    }
     // Read the whole log back through its entry tiles and rebuild its tree.
     let mut entries: Vec<Vec<u8>> = Vec::new();
     let mut tile = 0u64;
