@@ -66,13 +66,13 @@ impl Issuer {
         })
     }
 
-    /// `/.well-known/openid-configuration`.
+    /// `/.well-known/openid-configuration`: what verifiers of its tokens need (its keys). It
+    /// offers no OAuth flow (tokens come from `GET /token?sub=`), so it names no authorization
+    /// or token endpoint a client could mistake for one.
     pub(crate) fn discovery(&self) -> Vec<u8> {
         serde_json::json!({
             "issuer": self.url,
             "jwks_uri": format!("{}/jwks", self.url),
-            "token_endpoint": format!("{}/token", self.url),
-            "authorization_endpoint": format!("{}/authorize", self.url),
             "response_types_supported": ["id_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
