@@ -510,7 +510,7 @@ mkdir -p "$work/rekor-storage"
 taskset -c 0 "$peers/rekor-server" serve --http-address 127.0.0.1 --http-port "$rekor_port" \
   --grpc-address 127.0.0.1 --grpc-port "$(free_port)" --http-metrics-port "$(free_port)" \
   --storage-dir "$work/rekor-storage" --signer-filepath "$work/rekor-signer.pem" --hostname 127.0.0.1 \
-  --checkpoint-interval 1s --batch-max-age 20ms >/dev/null 2>&1 &
+  --checkpoint-interval 100ms --batch-max-age 20ms >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do curl -s "http://127.0.0.1:$rekor_port/" >/dev/null && break; sleep 0.05; done
 echo "  (a) $entries hashedrekord entries appended with inclusion proofs, $clients clients, the server on one core"
