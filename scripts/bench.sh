@@ -55,6 +55,17 @@ measure() { # name, command...: prints "ms kib"
 
 want() { [ "$sections" = all ] || [ "$sections" = "$1" ]; }
 
+# Starts `cosign registry serve` (ours) on a free port, waits for it, and sets the variable
+# named $1 to its port.
+start_embedded_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$ours" registry serve --address "127.0.0.1:$port" >/dev/null 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+  printf -v "$1" '%s' "$port"
+}
+
 if want keys; then
 echo
 echo "== key decryption: scrypt N=65536 r=8 p=1 (criterion, in process) vs OpenSSL's scrypt"
@@ -460,10 +471,7 @@ done
 printf '      ratio cosign-rs / cosign 3.1: %s (target <= 0.05x; distribution 2.8 has no referrers API, and its own CPU per run is above the target)\n' "$(ratio "$key_many_ours" "$key_many_cosign3")"
 
 echo "  (b') the same on cosign-rs's registry (registry serve: referrers API), fresh images for each side"
-embedded_port=$(free_port)
-"$ours" registry serve --address "127.0.0.1:$embedded_port" >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$embedded_port/v2/" >/dev/null && break; sleep 0.1; done
+start_embedded_registry embedded_port
 for name in ours cosign3; do
   refs=()
   for i in $(seq "$images"); do
@@ -523,10 +531,7 @@ for name in ours rekor-server; do
 done
 printf '      ratio cosign-rs / rekor-server (entries per second): %s\n' "$(ratio "$append_rate_ours" "$append_rate_rekor_server")"
 echo "  (b) the keyless lab round trip on cosign-rs's registry: token, sign an image, verify it by identity (median of $runs)"
-lab_port=$(free_port)
-"$ours" registry serve --address "127.0.0.1:$lab_port" >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$lab_port/v2/" >/dev/null && break; sleep 0.1; done
+start_embedded_registry lab_port
 round=0
 round_trip() {
   local name=$1 image token

@@ -38,6 +38,15 @@ must_fail() {
   echo "(failed as it should, exit code $code)"
 }
 
+# Waits (up to 10 s) for a server started in the background to print its first line to $1.
+wait_for_line() {
+  for _ in $(seq 200); do
+    grep -q "$2" "$1" 2>/dev/null && break
+    sleep 0.05
+  done
+  cat "$1"
+}
+
 step 'cosign version --short'
 "$cosign" version --short
 
@@ -45,11 +54,7 @@ step 'cosign version --short'
 step 'cosign registry serve --address 127.0.0.1:0 &'
 "$cosign" registry serve --address 127.0.0.1:0 2>registry.log &
 registry_pid=$!
-for _ in $(seq 100); do
-  grep -q 'serving an OCI registry on' registry.log 2>/dev/null && break
-  sleep 0.05
-done
-cat registry.log
+wait_for_line registry.log 'serving an OCI registry on'
 registry=$(sed -n 's|.*serving an OCI registry on http://\([^ ]*\).*|\1|p' registry.log)
 [ -n "$registry" ] || { echo "demo: the registry did not start" >&2; exit 1; }
 image=$registry/sample:1.0-signed
@@ -134,11 +139,7 @@ must_fail "$cosign" verify-attestation --key cosign.pub --insecure-ignore-tlog -
 step 'cosign sigstore serve --address 127.0.0.1:0 --out sigstore &'
 "$cosign" sigstore serve --address 127.0.0.1:0 --out sigstore 2>sigstore.log &
 sigstore_pid=$!
-for _ in $(seq 200); do
-  grep -q 'serving a local Sigstore' sigstore.log 2>/dev/null && break
-  sleep 0.05
-done
-cat sigstore.log
+wait_for_line sigstore.log 'serving a local Sigstore'
 sigstore=$(sed -n 's|.* on \(http://[^ ]*\) .*|\1|p' sigstore.log)
 [ -n "$sigstore" ] || { echo "demo: the local Sigstore did not start" >&2; exit 1; }
 # GET with bash alone (what `curl -s URL` does), so the demo needs no curl.

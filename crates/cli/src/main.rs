@@ -14,6 +14,7 @@ mod keyless;
 mod parse;
 mod password;
 mod registry_access;
+mod serving;
 mod settings;
 mod signer;
 mod signing_certificate;

@@ -2,30 +2,11 @@
 //! signs ENTRIES distinct `hashedrekord` entries first, then POSTs them from CLIENTS threads at
 //! once and prints `entries <n> seconds <s> per_second <r>` (every answer must be 201 with an
 //! inclusion proof). Used by `scripts/bench.sh sigstore`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{Read as _, Write as _};
-
-use cosign_core::digest::Digest;
 use cosign_core::keys::PrivateKey;
-
-fn post(address: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    let head = format!(
-        "POST /api/v2/log/entries HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).expect("write");
-    stream.write_all(body).expect("write");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read");
-    let status = String::from_utf8_lossy(&answer[..12.min(answer.len())])
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
-}
+use cosign_testkit::local_sigstore::signed_entry_request;
+use cosign_testkit::sigstore::http_post;
 
 fn main() {
     let arguments: Vec<String> = std::env::args().collect();
@@ -37,16 +18,7 @@ fn main() {
     let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
     let run = std::process::id();
     let requests: Vec<Vec<u8>> = (0..entries)
-        .map(|n| {
-            let digest = Digest::sha256(format!("load {run} entry {n}").as_bytes());
-            let signature = key.sign_sha256_digest(&digest.bytes()).expect("sign");
-            cosign_core::keyless::rekor_request::hashed_rekord_v002(
-                &digest,
-                &signature,
-                cosign_core::keyless::rekor_request::Verifier::Key(&key.public_key()),
-            )
-            .expect("request")
-        })
+        .map(|n| signed_entry_request(&key, &format!("load {run} entry {n}")))
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let start = std::time::Instant::now();
@@ -57,12 +29,12 @@ fn main() {
                 let Some(request) = requests.get(n) else {
                     break;
                 };
-                let (status, answer) = post(&address, request);
-                assert!(
-                    status == 201 && answer.windows(14).any(|w| w == b"inclusionProof"),
-                    "entry {n}: {status} {}",
-                    String::from_utf8_lossy(&answer)
-                );
+                let (status, _, answer) =
+                    http_post(&address, "/api/v2/log/entries", "application/json", request)
+                        .expect("POST");
+                if status != 201 || !answer.windows(14).any(|w| w == b"inclusionProof") {
+                    panic!("entry {n}: {status} {}", String::from_utf8_lossy(&answer));
+                }
             });
         }
     });

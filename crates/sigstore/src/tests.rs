@@ -183,15 +183,8 @@ fn tile_indexes_are_read_strictly() {
     assert_eq!(url_host("https://log.example"), "log.example");
 }
 
-fn signed_entry(key: &PrivateKey, seed: &[u8]) -> rekor_entry::Entry {
-    let digest = cosign_core::digest::Digest::sha256(seed);
-    let signature = key.sign_sha256_digest(&digest.bytes()).unwrap();
-    let request = cosign_core::keyless::rekor_request::hashed_rekord_v002(
-        &digest,
-        &signature,
-        cosign_core::keyless::rekor_request::Verifier::Key(&key.public_key()),
-    )
-    .unwrap();
+fn signed_entry(key: &PrivateKey, seed: &str) -> rekor_entry::Entry {
+    let request = cosign_testkit::local_sigstore::signed_entry_request(key, seed);
     rekor_entry::entry_from_request(&request).unwrap()
 }
 
@@ -207,11 +200,11 @@ async fn a_torn_record_is_cut_off_and_the_log_goes_on() {
     };
     let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
     let log = log::Log::open(files.path(), signer()).unwrap();
-    let first = log.append(signed_entry(&key, b"one")).await.unwrap();
-    let second = log.append(signed_entry(&key, b"two")).await.unwrap();
+    let first = log.append(signed_entry(&key, "one")).await.unwrap();
+    let second = log.append(signed_entry(&key, "two")).await.unwrap();
     assert_eq!((first.index, second.index), (0, 1));
     assert!(matches!(
-        log.append(signed_entry(&key, b"one")).await,
+        log.append(signed_entry(&key, "one")).await,
         Err(log::AppendError::Duplicate(0))
     ));
     drop(log);
@@ -225,7 +218,7 @@ async fn a_torn_record_is_cut_off_and_the_log_goes_on() {
     assert_eq!(log.size(), 2);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
     assert_eq!(log.checkpoint().unwrap(), second.checkpoint);
-    let third = log.append(signed_entry(&key, b"three")).await.unwrap();
+    let third = log.append(signed_entry(&key, "three")).await.unwrap();
     assert_eq!(third.index, 2);
     // A record whose bytes were changed on disk ends the log there.
     drop(log);

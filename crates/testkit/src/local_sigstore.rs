@@ -110,3 +110,16 @@ impl Drop for LocalSigstore {
         let _ = self.child.wait();
     }
 }
+
+/// A Rekor v2 `hashedRekordRequestV002` body for a fresh signature by `key` over the digest of
+/// `seed` (distinct seeds, distinct entries).
+pub fn signed_entry_request(key: &cosign_core::keys::PrivateKey, seed: &str) -> Vec<u8> {
+    let digest = cosign_core::digest::Digest::sha256(seed.as_bytes());
+    let signature = key.sign_sha256_digest(&digest.bytes()).expect("sign");
+    cosign_core::keyless::rekor_request::hashed_rekord_v002(
+        &digest,
+        &signature,
+        cosign_core::keyless::rekor_request::Verifier::Key(&key.public_key()),
+    )
+    .expect("request")
+}

@@ -21,6 +21,12 @@ pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
     let mut stream = std::net::TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())?;
+    let (status, _, body) = read_answer(stream)?;
+    Ok((status, body))
+}
+
+/// An HTTP/1.0 answer read to its end: `(status, head, body)`.
+fn read_answer(mut stream: std::net::TcpStream) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer)?;
     let split = answer
@@ -33,7 +39,7 @@ pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
-    Ok((status, answer[split + 4..].to_vec()))
+    Ok((status, head, answer[split + 4..].to_vec()))
 }
 
 /// `POST path` on `address` over plain HTTP/1.0 with `body` as `content_type`: `(status,
@@ -52,19 +58,7 @@ pub fn http_post(
     );
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    let split = answer
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
-    Ok((status, head, answer[split + 4..].to_vec()))
+    read_answer(stream)
 }
 
 /// Held by the running `timestamp-server` of this process (see the module's notes).

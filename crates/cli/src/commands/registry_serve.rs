@@ -13,20 +13,8 @@ use crate::settings::GlobalSettings;
 pub fn run(args: &RegistryServeArgs, settings: &GlobalSettings) -> Result<(), CliError> {
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let listening = |error: std::io::Error| {
-            CliError::new(format!("listening on {}: {error}", args.address))
-        };
-        let addresses: Vec<SocketAddr> = tokio::net::lookup_host(&args.address)
-            .await
-            .map_err(listening)?
-            .collect();
-        for address in &addresses {
-            check_exposure(args, *address)?;
-        }
-        let listener = tokio::net::TcpListener::bind(addresses.as_slice())
-            .await
-            .map_err(listening)?;
-        let address = listener.local_addr().map_err(listening)?;
+        let (listener, address) =
+            crate::serving::listen(&args.address, |address| check_exposure(args, address)).await?;
         let auth = match &args.htpasswd {
             Some(path) => Some(BasicAuth::new(
                 Htpasswd::load(path).map_err(|error| CliError::new(error.to_string()))?,
@@ -61,7 +49,7 @@ pub fn run(args: &RegistryServeArgs, settings: &GlobalSettings) -> Result<(), Cl
         config.connections.body_idle = timeout;
         config.connections.idle = timeout * 2;
         let registry = Registry::new(config);
-        cosign_registry::serve(listener, registry, tls, shutdown_signal())
+        cosign_registry::serve(listener, registry, tls, crate::serving::shutdown_signal())
             .await
             .map_err(|error| CliError::new(format!("serving: {error}")))
     })
@@ -88,27 +76,6 @@ fn check_exposure(args: &RegistryServeArgs, address: SocketAddr) -> Result<(), C
         .with_hint("give --tls-cert and --tls-key, or listen on 127.0.0.1"));
     }
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }
 
 #[cfg(test)]

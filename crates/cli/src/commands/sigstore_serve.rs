@@ -14,23 +14,7 @@ use crate::settings::GlobalSettings;
 pub fn run(args: &SigstoreServeArgs, settings: &GlobalSettings) -> Result<(), CliError> {
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let listening = |error: std::io::Error| {
-            CliError::new(format!("listening on {}: {error}", args.address))
-        };
-        let addresses: Vec<SocketAddr> = tokio::net::lookup_host(&args.address)
-            .await
-            .map_err(listening)?
-            .collect();
-        if let Some(exposed) = addresses.iter().find(|address| !address.ip().is_loopback()) {
-            return Err(CliError::new(format!(
-                "refusing to serve a local Sigstore on {exposed}: its issuer mints a token for anyone who asks, so it is for loopback only"
-            ))
-            .with_hint("listen on 127.0.0.1 (the default), and use a real Sigstore where others must trust the signatures"));
-        }
-        let listener = tokio::net::TcpListener::bind(addresses.as_slice())
-            .await
-            .map_err(listening)?;
-        let address = listener.local_addr().map_err(listening)?;
+        let (listener, address) = crate::serving::listen(&args.address, refuse_exposure).await?;
         let temporary;
         let storage = match &args.storage {
             Some(dir) => dir.clone(),
@@ -64,8 +48,19 @@ pub fn run(args: &SigstoreServeArgs, settings: &GlobalSettings) -> Result<(), Cl
             args.out.display(),
             sigstore.issuer_url(),
         ));
-        cosign_sigstore::serve(listener, sigstore, super::registry_serve::shutdown_signal())
+        cosign_sigstore::serve(listener, sigstore, crate::serving::shutdown_signal())
             .await
             .map_err(|error| CliError::new(format!("serving: {error}")))
     })
+}
+
+/// Its issuer mints a token for anyone who asks: it listens on loopback only.
+fn refuse_exposure(address: SocketAddr) -> Result<(), CliError> {
+    if address.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "refusing to serve a local Sigstore on {address}: its issuer mints a token for anyone who asks, so it is for loopback only"
+    ))
+    .with_hint("listen on 127.0.0.1 (the default), and use a real Sigstore where others must trust the signatures"))
 }

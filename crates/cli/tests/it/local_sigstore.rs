@@ -8,10 +8,9 @@
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use cosign_core::digest::Digest;
 use cosign_core::keys::PrivateKey;
 use cosign_core::trust::merkle::{self, MerkleTree};
-use cosign_testkit::local_sigstore::LocalSigstore;
+use cosign_testkit::local_sigstore::{signed_entry_request, LocalSigstore};
 use cosign_testkit::sigstore::{http_get, http_post, RekorLog};
 use cosign_testkit::{EmbeddedRegistry, Peer, Scratch};
 
@@ -239,18 +238,6 @@ fn its_timestamps_verify_with_openssl_ts() {
         .failure(1);
 }
 
-/// A `hashedRekordRequestV002` for a fresh signature by `key` over a digest of `seed`.
-fn entry_request(key: &PrivateKey, seed: &str) -> Vec<u8> {
-    let digest = Digest::sha256(seed.as_bytes());
-    let signature = key.sign_sha256_digest(&digest.bytes()).expect("sign");
-    cosign_core::keyless::rekor_request::hashed_rekord_v002(
-        &digest,
-        &signature,
-        cosign_core::keyless::rekor_request::Verifier::Key(&key.public_key()),
-    )
-    .expect("request")
-}
-
 fn post_entry(address: &str, request: &[u8]) -> (u16, String, serde_json::Value) {
     let (status, head, body) =
         http_post(address, "/api/v2/log/entries", "application/json", request)
@@ -270,7 +257,7 @@ fn its_log_answers_as_rekor_server_does() {
         .trim_end_matches('/')
         .to_owned();
     let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
-    let request = entry_request(&key, "the same entry for both logs");
+    let request = signed_entry_request(&key, "the same entry for both logs");
     let (ours_status, _, ours_entry) = post_entry(stack.address(), &request);
     let (real_status, _, real_entry) = post_entry(&rekor_address, &request);
     assert_eq!((ours_status, real_status), (201, 201));
@@ -456,7 +443,8 @@ fn killed_mid_append_it_restarts_with_every_acknowledged_entry_and_checkpoint() 
                 let mut attempt = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     attempt += 1;
-                    let request = entry_request(&key, &format!("writer {writer} entry {attempt}"));
+                    let request =
+                        signed_entry_request(&key, &format!("writer {writer} entry {attempt}"));
                     let Ok((201, _, body)) = http_post(
                         &address,
                         "/api/v2/log/entries",
@@ -570,7 +558,7 @@ fn killed_mid_append_it_restarts_with_every_acknowledged_entry_and_checkpoint() 
     assert_eq!(status, 200);
     assert_eq!(&hashes[..32], &tree.node(0, 0).expect("leaf")[..]);
     let key = PrivateKey::generate_ecdsa_p256(&mut rand_core::OsRng);
-    let (status, _, entry) = post_entry(restarted.address(), &entry_request(&key, "after"));
+    let (status, _, entry) = post_entry(restarted.address(), &signed_entry_request(&key, "after"));
     assert_eq!(status, 201, "{entry}");
     assert_eq!(entry["logIndex"], size.to_string());
 }
