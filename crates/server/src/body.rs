@@ -26,6 +26,15 @@ pub fn full(bytes: impl Into<Bytes>) -> AnswerBody {
         .boxed()
 }
 
+/// An answer sent piece by piece as `pieces` yields them, so only the piece being sent is held.
+pub fn stream<S>(pieces: S) -> AnswerBody
+where
+    S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
+{
+    use futures::TryStreamExt as _;
+    BodyExt::boxed(StreamBody::new(pieces.map_ok(Frame::data)))
+}
+
 /// `file`'s content from its current position, each piece read (in the blocking pool) while the
 /// one before is being sent, so disk and socket work side by side.
 pub fn file(file: std::fs::File) -> AnswerBody {

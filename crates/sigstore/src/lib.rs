@@ -36,6 +36,8 @@ pub use cosign_server::tls_config;
 
 /// The largest request body any service takes (an entry with a certificate is a few KiB).
 const BODY_LIMIT: u64 = 256 * 1024;
+/// The longest a client may take to send a whole request body, however steadily it trickles.
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Why a request failed: the client's mistake, answered with its status and message (and the
 /// gRPC code the real services put in their JSON), or ours.
@@ -87,6 +89,9 @@ pub struct SigstoreConfig {
 #[derive(Debug)]
 pub struct Sigstore {
     base_url: String,
+    /// The `Host` values requests may carry: the listener's address, and `localhost` at its
+    /// port (anything else may be a web page's request through a rebound DNS name).
+    hosts: Vec<String>,
     issuer: issuer::Issuer,
     identity: identity::Identity,
     ct_log_id: [u8; 32],
@@ -133,7 +138,17 @@ impl Sigstore {
             .append(true)
             .open(config.storage.join("issued.pem"))
             .map_err(|error| Failure::Internal(format!("opening issued.pem: {error}")))?;
+        let authority = base_url
+            .split_once("://")
+            .map_or(base_url.as_str(), |(_, rest)| rest)
+            .to_owned();
+        let port = authority.rsplit_once(':').map(|(_, port)| port.to_owned());
+        let mut hosts = vec![authority];
+        if let Some(port) = port {
+            hosts.push(format!("localhost:{port}"));
+        }
         let sigstore = Self {
+            hosts,
             base_url,
             issuer,
             ct_log_id: sha2::Sha256::digest(&ct_spki).into(),
@@ -158,7 +173,26 @@ impl Sigstore {
         self.log.size()
     }
 
-    async fn route(&self, request: hyper::Request<hyper::body::Incoming>) -> Answer {
+    async fn route(self: &Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> Answer {
+        let host = request
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !self
+            .hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(host))
+        {
+            return service_error(&Failure::Client {
+                status: 403,
+                grpc: 7,
+                message: format!(
+                    "the Host header must name this server ({}): a request through another name may come from a web page (DNS rebinding)",
+                    self.hosts.join(" or ")
+                ),
+            });
+        }
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or_default().to_owned();
@@ -213,7 +247,7 @@ impl Sigstore {
                     Ok(body) => body,
                     Err(failure) => return service_error(&failure),
                 };
-                self.add_entry(&body).await
+                self.add_entry(body).await
             }
             (Method::GET, "/checkpoint") => match self.log.checkpoint() {
                 Ok(checkpoint) => text(StatusCode::OK, "text/plain", checkpoint.into_bytes()),
@@ -274,8 +308,16 @@ impl Sigstore {
         }
     }
 
-    async fn add_entry(&self, body: &[u8]) -> Answer {
-        let entry = match rekor_entry::entry_from_request(body) {
+    async fn add_entry(&self, body: Vec<u8>) -> Answer {
+        // Signatures are checked off the async workers, so one costly request cannot stall
+        // the others.
+        let parsed =
+            tokio::task::spawn_blocking(move || rekor_entry::entry_from_request(&body)).await;
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(failure) => return service_error(&Failure::Internal(failure.to_string())),
+        };
+        let entry = match parsed {
             Ok(entry) => entry,
             Err(invalid) => {
                 if self.verbose {
@@ -342,11 +384,19 @@ impl Sigstore {
             return not_found();
         };
         let tile = match level {
-            Some(level) => self.log.hash_tile(level, index, width),
-            None => self.log.entry_bundle(index, width),
+            Some(level) => self.log.hash_tile(level, index, width).map(body::full),
+            None => self.log.entry_bundle(index, width).map(body::stream),
         };
         match tile {
-            Some(bytes) => text(StatusCode::OK, "application/octet-stream", bytes),
+            Some(tile) => {
+                let mut answer = hyper::Response::new(tile);
+                if let Ok(value) = "application/octet-stream".parse() {
+                    answer
+                        .headers_mut()
+                        .insert(hyper::header::CONTENT_TYPE, value);
+                }
+                answer
+            }
             None => not_found(),
         }
     }
@@ -461,7 +511,14 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 async fn read(body: RequestBody) -> Result<Vec<u8>, Failure> {
-    body.collect(BODY_LIMIT).await.map_err(|error| match error {
+    let collected = tokio::time::timeout(BODY_DEADLINE, body.collect(BODY_LIMIT))
+        .await
+        .map_err(|_| Failure::Client {
+            status: 408,
+            grpc: 4,
+            message: format!("the request body took longer than {BODY_DEADLINE:?}"),
+        })?;
+    collected.map_err(|error| match error {
         cosign_server::BodyError::TooLarge { .. } => Failure::Client {
             status: 413,
             grpc: 8,

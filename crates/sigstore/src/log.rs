@@ -2,7 +2,10 @@
 //! (length, the first 8 bytes of the entry's SHA-256, the entry), made durable (`fsync`) before
 //! any is acknowledged, the RFC 6962 tree rebuilt from that file at start. A record cut short by
 //! a crash was never acknowledged: it is cut off at start, so every checkpoint ever answered
-//! still verifies and no acknowledged entry is lost.
+//! still verifies and no acknowledged entry is lost. After each batch the number of entries
+//! acknowledged is written beside the log (`size`): a log that recovers fewer whole entries than
+//! that was damaged, not cut short, and is refused rather than truncated (a new tree signed by
+//! the same key would fork from the checkpoints already given out).
 //!
 //! Appends go through one writer thread that takes every request waiting, writes them with one
 //! `fsync` and signs one checkpoint for them all (group commit), so throughput grows with load
@@ -106,7 +109,7 @@ type Request = (Entry, oneshot::Sender<Result<Appended, AppendError>>);
 #[derive(Debug)]
 pub(crate) struct Log {
     state: Arc<RwLock<State>>,
-    reader: File,
+    reader: Arc<File>,
     signer: Arc<Signer>,
     queue: mpsc::Sender<Request>,
 }
@@ -122,8 +125,9 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
     move |error| Failure::Internal(format!("{what}: {error}"))
 }
 
-/// Reads every whole record of `file`, cutting off a torn last one.
-fn recover(file: &mut File) -> Result<State, Failure> {
+/// Reads every whole record of `file`, cutting off a torn last one; refused when that would
+/// leave fewer than the `acknowledged` entries.
+fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
     let mut bytes = Vec::new();
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(io("reading the log"))?;
@@ -155,6 +159,12 @@ fn recover(file: &mut File) -> Result<State, Failure> {
         at += RECORD_HEADER + length;
     }
     state.end = at as u64;
+    if state.tree.size() < acknowledged {
+        return Err(Failure::Internal(format!(
+            "the log holds {} whole entries but {acknowledged} were acknowledged: it is damaged at byte {at}, not just cut short by a crash; refusing to start rather than sign a tree that forks from the checkpoints already given out (restore the log from a backup, or start a new one in other storage)",
+            state.tree.size()
+        )));
+    }
     if (at as u64) < bytes.len() as u64 {
         file.set_len(at as u64)
             .map_err(io("cutting a torn record"))?;
@@ -166,8 +176,10 @@ fn recover(file: &mut File) -> Result<State, Failure> {
 impl Log {
     /// Opens (or creates) the log in `directory` and starts its writer.
     pub(crate) fn open(directory: &Path, signer: Signer) -> Result<Self, Failure> {
+        let created = !directory.exists();
         std::fs::create_dir_all(directory).map_err(io("creating the log directory"))?;
         let path = directory.join("entries");
+        let new_file = !path.exists();
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -184,10 +196,31 @@ impl Log {
                 ))
             },
         )?;
-        let state = recover(&mut file)?;
+        let size_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(directory.join("size"))
+            .map_err(io("opening the log's size"))?;
+        let mut recorded = [0u8; 8];
+        let acknowledged = match size_file.read_exact_at(&mut recorded, 0) {
+            Ok(()) => u64::from_be_bytes(recorded),
+            Err(_) => 0,
+        };
+        let state = recover(&mut file, acknowledged)?;
         file.seek(std::io::SeekFrom::End(0))
             .map_err(io("opening the log"))?;
-        let reader = file.try_clone().map_err(io("opening the log"))?;
+        // A new file or directory is durable only once its directory is.
+        if new_file {
+            sync_directory(directory)?;
+        }
+        if created {
+            if let Some(parent) = directory.parent() {
+                sync_directory(parent)?;
+            }
+        }
+        let reader = Arc::new(file.try_clone().map_err(io("opening the log"))?);
         let state = Arc::new(RwLock::new(state));
         let signer = Arc::new(signer);
         let (queue, requests) = mpsc::channel(QUEUE_LIMIT);
@@ -195,7 +228,15 @@ impl Log {
         let writer_signer = signer.clone();
         std::thread::Builder::new()
             .name("log-writer".to_owned())
-            .spawn(move || write_loop(file, writer_state, writer_signer, requests))
+            .spawn(move || {
+                let writer = Writer {
+                    file,
+                    size_file,
+                    state: writer_state,
+                    signer: writer_signer,
+                };
+                writer.run(requests);
+            })
             .map_err(io("starting the log writer"))?;
         Ok(Self {
             state,
@@ -261,22 +302,38 @@ impl Log {
         Some(tile)
     }
 
-    /// An entry bundle: `width` entries from `256 * index`, each after its 16-bit length.
-    pub(crate) fn entry_bundle(&self, index: u64, width: u64) -> Option<Vec<u8>> {
+    /// An entry bundle: `width` entries from `256 * index`, each after its 16-bit length,
+    /// read from the file one entry at a time as the client takes them.
+    pub(crate) fn entry_bundle(
+        &self,
+        index: u64,
+        width: u64,
+    ) -> Option<impl futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send + Sync + 'static>
+    {
+        use futures::StreamExt as _;
         let records: Vec<(u64, u16)> = {
             let state = self.read_state();
             let first = usize::try_from(index.checked_mul(256)?).ok()?;
             let last = first.checked_add(usize::try_from(width).ok()?)?;
             state.records.get(first..last)?.to_vec()
         };
-        let mut bundle = Vec::new();
-        for (offset, length) in records {
-            let mut body = vec![0u8; usize::from(length)];
-            self.reader.read_exact_at(&mut body, offset).ok()?;
-            bundle.extend(length.to_be_bytes());
-            bundle.extend(body);
-        }
-        Some(bundle)
+        let reader = self.reader.clone();
+        Some(
+            futures::stream::iter(records).then(move |(offset, length)| {
+                let reader = reader.clone();
+                async move {
+                    let read = tokio::task::spawn_blocking(move || {
+                        let mut piece = vec![0u8; 2 + usize::from(length)];
+                        let (prefix, body) = piece.split_at_mut(2);
+                        prefix.copy_from_slice(&length.to_be_bytes());
+                        reader.read_exact_at(body, offset)?;
+                        Ok(bytes::Bytes::from(piece))
+                    })
+                    .await;
+                    read.map_err(std::io::Error::other)?
+                }
+            }),
+        )
     }
 }
 
@@ -286,67 +343,96 @@ fn lock(state: &RwLock<State>) -> std::sync::RwLockWriteGuard<'_, State> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The writer: takes every request waiting, makes the new ones durable with one `fsync`, then
-/// answers each with its proof in the tree that holds them all.
-fn write_loop(
-    mut file: File,
+fn sync_directory(directory: &Path) -> Result<(), Failure> {
+    File::open(directory)
+        .and_then(|opened| opened.sync_all())
+        .map_err(io("syncing the log's directory"))
+}
+
+/// The log's one writer.
+struct Writer {
+    file: File,
+    size_file: File,
     state: Arc<RwLock<State>>,
     signer: Arc<Signer>,
-    mut requests: mpsc::Receiver<Request>,
-) {
-    while let Some(first) = requests.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH_LIMIT {
-            match requests.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
+}
+
+type Answer = oneshot::Sender<Result<Appended, AppendError>>;
+
+impl Writer {
+    /// Takes every request waiting, makes the new ones durable with one `fsync`, then answers
+    /// each with its proof in the tree that holds them all (and a repeat with the index of the
+    /// entry it repeats, once that entry is durable). A failed write or `fsync` stops the
+    /// writer: what the disk holds is then unknown, and only a restart (which reads it back)
+    /// can tell.
+    fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        while let Some(first) = requests.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH_LIMIT {
+                match requests.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            if let Err(failure) = self.append_batch(batch) {
+                eprintln!("the log stopped: {failure}; restart it to read back what is on disk");
+                return;
             }
         }
-        let (mut accepted, mut bytes, mut seen) = (Vec::new(), Vec::new(), HashMap::new());
+    }
+
+    fn append_batch(&mut self, batch: Vec<Request>) -> Result<(), Failure> {
         let (size, end) = {
-            let state = lock(&state);
+            let state = lock(&self.state);
             (state.tree.size(), state.end)
         };
+        let mut accepted: Vec<([u8; 32], u64, u16, Answer)> = Vec::new();
+        let mut repeats: Vec<(u64, Answer)> = Vec::new();
+        let (mut bytes, mut seen) = (Vec::new(), HashMap::new());
         for (entry, answer) in batch {
             let hash = merkle::leaf_hash(&entry.body);
-            let existing = lock(&state).index_of.get(&hash).copied();
-            if let Some(index) = existing.or_else(|| seen.get(&hash).copied()) {
+            if let Some(index) = lock(&self.state).index_of.get(&hash).copied() {
                 let _ = answer.send(Err(AppendError::Duplicate(index)));
                 continue;
             }
-            let index = size + accepted.len() as u64;
-            seen.insert(hash, index);
+            if let Some(index) = seen.get(&hash).copied() {
+                repeats.push((index, answer));
+                continue;
+            }
             let Ok(length) = u16::try_from(entry.body.len()) else {
                 let _ = answer.send(Err(AppendError::Failed(Failure::refused(
                     "the entry is too large",
                 ))));
                 continue;
             };
+            seen.insert(hash, size + accepted.len() as u64);
             let offset = end + bytes.len() as u64 + RECORD_HEADER as u64;
-            bytes.extend((u32::from(length)).to_be_bytes());
+            bytes.extend(u32::from(length).to_be_bytes());
             bytes.extend(checksum(&entry.body));
             bytes.extend(&entry.body);
             accepted.push((hash, offset, length, answer));
         }
         if accepted.is_empty() {
-            continue;
+            return Ok(());
         }
-        let written = file
+        let written = self
+            .file
             .write_all(&bytes)
-            .and_then(|()| file.sync_data())
+            .and_then(|()| self.file.sync_data())
             .map_err(io("appending to the log"));
         if let Err(failure) = written {
-            // Nothing of this batch is acknowledged; what reached the disk is cut off.
-            let _ = file.set_len(end);
-            let _ = file.seek(std::io::SeekFrom::Start(end));
+            // Nothing of this batch is acknowledged; what reached the disk is cut off if it can
+            // be, and read back at the next start in any case.
+            let _ = self.file.set_len(end);
             for (_, _, _, answer) in accepted {
-                let _ = answer.send(Err(AppendError::Failed(Failure::Internal(
-                    failure.to_string(),
-                ))));
+                let _ = answer.send(Err(AppendError::Failed(failure.clone())));
             }
-            continue;
+            for (_, answer) in repeats {
+                let _ = answer.send(Err(AppendError::Failed(failure.clone())));
+            }
+            return Err(failure);
         }
-        let mut state = lock(&state);
+        let mut state = lock(&self.state);
         for (hash, offset, length, _) in &accepted {
             let index = state.tree.push_leaf_hash(*hash);
             state.index_of.insert(*hash, index);
@@ -354,8 +440,14 @@ fn write_loop(
         }
         state.end = end + bytes.len() as u64;
         let new_size = state.tree.size();
-        let root = state.tree.root(new_size).unwrap_or_default();
-        let checkpoint = signer.checkpoint(new_size, &root);
+        // Not synced: a stale (smaller) size after a power loss only makes the check at start
+        // laxer, never wrong.
+        let _ = self.size_file.write_all_at(&new_size.to_be_bytes(), 0);
+        let root = state
+            .tree
+            .root(new_size)
+            .map_err(|error| Failure::Internal(error.to_string()))?;
+        let checkpoint = self.signer.checkpoint(new_size, &root);
         for (position, (_, _, _, answer)) in accepted.into_iter().enumerate() {
             let index = size + position as u64;
             let answered = match (&checkpoint, state.tree.inclusion_proof(index, new_size)) {
@@ -366,13 +458,15 @@ fn write_loop(
                     proof,
                     checkpoint: checkpoint.clone(),
                 }),
-                (Err(failure), _) => Err(AppendError::Failed(Failure::Internal(format!(
-                    "{failure:?}"
-                )))),
+                (Err(failure), _) => Err(AppendError::Failed(failure.clone())),
                 (_, Err(error)) => Err(AppendError::Failed(Failure::Internal(error.to_string()))),
             };
             let _ = answer.send(answered);
         }
+        for (index, answer) in repeats {
+            let _ = answer.send(Err(AppendError::Duplicate(index)));
+        }
+        Ok(())
     }
 }
 

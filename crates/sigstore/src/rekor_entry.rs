@@ -10,6 +10,10 @@ use cosign_core::keys::{HashAlgorithm, PublicKey};
 use cosign_core::trust::certificate::Certificate;
 use serde::Deserialize;
 
+/// The most signatures, and verifiers, a DSSE entry may carry: each signature is tried against
+/// each verifier, so both are capped to bound a request's work.
+const DSSE_SIGNATURES_LIMIT: usize = 8;
+
 /// Why an entry is refused, in rekor-tiles' words (it answers 400 with these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Invalid(pub(crate) String);
@@ -98,7 +102,28 @@ fn decode(field: &str, text: &str) -> Result<Vec<u8>, Invalid> {
 struct ParsedVerifier {
     key: PublicKey,
     hash: HashAlgorithm,
+    /// Pure Ed25519 (DSSE only): the message is signed, not a digest.
+    ed25519: bool,
     json: serde_json::Value,
+}
+
+impl ParsedVerifier {
+    /// Verifies `signature` over `message` with the one algorithm the key details name.
+    fn verify_message(&self, message: &[u8], signature: &[u8]) -> bool {
+        if self.ed25519 {
+            return self
+                .key
+                .verify_with(
+                    cosign_core::keys::SigningAlgorithm::Ed25519,
+                    message,
+                    signature,
+                )
+                .is_ok();
+        }
+        self.key
+            .verify_message(message, self.hash, signature)
+            .is_ok()
+    }
 }
 
 fn hash_for(key_details: &str) -> Option<HashAlgorithm> {
@@ -160,7 +185,12 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
             key.key_details()
         )));
     }
-    Ok(ParsedVerifier { key, hash, json })
+    Ok(ParsedVerifier {
+        key,
+        hash,
+        ed25519,
+        json,
+    })
 }
 
 /// RFC 8785 canonical JSON of the values entries hold (strings, arrays and objects): compact,
@@ -281,6 +311,47 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
     if request.verifiers.is_empty() {
         return Err(Invalid("missing verifiers".to_owned()));
     }
+    if envelope.signatures.len() > DSSE_SIGNATURES_LIMIT
+        || request.verifiers.len() > DSSE_SIGNATURES_LIMIT
+    {
+        return Err(Invalid(format!(
+            "at most {DSSE_SIGNATURES_LIMIT} signatures and {DSSE_SIGNATURES_LIMIT} verifiers"
+        )));
+    }
+    // What the entry would keep (each signature and its verifier), refused before any
+    // signature is checked when it cannot fit.
+    let kept: usize = envelope
+        .signatures
+        .iter()
+        .map(|signature| signature.sig.len())
+        .sum::<usize>()
+        + request
+            .verifiers
+            .iter()
+            .map(|verifier| {
+                let key = verifier
+                    .public_key
+                    .as_ref()
+                    .or(verifier.x509_certificate.as_ref());
+                key.map_or(0, |key| key.raw_bytes.len())
+            })
+            .max()
+            .unwrap_or(0)
+            * envelope.signatures.len();
+    if kept > crate::log::ENTRY_LIMIT {
+        return Err(Invalid(format!(
+            "the entry would be larger than {} bytes",
+            crate::log::ENTRY_LIMIT
+        )));
+    }
+    let mut distinct = std::collections::HashSet::new();
+    if !envelope
+        .signatures
+        .iter()
+        .all(|signature| distinct.insert(&signature.sig))
+    {
+        return Err(Invalid("the envelope repeats a signature".to_owned()));
+    }
     let payload = decode("envelope.payload", &envelope.payload)?;
     let pae = cosign_core::bundle::dsse::pae(&envelope.payload_type, &payload);
     let verifiers = request
@@ -294,7 +365,7 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
         let _ = &signature.keyid;
         let verifier = verifiers
             .iter()
-            .find(|verifier| verifier.key.verify_payload(&pae, &sig).is_ok())
+            .find(|verifier| verifier.verify_message(&pae, &sig))
             .ok_or_else(|| {
                 Invalid("could not verify envelope signature with any verifier".to_owned())
             })?;

@@ -404,6 +404,18 @@ fn refusals_carry_the_real_services_status_codes() {
     )
     .expect("POST");
     assert_eq!(status, 413);
+    // A request naming another host (a web page's, through a rebound DNS name) is refused.
+    {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(stack.address()).expect("connect");
+        stream
+            .write_all(b"GET /oauth2/token?sub=alice@example.com HTTP/1.0\r\nHost: attacker.example:80\r\n\r\n")
+            .expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.0 403"), "{answer}");
+        assert!(!answer.contains("eyJ"), "{answer}");
+    }
     // Tokens are minted for identities only: not for an empty or spaced one.
     assert_eq!(
         http_get(stack.address(), "/oauth2/token?sub=")
