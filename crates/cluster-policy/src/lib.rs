@@ -1,0 +1,35 @@
+//! cosign-cluster-policy: Sigstore policy-controller's policies (issue 15), the library the
+//! admission webhook and `policy-controller test` share. `ClusterImagePolicy` (`v1beta1`, and
+//! `v1alpha1`, which has the same fields) and `TrustRoot` are read from YAML ([`load`]),
+//! defaulted and validated with policy-controller's rules and messages ([`validate`], errors
+//! as Kubernetes reports them: [`field_error`]), and matched against images by its globs
+//! ([`glob`]). Evaluating the authorities against an image is built on the shared verifier
+//! (`cosign_core::verify`) next.
+#![forbid(unsafe_code)]
+
+pub mod field_error;
+pub mod glob;
+pub mod load;
+pub mod model;
+pub mod validate;
+
+pub use field_error::{FieldError, FieldErrors, Level};
+pub use glob::{Glob, GlobError};
+pub use load::{load, LoadError, Loaded, TrustRoot};
+pub use model::ClusterImagePolicy;
+
+impl ClusterImagePolicy {
+    /// Whether any of the policy's globs matches `image` (policy-controller applies every
+    /// policy one of whose globs does).
+    pub fn applies_to(&self, image: &str) -> Result<bool, GlobError> {
+        for pattern in &self.spec.images {
+            if Glob::compile(&pattern.glob)?.matches(image)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests;
