@@ -3,10 +3,11 @@
 //! `v1alpha1`, which has the same fields) and `TrustRoot` are read from YAML ([`load`]),
 //! defaulted and validated with policy-controller's rules and messages ([`validate`], errors
 //! as Kubernetes reports them: [`field_error`]), and matched against images by its globs
-//! ([`glob`]). Evaluating the authorities against an image is built on the shared verifier
-//! (`cosign_core::verify`) next.
+//! ([`glob`]); an image is judged by the policies that apply to it with the shared verifier
+//! ([`evaluate`]).
 #![forbid(unsafe_code)]
 
+pub mod evaluate;
 pub mod field_error;
 pub mod glob;
 pub mod load;

@@ -1,0 +1,123 @@
+//! `policy-controller`: Sigstore policy-controller's policies, from cosign-rs.
+//!
+//! `policy-controller test --policy FILE --image REF` is the check a CI pipeline runs before
+//! deploying (policy-controller's `policy-tester`): the image is judged by every
+//! `ClusterImagePolicy` in FILE that applies to it. Allowed: exit 0 and
+//! `{"image","digest","allowed":true,"warnings"}` on stdout. Refused: exit 1 and
+//! `{"errors":[...],"warnings":[...]}` (the tester's shape), each error naming the policy and
+//! its failed authorities. An invalid policy file: exit 1 and the fields that are wrong.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cosign_cluster_policy::evaluate::{judge, Context};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "policy-controller",
+    version,
+    about = "Sigstore policy-controller's policies, checked by cosign-rs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Judge an image by the ClusterImagePolicies of a file, offline from any cluster (policy-controller's policy-tester)
+    Test {
+        /// a file of ClusterImagePolicy (and TrustRoot) resources, YAML, `---` between documents
+        #[arg(long, value_name = "FILE")]
+        policy: std::path::PathBuf,
+        /// the image to judge
+        #[arg(long, value_name = "REF")]
+        image: String,
+        /// the resource the image is deployed by, for policies that `match` resources (not supported yet)
+        #[arg(long, value_name = "FILE")]
+        resource: Option<std::path::PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Test {
+            policy,
+            image,
+            resource,
+        } => test(&policy, &image, resource.as_deref()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("Error: {message}");
+    ExitCode::FAILURE
+}
+
+fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path>) -> ExitCode {
+    if resource.is_some() {
+        return fail("--resource is not supported yet: policies that `match` resources cannot be tested by cosign-rs's policy-controller");
+    }
+    let text = match std::fs::read_to_string(policy) {
+        Ok(text) => text,
+        Err(error) => return fail(&format!("reading {}: {error}", policy.display())),
+    };
+    let loaded = match cosign_cluster_policy::load(&text) {
+        Ok(loaded) => loaded,
+        Err(error) => return fail(&format!("CIP is invalid: {error}")),
+    };
+    // As the tester: without a resource, a policy that matches resources does not apply.
+    let policies: Vec<_> = loaded
+        .policies
+        .into_iter()
+        .filter(|policy| policy.spec.match_.is_empty())
+        .collect();
+    let keychain =
+        cosign_oci::auth::DockerConfigKeychain::from_environment(&|name| std::env::var(name).ok());
+    let client = match cosign_oci::RegistryClient::new(
+        cosign_oci::ClientOptions::default(),
+        Box::new(keychain),
+    ) {
+        Ok(client) => client,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    let context = Context {
+        client: &client,
+        now: cosign_core::time::UnixTime::from_seconds(now),
+    };
+    let judgement = runtime.block_on(judge(&policies, image, &context));
+    let mut warnings = loaded.warnings;
+    warnings.extend(judgement.warnings.iter().cloned());
+    if judgement.allowed() {
+        let result = serde_json::json!({
+            "image": image,
+            "digest": judgement.digest.as_ref().map(ToString::to_string),
+            "allowed": true,
+            "warnings": warnings,
+        });
+        println!("{result}");
+        ExitCode::SUCCESS
+    } else {
+        let mut result = serde_json::Map::new();
+        result.insert("errors".to_owned(), judgement.errors.into());
+        if !warnings.is_empty() {
+            result.insert("warnings".to_owned(), warnings.into());
+        }
+        let result = serde_json::Value::Object(result);
+        println!("{result}");
+        ExitCode::FAILURE
+    }
+}

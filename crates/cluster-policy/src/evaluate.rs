@@ -1,0 +1,209 @@
+//! An image judged by the policies that apply to it, as policy-controller judges it: every
+//! policy one of whose globs matches the image must pass; a policy passes when any one of its
+//! authorities does (they are checked at once); a policy in `warn` mode that fails gives
+//! warnings instead of errors; an image no policy covers is refused. Authorities are checked
+//! with the shared verifier (`cosign_core::verify`) over what `cosign_oci` gathers:
+//!
+//! - `static`: `pass`, or `fail` with its message;
+//! - `key` (inline `data`): the image's signatures, in the legacy `.sig` format, or as bundles
+//!   with `signatureFormat: bundle`; with no `ctlog` the transparency log is not checked, as
+//!   policy-controller does (it skips the log when it has no log to check against), and a
+//!   `source.oci` repository is where the signatures are looked for.
+//!
+//! Keyless authorities, attestations and the policy-level `policy` come next; until then such
+//! an authority fails with an error that says so (the image is never allowed by it).
+
+use cosign_core::digest::Digest;
+use cosign_core::image::reference::{ImageReference, Repository};
+use cosign_core::keys::PublicKey;
+use cosign_core::time::UnixTime;
+use cosign_core::verify::{
+    verify_image, Authority as VerifierAuthority, ImagePolicy, KeyAuthority, KeyTransparencyLog,
+    Verdict, Wanted,
+};
+use cosign_oci::candidates::{self, Formats};
+use cosign_oci::RegistryClient;
+
+use crate::model::{Authority, ClusterImagePolicy};
+
+/// What the policies say of one image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// The digest the image was checked at (when it could be resolved).
+    pub digest: Option<Digest>,
+    /// Why the image is refused (empty: allowed).
+    pub errors: Vec<String>,
+    /// What is reported without refusing (policies in `warn` mode).
+    pub warnings: Vec<String>,
+}
+
+impl Judgement {
+    pub fn allowed(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// What checking needs: the registry, and the time.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub client: &'a RegistryClient,
+    pub now: UnixTime,
+}
+
+/// Judges `image` (a reference as a pod names it) by `policies`.
+pub async fn judge(
+    policies: &[ClusterImagePolicy],
+    image: &str,
+    context: &Context<'_>,
+) -> Judgement {
+    let mut judgement = Judgement::default();
+    let reference: ImageReference = match image.parse() {
+        Ok(reference) => reference,
+        Err(error) => {
+            judgement.errors.push(format!("{image}: {error}"));
+            return judgement;
+        }
+    };
+    let mut applying = Vec::new();
+    for policy in policies {
+        match policy.applies_to(image) {
+            Ok(true) => applying.push(policy),
+            Ok(false) => {}
+            Err(error) => judgement.errors.push(format!("{image}: {error}")),
+        }
+    }
+    if applying.is_empty() {
+        judgement
+            .errors
+            .push(format!("{image} is uncovered by policy"));
+        return judgement;
+    }
+    let digest = match cosign_oci::signatures::resolve_digest(
+        context.client,
+        &reference,
+        cosign_oci::Access::Pull,
+    )
+    .await
+    {
+        Ok(digest) => digest,
+        Err(error) => {
+            judgement.errors.push(format!("{image}: {error}"));
+            return judgement;
+        }
+    };
+    judgement.digest = Some(digest.clone());
+    let checks = applying
+        .iter()
+        .map(|policy| judge_policy(policy, &reference, &digest, context));
+    for (policy, failures) in applying.iter().zip(futures::future::join_all(checks).await) {
+        let Err(failures) = failures else { continue };
+        let message = format!(
+            "failed policy: {}: {}",
+            policy.metadata.name,
+            failures.join("; ")
+        );
+        if policy.spec.mode == "warn" {
+            judgement.warnings.push(message);
+        } else {
+            judgement.errors.push(message);
+        }
+    }
+    judgement
+}
+
+/// A policy's verdict: passed, or every authority's failure.
+async fn judge_policy(
+    policy: &ClusterImagePolicy,
+    reference: &ImageReference,
+    digest: &Digest,
+    context: &Context<'_>,
+) -> Result<(), Vec<String>> {
+    let checks = policy
+        .spec
+        .authorities
+        .iter()
+        .map(|authority| judge_authority(authority, reference, digest, context));
+    let results = futures::future::join_all(checks).await;
+    if results.iter().any(Result::is_ok) {
+        return Ok(());
+    }
+    Err(results.into_iter().filter_map(Result::err).collect())
+}
+
+async fn judge_authority(
+    authority: &Authority,
+    reference: &ImageReference,
+    digest: &Digest,
+    context: &Context<'_>,
+) -> Result<(), String> {
+    let name = &authority.name;
+    if let Some(static_) = &authority.static_ {
+        return match static_.action.as_str() {
+            "pass" => Ok(()),
+            _ => Err(format!("disallowed by static policy: {}", static_.message)),
+        };
+    }
+    if authority.keyless.is_some() {
+        return Err(format!(
+            "authority {name}: keyless authorities are not supported by cosign-rs's policy-controller yet"
+        ));
+    }
+    if !authority.attestations.is_empty() {
+        return Err(format!(
+            "authority {name}: attestations are not supported by cosign-rs's policy-controller yet"
+        ));
+    }
+    let Some(key) = &authority.key else {
+        return Err(format!("there are no public keys for authority {name}"));
+    };
+    if key.data.is_empty() {
+        return Err(format!("there are no public keys for authority {name}"));
+    }
+    let failed = |why: String| {
+        format!(
+            "signature key validation failed for authority {name} for {}: {why}",
+            reference.name()
+        )
+    };
+    if authority.signature_format == "bundle" {
+        return Err(failed(
+            "when using the new bundle format, the authority must be keyless".to_owned(),
+        ));
+    }
+    let public_key = PublicKey::from_pem(key.data.as_bytes()).map_err(|e| failed(e.to_string()))?;
+    let policy = ImagePolicy {
+        authorities: vec![VerifierAuthority::Key(KeyAuthority {
+            key: public_key,
+            transparency_log: KeyTransparencyLog::InsecureIgnored,
+        })],
+        wanted: Wanted::Signature,
+        annotations: Default::default(),
+        check_claims: true,
+    };
+    let repository = match authority.source.first().map(|source| source.oci.as_str()) {
+        Some(oci) if !oci.is_empty() => {
+            Repository::parse(oci).map_err(|e| failed(e.to_string()))?
+        }
+        _ => reference.repository().clone(),
+    };
+    let formats = Formats {
+        legacy: Some(cosign_core::image::legacy_signature::Attachment::Signatures),
+        bundles: false,
+    };
+    let gathered = candidates::from_registry(context.client, &repository, digest, formats).await;
+    let found = gathered.legacy.map_err(|error| failed(error.to_string()))?;
+    let verification = verify_image(&policy, digest, found, context.now);
+    match verification.verdict() {
+        Verdict::Verified => Ok(()),
+        Verdict::NoSignatures => Err(failed("no signatures found".to_owned())),
+        Verdict::NoneVerified { .. } => Err(failed(format!(
+            "no matching signatures: {}",
+            verification
+                .failures
+                .iter()
+                .map(|failure| failure.reason.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
+}
