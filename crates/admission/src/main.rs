@@ -6,6 +6,12 @@
 //! `{"image","digest","allowed":true,"warnings"}` on stdout. Refused: exit 1 and
 //! `{"errors":[...],"warnings":[...]}` (the tester's shape), each error naming the policy and
 //! its failed authorities. An invalid policy file: exit 1 and the fields that are wrong.
+//!
+//! `policy-controller serve --tls-cert C --tls-key K --policy FILE [--address A]` is the
+//! admission webhook ([`webhook`]).
+
+mod review;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -37,6 +43,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         resource: Option<std::path::PathBuf>,
     },
+    /// Serve the admission webhook (AdmissionReview v1 over HTTPS: /validate, /mutate, /healthz, /readyz) until interrupted
+    Serve {
+        /// address to listen on
+        #[arg(long, default_value = "127.0.0.1:8443", value_name = "HOST:PORT")]
+        address: String,
+        /// the serving certificate chain (PEM), issued for the webhook Service's name
+        #[arg(long, value_name = "FILE")]
+        tls_cert: std::path::PathBuf,
+        /// the private key of --tls-cert (PEM)
+        #[arg(long, value_name = "FILE")]
+        tls_key: std::path::PathBuf,
+        /// a file of ClusterImagePolicy resources, read again when it changes
+        #[arg(long, value_name = "FILE")]
+        policy: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +68,71 @@ fn main() -> ExitCode {
             image,
             resource,
         } => test(&policy, &image, resource.as_deref()),
+        Command::Serve {
+            address,
+            tls_cert,
+            tls_key,
+            policy,
+        } => serve(&address, &tls_cert, &tls_key, policy),
+    }
+}
+
+/// A registry client with the credentials of the docker config (`DOCKER_CONFIG`).
+fn registry_client() -> Result<cosign_oci::RegistryClient, String> {
+    let keychain =
+        cosign_oci::auth::DockerConfigKeychain::from_environment(&|name| std::env::var(name).ok());
+    cosign_oci::RegistryClient::new(cosign_oci::ClientOptions::default(), Box::new(keychain))
+        .map_err(|error| error.to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+fn serve(
+    address: &str,
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+    policy: std::path::PathBuf,
+) -> ExitCode {
+    let tls = match cosign_server::tls_config(certificate, key) {
+        Ok(tls) => tls,
+        Err(error) => return fail(&error),
+    };
+    let client = match registry_client() {
+        Ok(client) => client,
+        Err(error) => return fail(&error),
+    };
+    let webhook =
+        match webhook::Webhook::new(policy, client, cosign_server::ConnectionLimits::default()) {
+            Ok(webhook) => webhook,
+            Err(error) => return fail(&error),
+        };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error),
+    };
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|error| format!("listening on {address}: {error}"))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|error| format!("listening on {address}: {error}"))?;
+        eprintln!("serving the admission webhook on https://{bound} (/validate, /mutate)");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        webhook::serve(listener, webhook, tls, shutdown)
+            .await
+            .map_err(|error| format!("serving: {error}"))
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
     }
 }
 

@@ -3,7 +3,12 @@
 //! policy covers are refused with the failing policy and authority named, `warn` mode passes
 //! with warnings, an invalid policy is refused with its wrong fields.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use cosign_testkit::{Distribution, Peer, Run, Scratch};
 

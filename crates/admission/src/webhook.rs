@@ -1,0 +1,343 @@
+//! `policy-controller serve`: the admission webhook. AdmissionReview v1 over HTTPS at
+//! `/validate` (every image of the object judged by the policies; a tag is refused, as
+//! policy-controller refuses it: the mutating webhook resolves tags first) and `/mutate` (tags
+//! resolved to digests, a JSONPatch, so what runs is what was verified); `/healthz` and
+//! `/readyz`. An answer that cannot be given within the API server's `?timeout=` (less a
+//! margin) is an error (HTTP 500), and the webhook's `failurePolicy` decides. Policies come
+//! from a file, read again when it changes (a file that no longer validates is reported and
+//! the policies before it are kept).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use cosign_cluster_policy::evaluate::{judge, Context};
+use cosign_cluster_policy::ClusterImagePolicy;
+use cosign_core::image::reference::ImageReference;
+use cosign_server::{body, Answer, ConnectionLimits, RequestBody};
+use hyper::{Method, StatusCode};
+
+use crate::review;
+
+/// The largest AdmissionReview taken (Kubernetes objects are at most about 1.5 MiB).
+const REVIEW_LIMIT: u64 = 4 * 1024 * 1024;
+/// What is kept of the API server's timeout to send the answer back.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+/// The API server's default webhook timeout, when the request names none.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The webhook's state.
+#[derive(Debug)]
+pub struct Webhook {
+    policies: RwLock<Arc<Vec<ClusterImagePolicy>>>,
+    policy_file: PathBuf,
+    loaded_at: RwLock<Option<SystemTime>>,
+    client: cosign_oci::RegistryClient,
+    limits: ConnectionLimits,
+}
+
+fn now() -> cosign_core::time::UnixTime {
+    let seconds = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    cosign_core::time::UnixTime::from_seconds(seconds)
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+}
+
+/// The policies of `path`, as the webhook applies them.
+fn read_policies(path: &std::path::Path) -> Result<Vec<ClusterImagePolicy>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("reading {}: {error}", path.display()))?;
+    let loaded = cosign_cluster_policy::load(&text)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    for warning in &loaded.warnings {
+        eprintln!("{}: {warning}", path.display());
+    }
+    Ok(loaded.policies)
+}
+
+impl Webhook {
+    pub fn new(
+        policy_file: PathBuf,
+        client: cosign_oci::RegistryClient,
+        limits: ConnectionLimits,
+    ) -> Result<Arc<Self>, String> {
+        let loaded_at = modified(&policy_file);
+        let policies = read_policies(&policy_file)?;
+        Ok(Arc::new(Self {
+            policies: RwLock::new(Arc::new(policies)),
+            policy_file,
+            loaded_at: RwLock::new(loaded_at),
+            client,
+            limits,
+        }))
+    }
+
+    /// Reads the policy file again if it changed since it was last read.
+    pub fn reload_if_changed(&self) {
+        let current = modified(&self.policy_file);
+        let last = *self
+            .loaded_at
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if current == last {
+            return;
+        }
+        match read_policies(&self.policy_file) {
+            Ok(policies) => {
+                *self
+                    .policies
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policies);
+                eprintln!("policies read again from {}", self.policy_file.display());
+            }
+            Err(error) => eprintln!("keeping the policies read before: {error}"),
+        }
+        *self
+            .loaded_at
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = current;
+    }
+
+    fn policies(&self) -> Arc<Vec<ClusterImagePolicy>> {
+        self.policies
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    async fn route(self: Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> Answer {
+        let path = request.uri().path().to_owned();
+        let timeout = request
+            .uri()
+            .query()
+            .and_then(|query| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("timeout="))
+                    .and_then(parse_go_duration)
+            })
+            .unwrap_or(DEFAULT_TIMEOUT);
+        match (request.method().clone(), path.as_str()) {
+            (Method::GET, "/healthz" | "/readyz") => text(StatusCode::OK, "ok\n"),
+            (Method::POST, "/validate" | "/mutate") => {
+                let body = RequestBody::new(request.into_body(), self.limits.body_idle);
+                let deadline = timeout
+                    .saturating_sub(ANSWER_MARGIN)
+                    .max(Duration::from_millis(100));
+                let review = async {
+                    let body = body
+                        .collect(REVIEW_LIMIT)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let request = review::parse(&body).map_err(|e| e.0)?;
+                    let response = if path == "/mutate" {
+                        self.mutate(&request).await
+                    } else {
+                        self.validate(&request).await
+                    };
+                    Ok::<_, String>(review::answer(&request.uid, response))
+                };
+                match tokio::time::timeout(deadline, review).await {
+                    Ok(Ok(answer)) => json(StatusCode::OK, answer),
+                    Ok(Err(error)) => text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
+                    Err(_) => text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &format!("the images could not be verified within {deadline:?}: the webhook's failurePolicy decides\n"),
+                    ),
+                }
+            }
+            _ => text(StatusCode::NOT_FOUND, "not found\n"),
+        }
+    }
+
+    /// Every image must be a digest that every applying policy allows.
+    async fn validate(&self, request: &review::Request) -> serde_json::Value {
+        if request.operation == "DELETE" {
+            return review::allowed(&[], &[]);
+        }
+        let images = review::images(&request.kind, &request.object);
+        let policies = self.policies();
+        let context = Context {
+            client: &self.client,
+            now: now(),
+        };
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let judged = images.iter().map(|container| async {
+            let is_digest = container
+                .image
+                .parse::<ImageReference>()
+                .is_ok_and(|reference| reference.digest().is_some());
+            if !is_digest {
+                return (
+                    vec![format!(
+                        "invalid value: {} must be an image digest: {}",
+                        container.image, container.field
+                    )],
+                    Vec::new(),
+                );
+            }
+            let judgement = judge(&policies, &container.image, &context).await;
+            let name =
+                |message: &String| format!("{}: {}: {message}", container.field, container.image);
+            (
+                judgement.errors.iter().map(name).collect::<Vec<_>>(),
+                judgement.warnings.iter().map(name).collect::<Vec<_>>(),
+            )
+        });
+        for (image_errors, image_warnings) in futures::future::join_all(judged).await {
+            errors.extend(image_errors);
+            warnings.extend(image_warnings);
+        }
+        if errors.is_empty() {
+            review::allowed(&warnings, &[])
+        } else {
+            review::denied(&errors.join("\n"), &warnings)
+        }
+    }
+
+    /// Tags resolved to digests (`repository@sha256:...`), as a JSONPatch.
+    async fn mutate(&self, request: &review::Request) -> serde_json::Value {
+        if request.operation == "DELETE" {
+            return review::allowed(&[], &[]);
+        }
+        let images = review::images(&request.kind, &request.object);
+        let resolved = images.iter().map(|container| async {
+            let reference: ImageReference = match container.image.parse() {
+                Ok(reference) => reference,
+                Err(error) => {
+                    return Err(format!("{}: {}: {error}", container.field, container.image))
+                }
+            };
+            if reference.digest().is_some() {
+                return Ok(None);
+            }
+            let digest = cosign_oci::signatures::resolve_digest(
+                &self.client,
+                &reference,
+                cosign_oci::Access::Pull,
+            )
+            .await
+            .map_err(|error| format!("{}: {}: {error}", container.field, container.image))?;
+            Ok(Some(serde_json::json!({
+                "op": "replace",
+                "path": container.pointer,
+                "value": reference.with_digest(digest).to_string(),
+            })))
+        });
+        let mut patch = Vec::new();
+        let mut errors = Vec::new();
+        for result in futures::future::join_all(resolved).await {
+            match result {
+                Ok(Some(operation)) => patch.push(operation),
+                Ok(None) => {}
+                Err(error) => errors.push(error),
+            }
+        }
+        if errors.is_empty() {
+            review::allowed(&[], &patch)
+        } else {
+            review::denied(&errors.join("\n"), &[])
+        }
+    }
+}
+
+/// A Go duration as the API server writes `?timeout=` (`10s`, `500ms`, `1m`, `1m30s`).
+fn parse_go_duration(text: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+        let (number, after) = rest.split_at(digits);
+        let value: f64 = number.parse().ok()?;
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_end);
+        let seconds = match unit {
+            "h" => value * 3600.0,
+            "m" => value * 60.0,
+            "s" => value,
+            "ms" => value / 1000.0,
+            "us" | "µs" => value / 1_000_000.0,
+            "ns" => value / 1_000_000_000.0,
+            _ => return None,
+        };
+        total += Duration::try_from_secs_f64(seconds).ok()?;
+        rest = next;
+    }
+    Some(total)
+}
+
+fn text(status: StatusCode, message: &str) -> Answer {
+    let mut answer = hyper::Response::new(body::full(message.to_owned()));
+    *answer.status_mut() = status;
+    answer
+}
+
+fn json(status: StatusCode, bytes: Vec<u8>) -> Answer {
+    let mut answer = hyper::Response::new(body::full(bytes));
+    *answer.status_mut() = status;
+    if let Ok(value) = "application/json".parse() {
+        answer
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    answer
+}
+
+impl cosign_server::Handler for Webhook {
+    fn handle(
+        self: Arc<Self>,
+        request: hyper::Request<hyper::body::Incoming>,
+        _peer: SocketAddr,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>> {
+        Box::pin(self.route(request))
+    }
+}
+
+/// Serves `webhook` over TLS on `listener` until `shutdown`, reading the policy file again
+/// when it changes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    webhook: Arc<Webhook>,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let watched = webhook.clone();
+    let watcher = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            every.tick().await;
+            watched.reload_if_changed();
+        }
+    });
+    let limits = webhook.limits;
+    let served = cosign_server::serve(listener, webhook, limits, Some(tls), shutdown).await;
+    watcher.abort();
+    served
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn go_durations_as_the_api_server_writes_them() {
+        assert_eq!(parse_go_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("s"), None);
+    }
+}

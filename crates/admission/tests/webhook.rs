@@ -1,0 +1,309 @@
+//! `policy-controller serve` answering AdmissionReviews over HTTPS (sent with curl, trusting
+//! the webhook's CA): images signed by the real cosign 3.1 on a real distribution registry are
+//! allowed, tags are resolved to digests by a JSONPatch, unsigned images in any container kind
+//! of a Pod, a Deployment or a CronJob are denied naming the image and the authority; `warn`
+//! mode allows with warnings (and the policy file is read again when it changes); a registry
+//! that does not answer gives an error before the API server's timeout.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use cosign_testkit::{self_signed_certificate, Distribution, Peer, Scratch};
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(scratch: &Scratch) -> Server {
+    let (certificate, key) = self_signed_certificate(scratch.path());
+    assert!(certificate.ends_with("tls.crt"));
+    let address = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["serve", "--address", &address])
+        .arg("--tls-cert")
+        .arg(&certificate)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--policy")
+        .arg(scratch.join("policy.yaml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting policy-controller serve");
+    let server = Server { child, address };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(scratch, &server, "GET", "/healthz", None).0 != 200 {
+        assert!(Instant::now() < deadline, "the webhook did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// `(status, body)` of a request to the webhook, trusting its certificate.
+fn curl(
+    scratch: &Scratch,
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut command = Command::new("curl");
+    command
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
+        .arg(scratch.join("tls.crt"))
+        .args(["-X", method]);
+    if let Some(body) = body {
+        command.args([
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+        ]);
+    }
+    let output = command
+        .arg(format!("https://{}{path}", server.address))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+fn review(kind: &str, object: serde_json::Value) -> String {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": "", "version": "v1", "kind": kind},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "lab",
+            "operation": "CREATE",
+            "object": object,
+        }
+    })
+    .to_string()
+}
+
+fn pod(containers: &[&str], init: &[&str]) -> serde_json::Value {
+    let list = |images: &[&str]| {
+        images
+            .iter()
+            .enumerate()
+            .map(|(index, image)| serde_json::json!({"name": format!("c{index}"), "image": image}))
+            .collect::<Vec<_>>()
+    };
+    serde_json::json!({"containers": list(containers), "initContainers": list(init)})
+}
+
+fn answer(scratch: &Scratch, server: &Server, path: &str, body: &str) -> serde_json::Value {
+    let (status, text) = curl(scratch, server, "POST", path, Some(body));
+    assert_eq!(status, 200, "{text}");
+    let review: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        review["response"]["uid"],
+        "705ab4f5-6393-11e8-b7cc-42010a800002"
+    );
+    review["response"].clone()
+}
+
+fn policy(glob: &str, key: &str, mode: &str) -> String {
+    let indented: String = key
+        .lines()
+        .map(|line| format!("        {line}\n"))
+        .collect();
+    format!(
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: lab\nspec:\n  mode: {mode}\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: lab-key\n    key:\n      data: |\n{indented}"
+    )
+}
+
+#[test]
+fn admission_reviews_of_pods_deployments_and_cronjobs() {
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    let (signed, signed_digest) = registry.push_random_image(&scratch, "lab/signed:1.0");
+    let (unsigned, unsigned_digest) = registry.push_random_image(&scratch, "lab/unsigned:1.0");
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["generate-key-pair", "--output-key-prefix", "signer"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
+        .args(["--use-signing-config=false", "--new-bundle-format=false"])
+        .args(["--allow-http-registry", "-y", &signed])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let key = String::from_utf8(scratch.read("signer.pub")).unwrap();
+    let glob = format!("{}/lab/**", registry.address());
+    scratch.write("policy.yaml", policy(&glob, &key, "enforce"));
+    let server = start(&scratch);
+    let by_digest =
+        |image: &str, digest: &str| format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
+    let signed_pinned = by_digest(&signed, &signed_digest);
+    let unsigned_pinned = by_digest(&unsigned, &unsigned_digest);
+
+    // Mutation: the tag resolved to its digest, as a JSONPatch.
+    let response = answer(
+        &scratch,
+        &server,
+        "/mutate",
+        &review("Pod", serde_json::json!({"spec": pod(&[&signed], &[])})),
+    );
+    assert_eq!(response["allowed"], true);
+    assert_eq!(response["patchType"], "JSONPatch");
+    let patch: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(response["patch"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        patch,
+        serde_json::json!([{"op": "replace", "path": "/spec/containers/0/image", "value": signed_pinned}])
+    );
+    // Validation: the signed digest is allowed; a tag is refused (mutation comes first).
+    let response = answer(
+        &scratch,
+        &server,
+        "/validate",
+        &review(
+            "Pod",
+            serde_json::json!({"spec": pod(&[&signed_pinned], &[])}),
+        ),
+    );
+    assert_eq!(response["allowed"], true, "{response}");
+    let response = answer(
+        &scratch,
+        &server,
+        "/validate",
+        &review("Pod", serde_json::json!({"spec": pod(&[&signed], &[])})),
+    );
+    assert_eq!(response["allowed"], false);
+    assert!(response["status"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("must be an image digest"));
+    // An unsigned image, in a pod, as a Deployment's init container, in a CronJob: denied,
+    // naming the field, the image and the authority.
+    let deployment = serde_json::json!({"spec": {"template": {"spec": pod(&[&signed_pinned], &[&unsigned_pinned])}}});
+    let cronjob = serde_json::json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": pod(&[&unsigned_pinned], &[])}}}}});
+    for (kind, object, field) in [
+        (
+            "Pod",
+            serde_json::json!({"spec": pod(&[&unsigned_pinned], &[])}),
+            "spec.containers[0].image",
+        ),
+        (
+            "Deployment",
+            deployment,
+            "spec.template.spec.initContainers[0].image",
+        ),
+        (
+            "CronJob",
+            cronjob,
+            "spec.jobTemplate.spec.template.spec.containers[0].image",
+        ),
+    ] {
+        let response = answer(&scratch, &server, "/validate", &review(kind, object));
+        assert_eq!(response["allowed"], false, "{kind}");
+        assert_eq!(response["status"]["code"], 400);
+        let message = response["status"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("{field}: {unsigned_pinned}: failed policy: lab: signature key validation failed for authority lab-key")),
+            "{kind}: {message}"
+        );
+    }
+    // Warn mode (the file read again when it changes): allowed, with the failure as a warning.
+    scratch.write("policy.yaml", policy(&glob, &key, "warn"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = answer(
+            &scratch,
+            &server,
+            "/validate",
+            &review(
+                "Pod",
+                serde_json::json!({"spec": pod(&[&unsigned_pinned], &[])}),
+            ),
+        );
+        if response["allowed"] == true {
+            assert!(
+                response["warnings"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("failed policy: lab"),
+                "{response}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the policy file was not read again"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_registry_that_does_not_answer_is_an_error_before_the_timeout() {
+    // A "registry" that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_address = silent.local_addr().unwrap().to_string();
+    let scratch = Scratch::new();
+    scratch.write(
+        "policy.yaml",
+        policy("**", "", "enforce").replace(
+            "    key:\n      data: |\n",
+            "    static:\n      action: pass\n",
+        ),
+    );
+    let server = start(&scratch);
+    let image = format!("{silent_address}/lab/app:1.0");
+    let started = Instant::now();
+    let (status, body) = curl(
+        &scratch,
+        &server,
+        "POST",
+        "/mutate?timeout=2s",
+        Some(&review(
+            "Pod",
+            serde_json::json!({"spec": pod(&[&image], &[])}),
+        )),
+    );
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("could not be verified within"), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
