@@ -58,6 +58,14 @@ if [ ! -x "$peers/bin/timestamp-server" ] || [ ! -x "$peers/bin/rekor-server" ];
   ln -sfn ../sigstore/timestamp-server "$peers/bin/timestamp-server"
   ln -sfn ../sigstore/rekor-server "$peers/bin/rekor-server"
 fi
+# A real Kubernetes admission round trip for the admission webhook's tests: k8s.io/apiserver's
+# webhook plugins (tools/k8sadmit), built from Debian sid's Go sources; again when its source
+# changes.
+if [ ! -x "$peers/bin/k8sadmit" ] || ! cmp -s "$root/tools/k8sadmit/main.go" "$peers/k8sadmit/main.go"; then
+  echo "building k8sadmit from Debian's Go sources (a few minutes, once)"
+  "$root/scripts/build-k8sadmit.sh" "$peers/k8sadmit"
+  ln -sfn ../k8sadmit/k8sadmit "$peers/bin/k8sadmit"
+fi
 
 # The keyless test stack's Fulcio, CT log and Rekor v1: Sigstore's @sigstore/mock (npm), run by
 # crates/testkit/sigstore-stack/stack.js; installed from its lock file, again when the lock changes.

@@ -12,86 +12,13 @@
     clippy::indexing_slicing
 )]
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use cosign_testkit::{self_signed_certificate, Distribution, Peer, Scratch};
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(scratch: &Scratch) -> Server {
-    let (certificate, key) = self_signed_certificate(scratch.path());
-    assert!(certificate.ends_with("tls.crt"));
-    let address = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_policy-controller"))
-        .args(["serve", "--address", &address])
-        .arg("--tls-cert")
-        .arg(&certificate)
-        .arg("--tls-key")
-        .arg(&key)
-        .arg("--policy")
-        .arg(scratch.join("policy.yaml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting policy-controller serve");
-    let server = Server { child, address };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while curl(scratch, &server, "GET", "/healthz", None).0 != 200 {
-        assert!(Instant::now() < deadline, "the webhook did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-/// `(status, body)` of a request to the webhook, trusting its certificate.
-fn curl(
-    scratch: &Scratch,
-    server: &Server,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> (u16, String) {
-    let mut command = Command::new("curl");
-    command
-        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
-        .arg(scratch.join("tls.crt"))
-        .args(["-X", method]);
-    if let Some(body) = body {
-        command.args([
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            body,
-        ]);
-    }
-    let output = command
-        .arg(format!("https://{}{path}", server.address))
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (status.trim().parse().unwrap_or(0), body.to_owned())
-}
+use common::{curl, policy, signed_images, start, Server};
+use cosign_testkit::Scratch;
 
 fn review(kind: &str, object: serde_json::Value) -> String {
     serde_json::json!({
@@ -131,51 +58,21 @@ fn answer(scratch: &Scratch, server: &Server, path: &str, body: &str) -> serde_j
     review["response"].clone()
 }
 
-fn policy(glob: &str, key: &str, mode: &str) -> String {
-    let indented: String = key
-        .lines()
-        .map(|line| format!("        {line}\n"))
-        .collect();
-    format!(
-        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: lab\nspec:\n  mode: {mode}\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: lab-key\n    key:\n      data: |\n{indented}"
-    )
-}
-
 #[test]
 fn admission_reviews_of_pods_deployments_and_cronjobs() {
-    let registry = Distribution::start();
     let scratch = Scratch::new();
-    let (signed, signed_digest) = registry.push_random_image(&scratch, "lab/signed:1.0");
-    let (unsigned, unsigned_digest) = registry.push_random_image(&scratch, "lab/unsigned:1.0");
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["generate-key-pair", "--output-key-prefix", "signer"])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
-        .args(["--use-signing-config=false", "--new-bundle-format=false"])
-        .args(["--allow-http-registry", "-y", &signed])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
-    let key = String::from_utf8(scratch.read("signer.pub")).unwrap();
+    let images = signed_images(&scratch);
+    let (registry, signed, key) = (&images.registry, &images.signed, &images.key);
+    let (signed_pinned, unsigned_pinned) = (&images.signed_pinned, &images.unsigned_pinned);
     let glob = format!("{}/lab/**", registry.address());
-    scratch.write("policy.yaml", policy(&glob, &key, "enforce"));
+    scratch.write("policy.yaml", policy(&glob, key, "enforce"));
     let server = start(&scratch);
-    let by_digest =
-        |image: &str, digest: &str| format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
-    let signed_pinned = by_digest(&signed, &signed_digest);
-    let unsigned_pinned = by_digest(&unsigned, &unsigned_digest);
-
     // Mutation: the tag resolved to its digest, as a JSONPatch.
     let response = answer(
         &scratch,
         &server,
         "/mutate",
-        &review("Pod", serde_json::json!({"spec": pod(&[&signed], &[])})),
+        &review("Pod", serde_json::json!({"spec": pod(&[signed], &[])})),
     );
     assert_eq!(response["allowed"], true);
     assert_eq!(response["patchType"], "JSONPatch");
@@ -196,7 +93,7 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
         "/validate",
         &review(
             "Pod",
-            serde_json::json!({"spec": pod(&[&signed_pinned], &[])}),
+            serde_json::json!({"spec": pod(&[signed_pinned], &[])}),
         ),
     );
     assert_eq!(response["allowed"], true, "{response}");
@@ -204,7 +101,7 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
         &scratch,
         &server,
         "/validate",
-        &review("Pod", serde_json::json!({"spec": pod(&[&signed], &[])})),
+        &review("Pod", serde_json::json!({"spec": pod(&[signed], &[])})),
     );
     assert_eq!(response["allowed"], false);
     assert!(response["status"]["message"]
@@ -213,12 +110,12 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
         .contains("must be an image digest"));
     // An unsigned image, in a pod, as a Deployment's init container, in a CronJob: denied,
     // naming the field, the image and the authority.
-    let deployment = serde_json::json!({"spec": {"template": {"spec": pod(&[&signed_pinned], &[&unsigned_pinned])}}});
-    let cronjob = serde_json::json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": pod(&[&unsigned_pinned], &[])}}}}});
+    let deployment = serde_json::json!({"spec": {"template": {"spec": pod(&[signed_pinned], &[unsigned_pinned])}}});
+    let cronjob = serde_json::json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": pod(&[unsigned_pinned], &[])}}}}});
     for (kind, object, field) in [
         (
             "Pod",
-            serde_json::json!({"spec": pod(&[&unsigned_pinned], &[])}),
+            serde_json::json!({"spec": pod(&[unsigned_pinned], &[])}),
             "spec.containers[0].image",
         ),
         (
@@ -242,7 +139,7 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
         );
     }
     // Warn mode (the file read again when it changes): allowed, with the failure as a warning.
-    scratch.write("policy.yaml", policy(&glob, &key, "warn"));
+    scratch.write("policy.yaml", policy(&glob, key, "warn"));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let response = answer(
@@ -251,7 +148,7 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
             "/validate",
             &review(
                 "Pod",
-                serde_json::json!({"spec": pod(&[&unsigned_pinned], &[])}),
+                serde_json::json!({"spec": pod(&[unsigned_pinned], &[])}),
             ),
         );
         if response["allowed"] == true {

@@ -60,6 +60,9 @@ pub enum Peer {
     RekorServer,
     /// sigstore-python's `sigstore` command (PyPI).
     SigstorePython,
+    /// A real admission round trip: k8s.io/apiserver's webhook plugins driven against a
+    /// webhook URL (`tools/k8sadmit`, built from Debian's Go sources).
+    K8sAdmit,
 }
 
 impl Peer {
@@ -75,6 +78,7 @@ impl Peer {
             Self::TimestampServer => "timestamp-server",
             Self::RekorServer => "rekor-server",
             Self::SigstorePython => "sigstore-python",
+            Self::K8sAdmit => "k8sadmit",
         }
     }
 

@@ -1,0 +1,134 @@
+//! What the webhook's tests share: the webhook started on a free port with a self-signed
+//! certificate for 127.0.0.1, requests to it with curl, images signed by the real cosign 3.1,
+//! policies.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cosign_testkit::{self_signed_certificate, Distribution, Peer, Scratch};
+
+pub struct Server {
+    child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start(scratch: &Scratch) -> Server {
+    let (certificate, key) = self_signed_certificate(scratch.path());
+    assert!(certificate.ends_with("tls.crt"));
+    let address = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["serve", "--address", &address])
+        .arg("--tls-cert")
+        .arg(&certificate)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--policy")
+        .arg(scratch.join("policy.yaml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting policy-controller serve");
+    let server = Server { child, address };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(scratch, &server, "GET", "/healthz", None).0 != 200 {
+        assert!(Instant::now() < deadline, "the webhook did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// `(status, body)` of a request to the webhook, trusting its certificate.
+pub fn curl(
+    scratch: &Scratch,
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut command = Command::new("curl");
+    command
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
+        .arg(scratch.join("tls.crt"))
+        .args(["-X", method]);
+    if let Some(body) = body {
+        command.args([
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+        ]);
+    }
+    let output = command
+        .arg(format!("https://{}{path}", server.address))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+pub fn policy(glob: &str, key: &str, mode: &str) -> String {
+    let indented: String = key
+        .lines()
+        .map(|line| format!("        {line}\n"))
+        .collect();
+    format!(
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: lab\nspec:\n  mode: {mode}\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: lab-key\n    key:\n      data: |\n{indented}"
+    )
+}
+
+/// A registry with `lab/signed:1.0` signed by cosign 3.1 (legacy `.sig`, key `signer.key` in
+/// `scratch`) and `lab/unsigned:1.0`: the registry, and each image by tag and by digest.
+pub struct Images {
+    pub registry: Distribution,
+    pub signed: String,
+    pub signed_pinned: String,
+    pub unsigned_pinned: String,
+    pub key: String,
+}
+
+pub fn signed_images(scratch: &Scratch) -> Images {
+    let registry = Distribution::start();
+    let (signed, signed_digest) = registry.push_random_image(scratch, "lab/signed:1.0");
+    let (unsigned, unsigned_digest) = registry.push_random_image(scratch, "lab/unsigned:1.0");
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["generate-key-pair", "--output-key-prefix", "signer"])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
+        .args(["--use-signing-config=false", "--new-bundle-format=false"])
+        .args(["--allow-http-registry", "-y", &signed])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let by_digest =
+        |image: &str, digest: &str| format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
+    Images {
+        signed_pinned: by_digest(&signed, &signed_digest),
+        unsigned_pinned: by_digest(&unsigned, &unsigned_digest),
+        signed,
+        key: String::from_utf8(scratch.read("signer.pub")).unwrap(),
+        registry,
+    }
+}
