@@ -147,12 +147,13 @@ http_get() {
   local rest=${1#http://} host port path
   host=${rest%%/*}; path=/${rest#*/}; port=${host##*:}; host=${host%:*}
   exec 3<>"/dev/tcp/$host/$port"
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$host" >&3
+  printf 'GET %s HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$path" "$host" "$port" >&3
   sed '1,/^\r$/d' <&3
   exec 3<&-
 }
 step "token=\$(curl -s '$sigstore/oauth2/token?sub=alice@example.com')"
 token=$(http_get "$sigstore/oauth2/token?sub=alice@example.com")
+case $token in eyJ*) ;; *) echo "demo: no token from the local Sigstore: $token" >&2; exit 1 ;; esac
 echo "${token:0:40}... ($(printf %s "$token" | wc -c) bytes, RS256, valid 10 minutes)"
 keyless_image=$registry/keyless/sample:1.0
 step "cosign load --dir examples/sample-image $keyless_image"

@@ -156,8 +156,9 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
     // As the tester: without a resource, a policy that matches resources does not apply.
     let policies: Vec<_> = loaded
         .policies
-        .into_iter()
+        .iter()
         .filter(|policy| policy.spec.match_.is_empty())
+        .cloned()
         .collect();
     let keychain =
         cosign_oci::auth::DockerConfigKeychain::from_environment(&|name| std::env::var(name).ok());
@@ -182,10 +183,11 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         });
     let context = Context {
         client: &client,
+        trust_roots: &loaded.trust_roots,
         now: cosign_core::time::UnixTime::from_seconds(now),
     };
     let judgement = runtime.block_on(judge(&policies, image, &context));
-    let mut warnings = loaded.warnings;
+    let mut warnings = loaded.warnings.clone();
     warnings.extend(judgement.warnings.iter().cloned());
     if judgement.allowed() {
         let result = serde_json::json!({

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use cosign_cluster_policy::evaluate::{judge, Context};
-use cosign_cluster_policy::ClusterImagePolicy;
+use cosign_cluster_policy::Loaded;
 use cosign_core::image::reference::ImageReference;
 use cosign_server::{body, Answer, ConnectionLimits, RequestBody};
 use hyper::{Method, StatusCode};
@@ -30,7 +30,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The webhook's state.
 #[derive(Debug)]
 pub struct Webhook {
-    policies: RwLock<Arc<Vec<ClusterImagePolicy>>>,
+    policies: RwLock<Arc<Loaded>>,
     policy_file: PathBuf,
     loaded_at: RwLock<Option<SystemTime>>,
     client: cosign_oci::RegistryClient,
@@ -52,8 +52,8 @@ fn modified(path: &std::path::Path) -> Option<SystemTime> {
         .ok()
 }
 
-/// The policies of `path`, as the webhook applies them.
-fn read_policies(path: &std::path::Path) -> Result<Vec<ClusterImagePolicy>, String> {
+/// The policies (and trust roots) of `path`, as the webhook applies them.
+fn read_policies(path: &std::path::Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("reading {}: {error}", path.display()))?;
     let loaded = cosign_cluster_policy::load(&text)
@@ -61,7 +61,7 @@ fn read_policies(path: &std::path::Path) -> Result<Vec<ClusterImagePolicy>, Stri
     for warning in &loaded.warnings {
         eprintln!("{}: {warning}", path.display());
     }
-    Ok(loaded.policies)
+    Ok(loaded)
 }
 
 impl Webhook {
@@ -107,7 +107,7 @@ impl Webhook {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = current;
     }
 
-    fn policies(&self) -> Arc<Vec<ClusterImagePolicy>> {
+    fn policies(&self) -> Arc<Loaded> {
         self.policies
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -168,6 +168,7 @@ impl Webhook {
         let policies = self.policies();
         let context = Context {
             client: &self.client,
+            trust_roots: &policies.trust_roots,
             now: now(),
         };
         let mut errors = Vec::new();
@@ -186,7 +187,7 @@ impl Webhook {
                     Vec::new(),
                 );
             }
-            let judgement = judge(&policies, &container.image, &context).await;
+            let judgement = judge(&policies.policies, &container.image, &context).await;
             let name =
                 |message: &String| format!("{}: {}: {message}", container.field, container.image);
             (

@@ -10,21 +10,31 @@
 //!   policy-controller does (it skips the log when it has no log to check against), and a
 //!   `source.oci` repository is where the signatures are looked for.
 //!
-//! Keyless authorities, attestations and the policy-level `policy` come next; until then such
-//! an authority fails with an error that says so (the image is never allowed by it).
+//! - `keyless` with a `trustRootRef` to a `TrustRoot` of `sigstoreKeys`: a Fulcio certificate
+//!   chaining to its CAs, with an embedded SCT of its CT logs (unless `insecureIgnoreSCT`),
+//!   naming one of the identities (issuer and subject, exact or regular expressions); with
+//!   `rfc3161timestamp` a signed timestamp of its TSAs is required and the transparency log is
+//!   not checked (as policy-controller), else a transparency log entry of its logs is.
+//!
+//! Attestations and the policy-level `policy` come next, and keyless authorities on the
+//! public Sigstore (its trusted root comes from TUF); until then such an authority fails with
+//! an error that says so (the image is never allowed by it).
 
 use cosign_core::digest::Digest;
 use cosign_core::image::reference::{ImageReference, Repository};
 use cosign_core::keys::PublicKey;
 use cosign_core::time::UnixTime;
+use cosign_core::trust::certificate::{IdentityPolicy, SctRequirement};
+use cosign_core::verify::keyless::{LogRequirement, Requirements};
 use cosign_core::verify::{
     verify_image, Authority as VerifierAuthority, ImagePolicy, KeyAuthority, KeyTransparencyLog,
-    Verdict, Wanted,
+    KeylessAuthority, Verdict, Wanted,
 };
 use cosign_oci::candidates::{self, Formats};
 use cosign_oci::RegistryClient;
 
-use crate::model::{Authority, ClusterImagePolicy};
+use crate::load::TrustRoot;
+use crate::model::{Authority, ClusterImagePolicy, KeylessRef};
 
 /// What the policies say of one image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,10 +53,11 @@ impl Judgement {
     }
 }
 
-/// What checking needs: the registry, and the time.
+/// What checking needs: the registry, the `TrustRoot`s `trustRootRef`s name, and the time.
 #[derive(Debug)]
 pub struct Context<'a> {
     pub client: &'a RegistryClient,
+    pub trust_roots: &'a [TrustRoot],
     pub now: UnixTime,
 }
 
@@ -143,60 +154,135 @@ async fn judge_authority(
             _ => Err(format!("disallowed by static policy: {}", static_.message)),
         };
     }
-    if authority.keyless.is_some() {
-        return Err(format!(
-            "authority {name}: keyless authorities are not supported by cosign-rs's policy-controller yet"
-        ));
-    }
     if !authority.attestations.is_empty() {
         return Err(format!(
             "authority {name}: attestations are not supported by cosign-rs's policy-controller yet"
         ));
     }
-    let Some(key) = &authority.key else {
-        return Err(format!("there are no public keys for authority {name}"));
+    let (kind, verifier) = if let Some(keyless) = &authority.keyless {
+        ("keyless", keyless_authority(keyless, authority, context))
+    } else {
+        let key = authority
+            .key
+            .as_ref()
+            .filter(|key| !key.data.is_empty())
+            .ok_or_else(|| format!("there are no public keys for authority {name}"))?;
+        ("key", key_authority(&key.data, authority))
     };
-    if key.data.is_empty() {
-        return Err(format!("there are no public keys for authority {name}"));
-    }
     let failed = |why: String| {
         format!(
-            "signature key validation failed for authority {name} for {}: {why}",
+            "signature {kind} validation failed for authority {name} for {}: {why}",
             reference.name()
         )
     };
+    let verifier = verifier.map_err(failed)?;
+    verify_signatures(authority, verifier, reference, digest, context)
+        .await
+        .map_err(failed)
+}
+
+/// A field of the resource, if set.
+fn given(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
+fn key_authority(pem: &str, authority: &Authority) -> Result<VerifierAuthority, String> {
     if authority.signature_format == "bundle" {
-        return Err(failed(
-            "when using the new bundle format, the authority must be keyless".to_owned(),
-        ));
+        return Err("when using the new bundle format, the authority must be keyless".to_owned());
     }
-    let public_key = PublicKey::from_pem(key.data.as_bytes()).map_err(|e| failed(e.to_string()))?;
+    let key = PublicKey::from_pem(pem.as_bytes()).map_err(|error| error.to_string())?;
+    Ok(VerifierAuthority::Key(KeyAuthority {
+        key,
+        transparency_log: KeyTransparencyLog::InsecureIgnored,
+    }))
+}
+
+fn keyless_authority(
+    keyless: &KeylessRef,
+    authority: &Authority,
+    context: &Context<'_>,
+) -> Result<VerifierAuthority, String> {
+    if keyless.trust_root_ref.is_empty() {
+        return Err("a keyless authority needs a trustRootRef to a TrustRoot with sigstoreKeys: the public Sigstore's trusted root comes from its TUF repository, which cosign-rs's policy-controller does not fetch yet".to_owned());
+    }
+    let root = context
+        .trust_roots
+        .iter()
+        .find(|root| root.metadata.name == keyless.trust_root_ref)
+        .ok_or_else(|| format!("trustRootRef {} not found", keyless.trust_root_ref))?;
+    let trusted_root = crate::trust_root::trusted_root(root)?;
+    let identities = keyless
+        .identities
+        .iter()
+        .map(|identity| {
+            IdentityPolicy::new(
+                given(&identity.subject),
+                given(&identity.subject_regexp),
+                given(&identity.issuer),
+                given(&identity.issuer_regexp),
+            )
+            .map_err(|error| error.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let timestamps = authority.rfc3161timestamp.is_some();
+    let requirements = Requirements {
+        sct: if keyless.insecure_ignore_sct == Some(true) {
+            SctRequirement::InsecureIgnore
+        } else {
+            SctRequirement::Embedded
+        },
+        signed_timestamps: usize::from(timestamps),
+        // As policy-controller: with signed timestamps the log is not checked.
+        transparency_log: if timestamps {
+            LogRequirement::InsecureIgnore
+        } else {
+            LogRequirement::Entry
+        },
+    };
+    Ok(VerifierAuthority::Keyless(KeylessAuthority {
+        trusted_root,
+        identities,
+        requirements,
+        certificate: None,
+    }))
+}
+
+/// Whether `verifier` vouches for one of the image's signatures: legacy `.sig` signatures, or
+/// with `signatureFormat: bundle` bundles; in `source.oci` when given. The reason when not.
+async fn verify_signatures(
+    authority: &Authority,
+    verifier: VerifierAuthority,
+    reference: &ImageReference,
+    digest: &Digest,
+    context: &Context<'_>,
+) -> Result<(), String> {
     let policy = ImagePolicy {
-        authorities: vec![VerifierAuthority::Key(KeyAuthority {
-            key: public_key,
-            transparency_log: KeyTransparencyLog::InsecureIgnored,
-        })],
+        authorities: vec![verifier],
         wanted: Wanted::Signature,
         annotations: Default::default(),
         check_claims: true,
     };
     let repository = match authority.source.first().map(|source| source.oci.as_str()) {
-        Some(oci) if !oci.is_empty() => {
-            Repository::parse(oci).map_err(|e| failed(e.to_string()))?
-        }
+        Some(oci) if !oci.is_empty() => Repository::parse(oci).map_err(|e| e.to_string())?,
         _ => reference.repository().clone(),
     };
+    let bundles = authority.signature_format == "bundle";
     let formats = Formats {
-        legacy: Some(cosign_core::image::legacy_signature::Attachment::Signatures),
-        bundles: false,
+        legacy: (!bundles).then_some(cosign_core::image::legacy_signature::Attachment::Signatures),
+        bundles,
     };
     let gathered = candidates::from_registry(context.client, &repository, digest, formats).await;
-    let found = gathered.legacy.map_err(|error| failed(error.to_string()))?;
+    let found = if bundles {
+        gathered.referrers
+    } else {
+        gathered.legacy
+    }
+    .map_err(|error| error.to_string())?;
     let verification = verify_image(&policy, digest, found, context.now);
     match verification.verdict() {
         Verdict::Verified => Ok(()),
-        Verdict::NoSignatures => Err(failed("no signatures found".to_owned())),
-        Verdict::NoneVerified { .. } => Err(failed(format!(
+        Verdict::NoSignatures => Err("no signatures found".to_owned()),
+        Verdict::NoneVerified { .. } => Err(format!(
             "no matching signatures: {}",
             verification
                 .failures
@@ -204,6 +290,6 @@ async fn judge_authority(
                 .map(|failure| failure.reason.to_string())
                 .collect::<Vec<_>>()
                 .join("; ")
-        ))),
+        )),
     }
 }

@@ -12,6 +12,7 @@ pub mod field_error;
 pub mod glob;
 pub mod load;
 pub mod model;
+pub mod trust_root;
 pub mod validate;
 
 pub use field_error::{FieldError, FieldErrors, Level};

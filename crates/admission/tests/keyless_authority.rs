@@ -1,0 +1,170 @@
+//! Keyless authorities of `policy-controller test`: an image signed keyless by the real cosign
+//! 3.1 (bundle format) against the keyless test stack (Fulcio with a CT log, the real Rekor v2
+//! and TSA), judged by a keyless authority whose `trustRootRef` names a `TrustRoot` of
+//! `sigstoreKeys` holding that stack's CA, logs and TSA: its identity passes, another identity
+//! or issuer fails, and a missing TrustRoot is named.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use base64::Engine as _;
+use cosign_testkit::keyless_stack::{KeylessStack, Rekor, StackOptions};
+use cosign_testkit::{Distribution, Peer, Run, Scratch};
+
+const IDENTITY: &str = "https://ci.cosign-rs.test/workflows/release";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// DER as PEM.
+fn pem(label: &str, der_base64: &str) -> String {
+    let lines: Vec<String> = der_base64
+        .as_bytes()
+        .chunks(64)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A TrustRoot named `local` with the stack's trusted root as `sigstoreKeys` (PEM, base64).
+fn trust_root(stack: &KeylessStack) -> String {
+    let root: serde_json::Value = serde_json::from_str(&stack.trusted_root_json()).unwrap();
+    let chain = |authority: &serde_json::Value| {
+        let pems: String = authority["certChain"]["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|certificate| pem("CERTIFICATE", certificate["rawBytes"].as_str().unwrap()))
+            .collect();
+        b64(pems.as_bytes())
+    };
+    let authorities = |field: &str| -> Vec<serde_json::Value> {
+        root[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|authority| {
+                serde_json::json!({
+                    "subject": authority["subject"],
+                    "uri": authority["uri"],
+                    "certChain": chain(authority),
+                })
+            })
+            .collect()
+    };
+    let logs = |field: &str| -> Vec<serde_json::Value> {
+        root[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|log| {
+                serde_json::json!({
+                    "baseURL": log["baseUrl"],
+                    "hashAlgorithm": "sha-256",
+                    "publicKey": b64(pem("PUBLIC KEY", log["publicKey"]["rawBytes"].as_str().unwrap()).as_bytes()),
+                })
+            })
+            .collect()
+    };
+    let resource = serde_json::json!({
+        "apiVersion": "policy.sigstore.dev/v1alpha1",
+        "kind": "TrustRoot",
+        "metadata": {"name": "local"},
+        "spec": {"sigstoreKeys": {
+            "certificateAuthorities": authorities("certificateAuthorities"),
+            "tLogs": logs("tlogs"),
+            "ctLogs": logs("ctlogs"),
+            "timestampAuthorities": authorities("timestampAuthorities"),
+        }},
+    });
+    // JSON is YAML.
+    resource.to_string()
+}
+
+fn keyless_policy(glob: &str, issuer: &str, subject: &str, trust_root: &str) -> String {
+    format!(
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: release\nspec:\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: ci\n    signatureFormat: bundle\n    keyless:\n      trustRootRef: {trust_root}\n      identities:\n      - issuer: \"{issuer}\"\n        subject: \"{subject}\"\n    rfc3161timestamp:\n      trustRootRef: {trust_root}\n"
+    )
+}
+
+fn tester(scratch: &Scratch, policy: &str, image: &str) -> Run {
+    scratch.write("policy.yaml", policy);
+    scratch
+        .command(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["test", "--policy", "policy.yaml", "--image", image])
+        .run()
+}
+
+#[test]
+fn keyless_signatures_pass_for_the_identities_a_trust_root_vouches_for() {
+    let stack = KeylessStack::start(StackOptions {
+        rekor: Rekor::V2,
+        timestamps: true,
+    });
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    let (image, digest) = registry.push_random_image(&scratch, "lab/release:1.0");
+    let pinned = format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["sign", "-y", "--identity-token", &stack.token(IDENTITY)])
+        .args([
+            "--signing-config",
+            &stack.signing_config_path().display().to_string(),
+        ])
+        .args([
+            "--trusted-root",
+            &stack.trusted_root_path().display().to_string(),
+        ])
+        .args(["--allow-http-registry", &pinned])
+        .run()
+        .success();
+    let glob = format!("{}/lab/**", registry.address());
+    let root = trust_root(&stack);
+    let with_root = |policy: String| format!("{root}\n---\n{policy}");
+    let run = tester(
+        &scratch,
+        &with_root(keyless_policy(&glob, stack.issuer(), IDENTITY, "local")),
+        &pinned,
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    // Another subject, another issuer: refused, naming the authority.
+    for (issuer, subject) in [
+        (stack.issuer(), "https://ci.cosign-rs.test/workflows/other"),
+        ("https://issuer.elsewhere.test", IDENTITY),
+    ] {
+        let run = tester(
+            &scratch,
+            &with_root(keyless_policy(&glob, issuer, subject, "local")),
+            &pinned,
+        );
+        assert_eq!(run.code, Some(1), "{}", run.stdout);
+        assert!(
+            run.stdout.contains(
+                "failed policy: release: signature keyless validation failed for authority ci for"
+            ),
+            "{}",
+            run.stdout
+        );
+    }
+    // A TrustRoot that is not there is named.
+    let run = tester(
+        &scratch,
+        &keyless_policy(&glob, stack.issuer(), IDENTITY, "local"),
+        &pinned,
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout.contains("trustRootRef local not found"),
+        "{}",
+        run.stdout
+    );
+}
