@@ -123,10 +123,7 @@ fn serve(
             .local_addr()
             .map_err(|error| format!("listening on {address}: {error}"))?;
         eprintln!("serving the admission webhook on https://{bound} (/validate, /mutate)");
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        webhook::serve(listener, webhook, tls, shutdown)
+        webhook::serve(listener, webhook, tls, shutdown_signal())
             .await
             .map_err(|error| format!("serving: {error}"))
     });
@@ -207,5 +204,21 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         let result = serde_json::Value::Object(result);
         println!("{result}");
         ExitCode::FAILURE
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends a pod it stops).
+async fn shutdown_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
 }

@@ -5,7 +5,8 @@
 //! `/readyz`. An answer that cannot be given within the API server's `?timeout=` (less a
 //! margin) is an error (HTTP 500), and the webhook's `failurePolicy` decides. Policies come
 //! from a file, read again when it changes (a file that no longer validates is reported and
-//! the policies before it are kept).
+//! the policies before it are kept). `/metrics` counts the reviews answered, by endpoint and
+//! verdict, and their total time, in Prometheus' text format.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +36,33 @@ pub struct Webhook {
     loaded_at: RwLock<Option<SystemTime>>,
     client: cosign_oci::RegistryClient,
     limits: ConnectionLimits,
+    metrics: std::sync::Mutex<Metrics>,
+}
+
+/// Reviews answered: by endpoint and verdict (`allowed`, `denied`, `error`), and the seconds
+/// they took.
+#[derive(Debug, Default)]
+struct Metrics {
+    reviews: std::collections::BTreeMap<(&'static str, &'static str), u64>,
+    seconds: f64,
+}
+
+impl Metrics {
+    fn text(&self) -> String {
+        let mut out = String::from(
+            "# HELP policy_controller_admission_reviews_total AdmissionReviews answered, by endpoint and verdict.\n# TYPE policy_controller_admission_reviews_total counter\n",
+        );
+        for ((endpoint, verdict), count) in &self.reviews {
+            out.push_str(&format!(
+                "policy_controller_admission_reviews_total{{endpoint=\"{endpoint}\",verdict=\"{verdict}\"}} {count}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP policy_controller_admission_review_seconds_total Time spent answering AdmissionReviews.\n# TYPE policy_controller_admission_review_seconds_total counter\npolicy_controller_admission_review_seconds_total {}\n",
+            self.seconds
+        ));
+        out
+    }
 }
 
 fn now() -> cosign_core::time::UnixTime {
@@ -78,6 +106,7 @@ impl Webhook {
             loaded_at: RwLock::new(loaded_at),
             client,
             limits,
+            metrics: std::sync::Mutex::new(Metrics::default()),
         }))
     }
 
@@ -128,6 +157,14 @@ impl Webhook {
             .unwrap_or(DEFAULT_TIMEOUT);
         match (request.method().clone(), path.as_str()) {
             (Method::GET, "/healthz" | "/readyz") => text(StatusCode::OK, "ok\n"),
+            (Method::GET, "/metrics") => {
+                let metrics = self
+                    .metrics
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .text();
+                text(StatusCode::OK, &metrics)
+            }
             (Method::POST, "/validate" | "/mutate") => {
                 let body = RequestBody::new(request.into_body(), self.limits.body_idle);
                 let deadline = timeout
@@ -144,16 +181,36 @@ impl Webhook {
                     } else {
                         self.validate(&request).await
                     };
-                    Ok::<_, String>(review::answer(&request.uid, response))
+                    let allowed = response.get("allowed") == Some(&serde_json::Value::Bool(true));
+                    Ok::<_, String>((review::answer(&request.uid, response), allowed))
                 };
-                match tokio::time::timeout(deadline, review).await {
-                    Ok(Ok(answer)) => json(StatusCode::OK, answer),
-                    Ok(Err(error)) => text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
-                    Err(_) => text(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &format!("the images could not be verified within {deadline:?}: the webhook's failurePolicy decides\n"),
+                let started = std::time::Instant::now();
+                let (answer, verdict) = match tokio::time::timeout(deadline, review).await {
+                    Ok(Ok((answer, allowed))) => (
+                        json(StatusCode::OK, answer),
+                        if allowed { "allowed" } else { "denied" },
                     ),
-                }
+                    Ok(Err(error)) => (text(StatusCode::BAD_REQUEST, &format!("{error}\n")), "error"),
+                    Err(_) => (
+                        text(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            &format!("the images could not be verified within {deadline:?}: the webhook's failurePolicy decides\n"),
+                        ),
+                        "error",
+                    ),
+                };
+                let endpoint = if path == "/mutate" {
+                    "/mutate"
+                } else {
+                    "/validate"
+                };
+                let mut metrics = self
+                    .metrics
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *metrics.reviews.entry((endpoint, verdict)).or_default() += 1;
+                metrics.seconds += started.elapsed().as_secs_f64();
+                answer
             }
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
         }

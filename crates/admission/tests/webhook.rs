@@ -138,6 +138,18 @@ fn admission_reviews_of_pods_deployments_and_cronjobs() {
             "{kind}: {message}"
         );
     }
+    // The reviews so far, counted: one mutation allowed; four validations denied (a tag, then the
+    // unsigned image in a Pod, a Deployment and a CronJob).
+    let (status, metrics) = curl(&scratch, &server, "GET", "/metrics", None);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("policy_controller_admission_reviews_total{endpoint=\"/mutate\",verdict=\"allowed\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("policy_controller_admission_reviews_total{endpoint=\"/validate\",verdict=\"denied\"} 4\n"),
+        "{metrics}"
+    );
     // Warn mode (the file read again when it changes): allowed, with the failure as a warning.
     scratch.write("policy.yaml", policy(&glob, key, "warn"));
     let deadline = Instant::now() + Duration::from_secs(20);
