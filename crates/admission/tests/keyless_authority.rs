@@ -11,9 +11,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use base64::Engine as _;
+use common::tester;
 use cosign_testkit::keyless_stack::{KeylessStack, Rekor, StackOptions};
-use cosign_testkit::{Distribution, Peer, Run, Scratch};
+use cosign_testkit::{Distribution, Peer, Scratch};
 
 const IDENTITY: &str = "https://ci.cosign-rs.test/workflows/release";
 
@@ -21,17 +24,12 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// DER as PEM.
+/// DER given in base64, as PEM.
 fn pem(label: &str, der_base64: &str) -> String {
-    let lines: Vec<String> = der_base64
-        .as_bytes()
-        .chunks(64)
-        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(der_base64)
+        .unwrap();
+    cosign_testkit::pem(label, &der)
 }
 
 /// A TrustRoot named `local` with the stack's trusted root as `sigstoreKeys` (PEM, base64).
@@ -93,14 +91,6 @@ fn keyless_policy(glob: &str, issuer: &str, subject: &str, trust_root: &str) -> 
     format!(
         "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: release\nspec:\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: ci\n    signatureFormat: bundle\n    keyless:\n      trustRootRef: {trust_root}\n      identities:\n      - issuer: \"{issuer}\"\n        subject: \"{subject}\"\n    rfc3161timestamp:\n      trustRootRef: {trust_root}\n"
     )
-}
-
-fn tester(scratch: &Scratch, policy: &str, image: &str) -> Run {
-    scratch.write("policy.yaml", policy);
-    scratch
-        .command(env!("CARGO_BIN_EXE_policy-controller"))
-        .args(["test", "--policy", "policy.yaml", "--image", image])
-        .run()
 }
 
 #[test]

@@ -10,90 +10,57 @@
     clippy::indexing_slicing
 )]
 
-use cosign_testkit::{Distribution, Peer, Run, Scratch};
+mod common;
 
-fn tester(scratch: &Scratch, policy: &str, image: &str) -> Run {
-    scratch.write("policy.yaml", policy);
-    scratch
-        .command(env!("CARGO_BIN_EXE_policy-controller"))
-        .args(["test", "--policy", "policy.yaml", "--image", image])
-        .run()
-}
-
-fn key_policy(name: &str, glob: &str, key_file: &str, scratch: &Scratch, mode: &str) -> String {
-    let key = String::from_utf8(scratch.read(key_file)).expect("PEM");
-    let indented: String = key
-        .lines()
-        .map(|line| format!("        {line}\n"))
-        .collect();
-    format!(
-        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: {name}\nspec:\n  mode: {mode}\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - key:\n      data: |\n{indented}"
-    )
-}
+use common::{key_pair, policy, signed_images, tester};
+use cosign_testkit::Scratch;
 
 #[test]
 fn images_signed_by_cosign_3_are_judged_by_their_policies() {
-    let registry = Distribution::start();
     let scratch = Scratch::new();
-    let (image, digest) = registry.push_random_image(&scratch, "lab/app:1.0");
-    for prefix in ["signer", "other"] {
-        scratch
-            .command(Peer::Cosign3.path())
-            .args(["generate-key-pair", "--output-key-prefix", prefix])
-            .env("COSIGN_PASSWORD", "pw")
-            .run()
-            .success();
-    }
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
-        .args(["--use-signing-config=false", "--new-bundle-format=false"])
-        .args(["--allow-http-registry", "-y", &image])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
-    let glob = format!("{}/lab/**", registry.address());
+    let images = signed_images(&scratch);
+    key_pair(&scratch, "other");
+    let other = String::from_utf8(scratch.read("other.pub")).unwrap();
+    let (image, key) = (images.signed.as_str(), images.key.as_str());
+    let glob = format!("{}/lab/**", images.registry.address());
     // The signer's key: allowed, at the digest it was checked.
-    let run = tester(
-        &scratch,
-        &key_policy("lab", &glob, "signer.pub", &scratch, "enforce"),
-        &image,
-    );
+    let run = tester(&scratch, &policy(&glob, key, "enforce"), image);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let result: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(result["allowed"], true);
-    assert_eq!(result["digest"], digest.as_str());
-    // Another key: refused, naming the policy, the authority and the image.
-    let run = tester(
-        &scratch,
-        &key_policy("lab", &glob, "other.pub", &scratch, "enforce"),
-        &image,
+    assert_eq!(
+        format!(
+            "{}@{}",
+            image.rsplit_once(':').unwrap().0,
+            result["digest"].as_str().unwrap()
+        ),
+        images.signed_pinned
     );
+    // Another key: refused, naming the policy, the authority and the image.
+    let run = tester(&scratch, &policy(&glob, &other, "enforce"), image);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     let result: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     let error = result["errors"][0].as_str().expect("an error");
     assert!(
         error.starts_with(&format!(
-            "failed policy: lab: signature key validation failed for authority authority-0 for {image}: no matching signatures"
+            "failed policy: lab: signature key validation failed for authority lab-key for {image}: no matching signatures"
         )),
         "{error}"
     );
     // Any one authority suffices; every policy that applies must pass.
-    let both = format!(
-        "{}  - key:\n      data: |\n{}",
-        key_policy("lab", &glob, "other.pub", &scratch, "enforce"),
-        String::from_utf8(scratch.read("signer.pub"))
-            .unwrap()
-            .lines()
+    let with_both_keys = format!(
+        "{}  - name: signer\n    key:\n      data: |\n{}",
+        policy(&glob, &other, "enforce"),
+        key.lines()
             .map(|line| format!("        {line}\n"))
             .collect::<String>()
     );
-    assert_eq!(tester(&scratch, &both, &image).code, Some(0));
+    assert_eq!(tester(&scratch, &with_both_keys, image).code, Some(0));
     let with_static_fail = format!(
         "{}---\napiVersion: policy.sigstore.dev/v1alpha1\nkind: ClusterImagePolicy\nmetadata:\n  name: frozen\nspec:\n  images:\n  - glob: \"**\"\n  authorities:\n  - static:\n      action: fail\n      message: deployments are frozen\n",
-        key_policy("lab", &glob, "signer.pub", &scratch, "enforce")
+        policy(&glob, key, "enforce")
     );
-    let run = tester(&scratch, &with_static_fail, &image);
+    let run = tester(&scratch, &with_static_fail, image);
     assert_eq!(run.code, Some(1));
     assert!(
         run.stdout
@@ -102,11 +69,7 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
         run.stdout
     );
     // Warn mode: allowed, with the failure as a warning.
-    let run = tester(
-        &scratch,
-        &key_policy("lab", &glob, "other.pub", &scratch, "warn"),
-        &image,
-    );
+    let run = tester(&scratch, &policy(&glob, &other, "warn"), image);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     let result: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert!(result["warnings"][0]
@@ -116,14 +79,8 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
     // No policy covers the image: refused.
     let run = tester(
         &scratch,
-        &key_policy(
-            "lab",
-            "ghcr.io/elsewhere/**",
-            "signer.pub",
-            &scratch,
-            "enforce",
-        ),
-        &image,
+        &policy("ghcr.io/elsewhere/**", key, "enforce"),
+        image,
     );
     assert_eq!(run.code, Some(1));
     assert!(
@@ -132,11 +89,7 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
         run.stdout
     );
     // An invalid policy: refused with the field that is wrong.
-    let run = tester(
-        &scratch,
-        &key_policy("lab", &glob, "signer.pub", &scratch, "strict"),
-        &image,
-    );
+    let run = tester(&scratch, &policy(&glob, key, "strict"), image);
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr.contains("invalid value: strict: spec.mode"),

@@ -158,15 +158,7 @@ impl KeylessStack {
 
     /// The Fulcio root certificate, PEM.
     pub fn fulcio_root_pem(&self) -> String {
-        let lines: Vec<String> = b64(&self.fulcio_root_der)
-            .as_bytes()
-            .chunks(64)
-            .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-            .collect();
-        format!(
-            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-            lines.join("\n")
-        )
+        crate::pem("CERTIFICATE", &self.fulcio_root_der)
     }
 
     /// cosign's environment for trusting this stack without a trusted root (what cosign 2.5
@@ -174,17 +166,7 @@ impl KeylessStack {
     /// `SIGSTORE_REKOR_PUBLIC_KEY` (Rekor v1's key), `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`, and
     /// `SIGSTORE_TSA_CERTIFICATE_FILE` when there is a TSA; the files written beside the root.
     pub fn sigstore_environment(&self) -> Vec<(&'static str, PathBuf)> {
-        let pem = |label: &str, der: &[u8]| {
-            let lines: Vec<String> = b64(der)
-                .as_bytes()
-                .chunks(64)
-                .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-                .collect();
-            format!(
-                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-                lines.join("\n")
-            )
-        };
+        let pem = crate::pem;
         let write = |name: &str, contents: String| {
             let path = self.files.path().join(name);
             std::fs::write(&path, contents).expect("environment file");

@@ -104,16 +104,30 @@ pub struct Images {
     pub key: String,
 }
 
+/// `<prefix>.key` and `<prefix>.pub` in `scratch`, made by cosign 3.1 (password `pw`).
+pub fn key_pair(scratch: &Scratch, prefix: &str) {
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["generate-key-pair", "--output-key-prefix", prefix])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+}
+
+/// `policy-controller test --policy policy.yaml --image IMAGE`, `policy` written there first.
+pub fn tester(scratch: &Scratch, policy: &str, image: &str) -> cosign_testkit::Run {
+    scratch.write("policy.yaml", policy);
+    scratch
+        .command(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["test", "--policy", "policy.yaml", "--image", image])
+        .run()
+}
+
 pub fn signed_images(scratch: &Scratch) -> Images {
     let registry = Distribution::start();
     let (signed, signed_digest) = registry.push_random_image(scratch, "lab/signed:1.0");
     let (unsigned, unsigned_digest) = registry.push_random_image(scratch, "lab/unsigned:1.0");
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["generate-key-pair", "--output-key-prefix", "signer"])
-        .env("COSIGN_PASSWORD", "pw")
-        .run()
-        .success();
+    key_pair(scratch, "signer");
     scratch
         .command(Peer::Cosign3.path())
         .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
