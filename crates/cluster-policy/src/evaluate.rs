@@ -1,6 +1,7 @@
 //! An image judged by the policies that apply to it, as policy-controller judges it: every
 //! policy one of whose globs matches the image must pass; a policy passes when any one of its
-//! authorities does (they are checked at once); a policy in `warn` mode that fails gives
+//! authorities does (each place signatures live in is read once, all at once, and every
+//! authority checked against what it gave); a policy in `warn` mode that fails gives
 //! warnings instead of errors; an image no policy covers is refused. Authorities are checked
 //! with the shared verifier (`cosign_core::verify`) over what `cosign_oci` gathers:
 //!
@@ -103,11 +104,27 @@ pub async fn judge(
         }
     };
     judgement.digest = Some(digest.clone());
-    let checks = applying
+    // Each place signatures live in is read once, whatever number of authorities look there.
+    let mut places: Vec<Place> = Vec::new();
+    for authority in applying.iter().flat_map(|policy| &policy.spec.authorities) {
+        if let Ok(Some(place)) = place(authority, &reference) {
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+    }
+    let reads = places
         .iter()
-        .map(|policy| judge_policy(policy, &reference, &digest, context));
-    for (policy, failures) in applying.iter().zip(futures::future::join_all(checks).await) {
-        let Err(failures) = failures else { continue };
+        .map(|place| read_place(place, &digest, context.client));
+    let fetched: Fetched = places
+        .iter()
+        .cloned()
+        .zip(futures::future::join_all(reads).await)
+        .collect();
+    for policy in &applying {
+        let Err(failures) = judge_policy(policy, &reference, &digest, &fetched, context) else {
+            continue;
+        };
         let message = format!(
             "failed policy: {}: {}",
             policy.metadata.name,
@@ -122,29 +139,76 @@ pub async fn judge(
     judgement
 }
 
+/// Where an authority's signatures are: a repository, as bundles (else legacy `.sig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Place {
+    repository: Repository,
+    bundles: bool,
+}
+
+/// What each place gave: its candidates, or why it could not be read.
+type Fetched = Vec<(Place, Result<Vec<cosign_core::verify::Candidate>, String>)>;
+
+/// Where `authority` looks for signatures (none for a static authority, or one that checks
+/// attestations): `source.oci` when given, else the image's repository.
+fn place(authority: &Authority, reference: &ImageReference) -> Result<Option<Place>, String> {
+    if authority.static_.is_some() || !authority.attestations.is_empty() {
+        return Ok(None);
+    }
+    let repository = match authority.source.first().map(|source| source.oci.as_str()) {
+        Some(oci) if !oci.is_empty() => Repository::parse(oci).map_err(|e| e.to_string())?,
+        _ => reference.repository().clone(),
+    };
+    Ok(Some(Place {
+        repository,
+        bundles: authority.signature_format == "bundle",
+    }))
+}
+
+async fn read_place(
+    place: &Place,
+    digest: &Digest,
+    client: &RegistryClient,
+) -> Result<Vec<cosign_core::verify::Candidate>, String> {
+    let formats = Formats {
+        legacy: (!place.bundles)
+            .then_some(cosign_core::image::legacy_signature::Attachment::Signatures),
+        bundles: place.bundles,
+    };
+    let gathered = candidates::from_registry(client, &place.repository, digest, formats).await;
+    if place.bundles {
+        gathered.referrers
+    } else {
+        gathered.legacy
+    }
+    .map_err(|error| error.to_string())
+}
+
 /// A policy's verdict: passed, or every authority's failure.
-async fn judge_policy(
+fn judge_policy(
     policy: &ClusterImagePolicy,
     reference: &ImageReference,
     digest: &Digest,
+    fetched: &Fetched,
     context: &Context<'_>,
 ) -> Result<(), Vec<String>> {
-    let checks = policy
+    let results: Vec<Result<(), String>> = policy
         .spec
         .authorities
         .iter()
-        .map(|authority| judge_authority(authority, reference, digest, context));
-    let results = futures::future::join_all(checks).await;
+        .map(|authority| judge_authority(authority, reference, digest, fetched, context))
+        .collect();
     if results.iter().any(Result::is_ok) {
         return Ok(());
     }
     Err(results.into_iter().filter_map(Result::err).collect())
 }
 
-async fn judge_authority(
+fn judge_authority(
     authority: &Authority,
     reference: &ImageReference,
     digest: &Digest,
+    fetched: &Fetched,
     context: &Context<'_>,
 ) -> Result<(), String> {
     let name = &authority.name;
@@ -176,9 +240,14 @@ async fn judge_authority(
         )
     };
     let verifier = verifier.map_err(failed)?;
-    verify_signatures(authority, verifier, reference, digest, context)
-        .await
-        .map_err(failed)
+    let place = place(authority, reference).map_err(failed)?;
+    let found = fetched
+        .iter()
+        .find(|(read, _)| Some(read) == place.as_ref())
+        .map(|(_, found)| found.clone())
+        .unwrap_or_else(|| Ok(Vec::new()))
+        .map_err(failed)?;
+    verify_signatures(verifier, digest, found, context.now).map_err(failed)
 }
 
 /// A field of the resource, if set.
@@ -247,14 +316,13 @@ fn keyless_authority(
     }))
 }
 
-/// Whether `verifier` vouches for one of the image's signatures: legacy `.sig` signatures, or
-/// with `signatureFormat: bundle` bundles; in `source.oci` when given. The reason when not.
-async fn verify_signatures(
-    authority: &Authority,
+/// Whether `verifier` vouches for one of the signatures `found` for the image; the reason
+/// when not.
+fn verify_signatures(
     verifier: VerifierAuthority,
-    reference: &ImageReference,
     digest: &Digest,
-    context: &Context<'_>,
+    found: Vec<cosign_core::verify::Candidate>,
+    now: UnixTime,
 ) -> Result<(), String> {
     let policy = ImagePolicy {
         authorities: vec![verifier],
@@ -262,23 +330,7 @@ async fn verify_signatures(
         annotations: Default::default(),
         check_claims: true,
     };
-    let repository = match authority.source.first().map(|source| source.oci.as_str()) {
-        Some(oci) if !oci.is_empty() => Repository::parse(oci).map_err(|e| e.to_string())?,
-        _ => reference.repository().clone(),
-    };
-    let bundles = authority.signature_format == "bundle";
-    let formats = Formats {
-        legacy: (!bundles).then_some(cosign_core::image::legacy_signature::Attachment::Signatures),
-        bundles,
-    };
-    let gathered = candidates::from_registry(context.client, &repository, digest, formats).await;
-    let found = if bundles {
-        gathered.referrers
-    } else {
-        gathered.legacy
-    }
-    .map_err(|error| error.to_string())?;
-    let verification = verify_image(&policy, digest, found, context.now);
+    let verification = verify_image(&policy, digest, found, now);
     match verification.verdict() {
         Verdict::Verified => Ok(()),
         Verdict::NoSignatures => Err("no signatures found".to_owned()),
