@@ -17,6 +17,7 @@ use cosign_cluster_policy::evaluate::{judge, Context};
 use cosign_cluster_policy::Loaded;
 use cosign_core::image::reference::ImageReference;
 use cosign_server::{body, Answer, ConnectionLimits, RequestBody};
+use futures::StreamExt as _;
 use hyper::{Method, StatusCode};
 
 use crate::review;
@@ -25,6 +26,8 @@ use crate::review;
 const REVIEW_LIMIT: u64 = 4 * 1024 * 1024;
 /// What is kept of the API server's timeout to send the answer back.
 const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+/// Images judged (or resolved) at once for one review; each distinct image once.
+const IMAGES_AT_ONCE: usize = 16;
 /// The API server's default webhook timeout, when the request names none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -228,33 +231,40 @@ impl Webhook {
             trust_roots: &policies.trust_roots,
             now: now(),
         };
+        // Each distinct digest is judged once, a few at a time.
+        let mut distinct: Vec<String> = images
+            .iter()
+            .map(|container| container.image.clone())
+            .filter(|image| {
+                image
+                    .parse::<ImageReference>()
+                    .is_ok_and(|reference| reference.digest().is_some())
+            })
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let judging: Vec<_> = distinct
+            .into_iter()
+            .map(|image| judge_one(&policies.policies, image, &context))
+            .collect();
+        let judgements: std::collections::HashMap<String, _> = futures::stream::iter(judging)
+            .buffer_unordered(IMAGES_AT_ONCE)
+            .collect()
+            .await;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
-        let judged = images.iter().map(|container| async {
-            let is_digest = container
-                .image
-                .parse::<ImageReference>()
-                .is_ok_and(|reference| reference.digest().is_some());
-            if !is_digest {
-                return (
-                    vec![format!(
-                        "invalid value: {} must be an image digest: {}",
-                        container.image, container.field
-                    )],
-                    Vec::new(),
-                );
-            }
-            let judgement = judge(&policies.policies, &container.image, &context).await;
+        for container in &images {
+            let Some(judgement) = judgements.get(container.image.as_str()) else {
+                errors.push(format!(
+                    "invalid value: {} must be an image digest: {}",
+                    container.image, container.field
+                ));
+                continue;
+            };
             let name =
                 |message: &String| format!("{}: {}: {message}", container.field, container.image);
-            (
-                judgement.errors.iter().map(name).collect::<Vec<_>>(),
-                judgement.warnings.iter().map(name).collect::<Vec<_>>(),
-            )
-        });
-        for (image_errors, image_warnings) in futures::future::join_all(judged).await {
-            errors.extend(image_errors);
-            warnings.extend(image_warnings);
+            errors.extend(judgement.errors.iter().map(name));
+            warnings.extend(judgement.warnings.iter().map(name));
         }
         if errors.is_empty() {
             review::allowed(&warnings, &[])
@@ -263,42 +273,65 @@ impl Webhook {
         }
     }
 
+    /// `image` (a tag) and the same image by the digest its tag names now.
+    async fn pin(&self, image: String) -> (String, Result<String, String>) {
+        let pinned = match image.parse::<ImageReference>() {
+            Ok(reference) => cosign_oci::signatures::resolve_digest(
+                &self.client,
+                &reference,
+                cosign_oci::Access::Pull,
+            )
+            .await
+            .map(|digest| reference.with_digest(digest).to_string())
+            .map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        (image, pinned)
+    }
+
     /// Tags resolved to digests (`repository@sha256:...`), as a JSONPatch.
     async fn mutate(&self, request: &review::Request) -> serde_json::Value {
         if request.operation == "DELETE" {
             return review::allowed(&[], &[]);
         }
         let images = review::images(&request.kind, &request.object);
-        let resolved = images.iter().map(|container| async {
-            let reference: ImageReference = match container.image.parse() {
-                Ok(reference) => reference,
-                Err(error) => {
-                    return Err(format!("{}: {}: {error}", container.field, container.image))
-                }
-            };
-            if reference.digest().is_some() {
-                return Ok(None);
-            }
-            let digest = cosign_oci::signatures::resolve_digest(
-                &self.client,
-                &reference,
-                cosign_oci::Access::Pull,
-            )
-            .await
-            .map_err(|error| format!("{}: {}: {error}", container.field, container.image))?;
-            Ok(Some(serde_json::json!({
-                "op": "replace",
-                "path": container.pointer,
-                "value": reference.with_digest(digest).to_string(),
-            })))
-        });
+        // Each distinct tag is resolved once, a few at a time.
+        let mut tags: Vec<String> = images
+            .iter()
+            .map(|container| container.image.clone())
+            .filter(|image| {
+                image
+                    .parse::<ImageReference>()
+                    .is_ok_and(|reference| reference.digest().is_none())
+            })
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let resolving: Vec<_> = tags.into_iter().map(|image| self.pin(image)).collect();
+        let resolved: std::collections::HashMap<String, Result<String, String>> =
+            futures::stream::iter(resolving)
+                .buffer_unordered(IMAGES_AT_ONCE)
+                .collect()
+                .await;
         let mut patch = Vec::new();
         let mut errors = Vec::new();
-        for result in futures::future::join_all(resolved).await {
-            match result {
-                Ok(Some(operation)) => patch.push(operation),
-                Ok(None) => {}
-                Err(error) => errors.push(error),
+        for container in &images {
+            match container.image.parse::<ImageReference>() {
+                Err(error) => {
+                    errors.push(format!("{}: {}: {error}", container.field, container.image))
+                }
+                Ok(reference) if reference.digest().is_some() => {}
+                Ok(_) => match resolved.get(container.image.as_str()) {
+                    Some(Ok(pinned)) => patch.push(serde_json::json!({
+                        "op": "replace",
+                        "path": container.pointer,
+                        "value": pinned,
+                    })),
+                    Some(Err(error)) => {
+                        errors.push(format!("{}: {}: {error}", container.field, container.image))
+                    }
+                    None => {}
+                },
             }
         }
         if errors.is_empty() {
@@ -307,6 +340,16 @@ impl Webhook {
             review::denied(&errors.join("\n"), &[])
         }
     }
+}
+
+/// `image` and what the policies say of it.
+async fn judge_one(
+    policies: &[cosign_cluster_policy::ClusterImagePolicy],
+    image: String,
+    context: &Context<'_>,
+) -> (String, cosign_cluster_policy::evaluate::Judgement) {
+    let judgement = judge(policies, &image, context).await;
+    (image, judgement)
 }
 
 /// A Go duration as the API server writes `?timeout=` (`10s`, `500ms`, `1m`, `1m30s`).

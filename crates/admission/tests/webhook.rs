@@ -216,3 +216,54 @@ fn a_registry_that_does_not_answer_is_an_error_before_the_timeout() {
     );
     drop(silent);
 }
+
+#[test]
+fn hostile_reviews_are_refused_or_answered_within_bounds() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "policy.yaml",
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: all}\nspec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}}]\n",
+    );
+    let server = start(&scratch);
+    // Not an AdmissionReview, another version, no request: 400, and the webhook lives on.
+    for body in [
+        "not json".to_owned(),
+        r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#
+            .to_owned(),
+        r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.to_owned(),
+    ] {
+        let (status, text) = curl(&scratch, &server, "POST", "/validate", Some(&body));
+        assert_eq!(status, 400, "{body}: {text}");
+    }
+    // A review over the 4 MiB cap: refused without being kept.
+    let huge = format!(
+        r#"{{"apiVersion":"admission.k8s.io/v1","padding":"{}"}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let (status, text) = curl(&scratch, &server, "POST", "/validate", Some(&huge));
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("larger than"), "{text}");
+    // Unknown paths and methods: 404.
+    assert_eq!(curl(&scratch, &server, "GET", "/validate", None).0, 404);
+    assert_eq!(
+        curl(&scratch, &server, "GET", "/../etc/passwd", None).0,
+        404
+    );
+    // Thousands of containers naming one image: judged once, answered at once.
+    let image = format!("127.0.0.1:9/lab/app@sha256:{}", "1".repeat(64));
+    let many: Vec<&str> = vec![image.as_str(); 5000];
+    let started = Instant::now();
+    let response = answer(
+        &scratch,
+        &server,
+        "/validate",
+        &review("Pod", serde_json::json!({"spec": pod(&many, &[])})),
+    );
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(curl(&scratch, &server, "GET", "/healthz", None).0, 200);
+}

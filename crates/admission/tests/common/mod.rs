@@ -68,12 +68,11 @@ pub fn curl(
         .arg(scratch.join("tls.crt"))
         .args(["-X", method]);
     if let Some(body) = body {
-        command.args([
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            body,
-        ]);
+        // From a file: a body may be larger than one argument can be.
+        let file = scratch.write("request.json", body);
+        command
+            .args(["-H", "Content-Type: application/json", "--data-binary"])
+            .arg(format!("@{}", file.display()));
     }
     let output = command
         .arg(format!("https://{}{path}", server.address))
