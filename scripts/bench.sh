@@ -55,6 +55,13 @@ measure() { # name, command...: prints "ms kib"
 
 want() { [ "$sections" = all ] || [ "$sections" = "$1" ]; }
 
+# Pushes a small image of random content as HOST:PORT/REPOSITORY:v1 and prints its digest.
+push_random_image() {
+  head -c 2048 /dev/urandom > "$work/layer"
+  tar cf "$work/layer.tar" -C "$work" layer
+  "$peers/crane" append -f "$work/layer.tar" -t "$1:v1" --insecure 2>/dev/null | sed 's/.*@//'
+}
+
 # Starts `cosign registry serve` (ours) on a free port, waits for it, and sets the variable
 # named $1 to its port.
 start_embedded_registry() {
@@ -126,9 +133,7 @@ echo "== verify: $images images on distribution 2.8, signed by cosign-rs (legacy
 direct_refs=()
 proxied_refs=()
 for i in $(seq "$images"); do
-  head -c 2048 /dev/urandom > "$work/layer"
-  tar cf "$work/layer.tar" -C "$work" layer
-  "$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$registry_port/bench/app$i:v1" --insecure >/dev/null 2>&1
+  push_random_image "127.0.0.1:$registry_port/bench/app$i" >/dev/null
   direct_refs+=("127.0.0.1:$registry_port/bench/app$i:v1")
   proxied_refs+=("127.0.0.1:$proxy_port/bench/app$i:v1")
 done
@@ -336,9 +341,7 @@ images=30
 direct=()
 proxied=()
 for i in $(seq "$images"); do
-  head -c 2048 /dev/urandom > "$work/layer"
-  tar cf "$work/layer.tar" -C "$work" layer
-  digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$att_port/bench/att$i:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  digest=$(push_random_image "127.0.0.1:$att_port/bench/att$i")
   direct+=("127.0.0.1:$att_port/bench/att$i@$digest")
   proxied+=("127.0.0.1:$att_proxy/bench/att$i@$digest")
 done
@@ -373,9 +376,7 @@ while size < 10 * 1024 * 1024:
     i += 1
 json.dump({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components}, open(sys.argv[1], "w"))
 PY
-head -c 2048 /dev/urandom > "$work/layer"
-tar cf "$work/layer.tar" -C "$work" layer
-digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$att_port/bench/bigatt:v1" --insecure 2>/dev/null | sed 's/.*@//')
+digest=$(push_random_image "127.0.0.1:$att_port/bench/bigatt")
 big="127.0.0.1:$att_port/bench/bigatt@$digest"
 (cd "$work" && COSIGN_PASSWORD=pw "$ours" attest --key att.key --type cyclonedx --predicate big.cdx.json \
   --tlog-upload=false --use-signing-config=false -y "$big" >/dev/null 2>&1)
@@ -433,9 +434,7 @@ images=50
 direct=()
 proxied=()
 for i in $(seq "$images"); do
-  head -c 2048 /dev/urandom > "$work/layer"
-  tar cf "$work/layer.tar" -C "$work" layer
-  digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$sign_port/bench/sign$i:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  digest=$(push_random_image "127.0.0.1:$sign_port/bench/sign$i")
   direct+=("127.0.0.1:$sign_port/bench/sign$i@$digest")
   proxied+=("127.0.0.1:$sign_proxy/bench/sign$i@$digest")
 done
@@ -475,9 +474,7 @@ start_embedded_registry embedded_port
 for name in ours cosign3; do
   refs=()
   for i in $(seq "$images"); do
-    head -c 2048 /dev/urandom > "$work/layer"
-    tar cf "$work/layer.tar" -C "$work" layer
-    digest=$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$embedded_port/bench/$name$i:v1" --insecure 2>/dev/null | sed 's/.*@//')
+    digest=$(push_random_image "127.0.0.1:$embedded_port/bench/$name$i")
     refs+=("127.0.0.1:$embedded_port/bench/$name$i@$digest")
   done
   ms=$(runs=3 median_ms key_sign "$name" "${refs[@]}")
@@ -536,9 +533,7 @@ round=0
 round_trip() {
   local name=$1 image token
   round=$((round + 1))
-  head -c 2048 /dev/urandom > "$work/layer"
-  tar cf "$work/layer.tar" -C "$work" layer
-  image=127.0.0.1:$lab_port/lab/$name$round@$("$peers/crane" append -f "$work/layer.tar" -t "127.0.0.1:$lab_port/lab/$name$round:v1" --insecure 2>/dev/null | sed 's/.*@//')
+  image=127.0.0.1:$lab_port/lab/$name$round@$(push_random_image "127.0.0.1:$lab_port/lab/$name$round")
   local start end
   start=$(date +%s%N)
   token=$(curl -fs "http://127.0.0.1:$sigstore_port/oauth2/token?sub=alice@example.com")
