@@ -142,13 +142,12 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
     if resource.is_some() {
         return fail("--resource is not supported yet: policies that `match` resources cannot be tested by cosign-rs's policy-controller");
     }
-    let text = match std::fs::read_to_string(policy) {
-        Ok(text) => text,
-        Err(error) => return fail(&format!("reading {}: {error}", policy.display())),
-    };
-    let loaded = match cosign_cluster_policy::load(&text) {
+    let loaded = match cosign_cluster_policy::load_file(policy) {
         Ok(loaded) => loaded,
-        Err(error) => return fail(&format!("CIP is invalid: {error}")),
+        Err(cosign_cluster_policy::FileError::Invalid(error)) => {
+            return fail(&format!("CIP is invalid: {error}"))
+        }
+        Err(error) => return fail(&error.to_string()),
     };
     // As the tester: without a resource, a policy that matches resources does not apply.
     let policies: Vec<_> = loaded

@@ -85,10 +85,12 @@ fn modified(path: &std::path::Path) -> Option<SystemTime> {
 
 /// The policies (and trust roots) of `path`, as the webhook applies them.
 fn read_policies(path: &std::path::Path) -> Result<Loaded, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("reading {}: {error}", path.display()))?;
-    let loaded = cosign_cluster_policy::load(&text)
-        .map_err(|error| format!("{}: {error}", path.display()))?;
+    let loaded = cosign_cluster_policy::load_file(path).map_err(|error| match error {
+        cosign_cluster_policy::FileError::Invalid(invalid) => {
+            format!("{}: {invalid}", path.display())
+        }
+        other => other.to_string(),
+    })?;
     for warning in &loaded.warnings {
         eprintln!("{}: {warning}", path.display());
     }

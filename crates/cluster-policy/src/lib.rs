@@ -17,7 +17,7 @@ pub mod validate;
 
 pub use field_error::{FieldError, FieldErrors, Level};
 pub use glob::{Glob, GlobError};
-pub use load::{load, LoadError, Loaded, TrustRoot};
+pub use load::{load, load_file, FileError, LoadError, Loaded, TrustRoot};
 pub use model::ClusterImagePolicy;
 
 impl ClusterImagePolicy {

@@ -45,6 +45,43 @@ pub enum LoadError {
     Invalid { name: String, errors: FieldErrors },
 }
 
+/// The largest policy file read (policy-controller's resources are a few KiB each).
+pub const FILE_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Why a policy file cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is larger than {FILE_SIZE_LIMIT} bytes")]
+    TooLarge { path: String },
+    #[error(transparent)]
+    Invalid(#[from] LoadError),
+}
+
+/// Reads the resources of the file at `path` (at most [`FILE_SIZE_LIMIT`] bytes).
+pub fn load_file(path: &std::path::Path) -> Result<Loaded, FileError> {
+    use std::io::Read as _;
+    let shown = path.display().to_string();
+    let read = |source| FileError::Read {
+        path: shown.clone(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(read)?
+        .take(FILE_SIZE_LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(read)?;
+    if text.len() as u64 > FILE_SIZE_LIMIT {
+        return Err(FileError::TooLarge { path: shown });
+    }
+    Ok(load(&text)?)
+}
+
 /// Reads every resource of `text`.
 pub fn load(text: &str) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();

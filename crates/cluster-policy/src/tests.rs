@@ -192,3 +192,21 @@ fn documents_are_split_and_policies_apply_by_glob() {
         "policy \"x\" is invalid: expected exactly one, got neither: spec.remote, spec.repository, spec.sigstoreKeys"
     );
 }
+
+#[test]
+fn policy_files_are_read_with_a_size_cap() {
+    let path = std::env::temp_dir().join(format!("cosign-rs-cip-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        policy(
+            "v1beta1",
+            "  images:\n  - glob: '**'\n  authorities:\n  - static:\n      action: pass\n",
+        ),
+    )
+    .unwrap();
+    assert_eq!(load_file(&path).unwrap().policies.len(), 1);
+    std::fs::write(&path, "#".repeat(load::FILE_SIZE_LIMIT as usize + 1)).unwrap();
+    let refused = load_file(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(refused, FileError::TooLarge { .. }), "{refused}");
+}
