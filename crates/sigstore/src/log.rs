@@ -128,11 +128,14 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
 /// Reads every whole record of `file`, cutting off a torn last one; refused when that would
 /// leave fewer than the `acknowledged` entries.
 fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
-    let mut bytes = Vec::new();
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(io("reading the log"))?;
-    file.read_to_end(&mut bytes)
-        .map_err(io("reading the log"))?;
+    let file_length = file
+        .metadata()
+        .map_err(io("reading the log"))?
+        .len();
+    // One record at a time: memory stays one entry, whatever the log's size.
+    let mut reader = std::io::BufReader::new(&*file);
     let mut state = State {
         tree: MerkleTree::default(),
         records: Vec::new(),
@@ -140,17 +143,21 @@ fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
         end: 0,
     };
     let mut at = 0usize;
-    while let Some(header) = bytes.get(at..at + RECORD_HEADER) {
+    let mut header = [0u8; RECORD_HEADER];
+    let mut body = Vec::with_capacity(ENTRY_LIMIT);
+    while reader.read_exact(&mut header).is_ok() {
         let mut length_bytes = [0u8; 4];
         length_bytes.copy_from_slice(header.get(..4).unwrap_or(&[0; 4]));
         let length = u32::from_be_bytes(length_bytes) as usize;
-        let Some(body) = bytes.get(at + RECORD_HEADER..at + RECORD_HEADER + length) else {
-            break;
-        };
-        if length > ENTRY_LIMIT || header.get(4..) != Some(&checksum(body)[..]) {
+        if length > ENTRY_LIMIT {
             break;
         }
-        let hash = merkle::leaf_hash(body);
+        body.resize(length, 0);
+        if reader.read_exact(&mut body).is_err() || header.get(4..) != Some(&checksum(&body)[..])
+        {
+            break;
+        }
+        let hash = merkle::leaf_hash(&body);
         let index = state.tree.push_leaf_hash(hash);
         state.index_of.entry(hash).or_insert(index);
         state
@@ -165,7 +172,7 @@ fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
             state.tree.size()
         )));
     }
-    if (at as u64) < bytes.len() as u64 {
+    if (at as u64) < file_length {
         file.set_len(at as u64)
             .map_err(io("cutting a torn record"))?;
         file.sync_all().map_err(io("cutting a torn record"))?;
