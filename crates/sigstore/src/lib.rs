@@ -321,15 +321,9 @@ impl Sigstore {
             Ok(entry) => entry,
             Err(invalid) => {
                 if self.verbose {
-                    eprintln!("log entry refused: {}", invalid.0);
+                    eprintln!("log entry refused: {}", invalid.reason());
                 }
-                let message =
-                    if invalid.0.starts_with("proto:") || invalid.0.starts_with("invalid type") {
-                        invalid.0
-                    } else {
-                        "invalid hashedrekord request".to_owned()
-                    };
-                return service_error(&Failure::refused(&message));
+                return service_error(&Failure::refused(invalid.answer()));
             }
         };
         if entry.body.len() > log::ENTRY_LIMIT {

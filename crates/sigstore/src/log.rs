@@ -130,10 +130,7 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> Failure + '_ {
 fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(io("reading the log"))?;
-    let file_length = file
-        .metadata()
-        .map_err(io("reading the log"))?
-        .len();
+    let file_length = file.metadata().map_err(io("reading the log"))?.len();
     // One record at a time: memory stays one entry, whatever the log's size.
     let mut reader = std::io::BufReader::new(&*file);
     let mut state = State {
@@ -153,8 +150,7 @@ fn recover(file: &mut File, acknowledged: u64) -> Result<State, Failure> {
             break;
         }
         body.resize(length, 0);
-        if reader.read_exact(&mut body).is_err() || header.get(4..) != Some(&checksum(&body)[..])
-        {
+        if reader.read_exact(&mut body).is_err() || header.get(4..) != Some(&checksum(&body)[..]) {
             break;
         }
         let hash = merkle::leaf_hash(&body);

@@ -14,9 +14,31 @@ use serde::Deserialize;
 /// each verifier, so both are capped to bound a request's work.
 const DSSE_SIGNATURES_LIMIT: usize = 8;
 
-/// Why an entry is refused, in rekor-tiles' words (it answers 400 with these).
+/// Why an entry is refused (rekor-tiles answers 400 to both).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Invalid(pub(crate) String);
+pub(crate) enum Invalid {
+    /// Not a request for an entry of a known type: answered with the reason itself.
+    Request(String),
+    /// A request for an entry that is not valid: answered, as rekor-tiles answers, with
+    /// "invalid hashedrekord request" (the reason is for the server's log).
+    Entry(String),
+}
+
+impl Invalid {
+    pub(crate) fn reason(&self) -> &str {
+        match self {
+            Self::Request(reason) | Self::Entry(reason) => reason,
+        }
+    }
+
+    /// The message the client is answered with.
+    pub(crate) fn answer(&self) -> &str {
+        match self {
+            Self::Request(reason) => reason,
+            Self::Entry(_) => "invalid hashedrekord request",
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -95,7 +117,7 @@ pub(crate) struct Entry {
 fn decode(field: &str, text: &str) -> Result<Vec<u8>, Invalid> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|_| Invalid(format!("{field}: not base64")))
+        .map_err(|_| Invalid::Entry(format!("{field}: not base64")))
 }
 
 /// A verifier's key, the hash its key details sign with, and its canonical JSON.
@@ -144,7 +166,7 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
     let hash = hash_for(&verifier.key_details)
         .or(ed25519.then_some(HashAlgorithm::Sha256))
         .ok_or_else(|| {
-            Invalid(format!(
+            Invalid::Entry(format!(
                 "unsupported key details {:?}",
                 verifier.key_details
             ))
@@ -153,7 +175,7 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
         (Some(key), None) => {
             let der = decode("publicKey.rawBytes", &key.raw_bytes)?;
             let parsed = PublicKey::from_der(&der)
-                .map_err(|error| Invalid(format!("parsing verifier: {error}")))?;
+                .map_err(|error| Invalid::Entry(format!("parsing verifier: {error}")))?;
             let json = serde_json::json!({
                 "keyDetails": verifier.key_details,
                 "publicKey": {"rawBytes": key.raw_bytes},
@@ -163,7 +185,7 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
         (None, Some(certificate)) => {
             let der = decode("x509Certificate.rawBytes", &certificate.raw_bytes)?;
             let parsed = Certificate::from_der(&der)
-                .map_err(|error| Invalid(format!("parsing verifier: {error}")))?;
+                .map_err(|error| Invalid::Entry(format!("parsing verifier: {error}")))?;
             let json = serde_json::json!({
                 "keyDetails": verifier.key_details,
                 "x509Certificate": {"rawBytes": certificate.raw_bytes},
@@ -171,7 +193,7 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
             (parsed.public_key().clone(), json)
         }
         _ => {
-            return Err(Invalid(
+            return Err(Invalid::Entry(
                 "must contain either a public key or X.509 certificate".to_owned(),
             ))
         }
@@ -179,7 +201,7 @@ fn parse_verifier(verifier: &Verifier, pure_ed25519: bool) -> Result<ParsedVerif
     if key.key_details() != verifier.key_details
         && !(matches!(key, PublicKey::Rsa(_)) && verifier.key_details.starts_with("PKIX_RSA"))
     {
-        return Err(Invalid(format!(
+        return Err(Invalid::Entry(format!(
             "key details {:?} do not match the key ({})",
             verifier.key_details,
             key.key_details()
@@ -234,15 +256,15 @@ fn canonical(value: &serde_json::Value) -> Vec<u8> {
 
 /// The entry a `POST /api/v2/log/entries` body asks for, or why it is refused.
 pub(crate) fn entry_from_request(body: &[u8]) -> Result<Entry, Invalid> {
-    let request: CreateEntryRequest =
-        serde_json::from_slice(body).map_err(|error| Invalid(format!("proto: {error}")))?;
+    let request: CreateEntryRequest = serde_json::from_slice(body)
+        .map_err(|error| Invalid::Request(format!("proto: {error}")))?;
     match (
         request.hashed_rekord_request_v002,
         request.dsse_request_v002,
     ) {
         (Some(hashed), None) => hashed_rekord(&hashed),
         (None, Some(dsse)) => dsse_entry(&dsse),
-        _ => Err(Invalid(
+        _ => Err(Invalid::Request(
             "invalid type, must be hashedrekord or dsse".to_owned(),
         )),
     }
@@ -252,18 +274,18 @@ fn hashed_rekord(request: &HashedRekordRequest) -> Result<Entry, Invalid> {
     let signature = request
         .signature
         .as_ref()
-        .ok_or_else(|| Invalid("missing signature".to_owned()))?;
+        .ok_or_else(|| Invalid::Entry("missing signature".to_owned()))?;
     let content = decode("signature.content", &signature.content)?;
     if content.is_empty() {
-        return Err(Invalid("missing signature".to_owned()));
+        return Err(Invalid::Entry("missing signature".to_owned()));
     }
     let verifier = signature
         .verifier
         .as_ref()
-        .ok_or_else(|| Invalid("missing verifier".to_owned()))?;
+        .ok_or_else(|| Invalid::Entry("missing verifier".to_owned()))?;
     let digest = decode("digest", &request.digest)?;
     if digest.is_empty() {
-        return Err(Invalid("missing digest".to_owned()));
+        return Err(Invalid::Entry("missing digest".to_owned()));
     }
     let parsed = parse_verifier(verifier, false)?;
     let expected = match parsed.hash {
@@ -272,7 +294,7 @@ fn hashed_rekord(request: &HashedRekordRequest) -> Result<Entry, Invalid> {
         HashAlgorithm::Sha512 => 64,
     };
     if digest.len() != expected {
-        return Err(Invalid(format!(
+        return Err(Invalid::Entry(format!(
             "digest length ({}) does not match expected size ({expected})",
             digest.len()
         )));
@@ -280,7 +302,7 @@ fn hashed_rekord(request: &HashedRekordRequest) -> Result<Entry, Invalid> {
     parsed
         .key
         .verify_digest(&digest, parsed.hash, &content)
-        .map_err(|_| Invalid("verifying signature: invalid signature".to_owned()))?;
+        .map_err(|_| Invalid::Entry("verifying signature: invalid signature".to_owned()))?;
     let algorithm = match parsed.hash {
         HashAlgorithm::Sha256 => "SHA2_256",
         HashAlgorithm::Sha384 => "SHA2_384",
@@ -304,17 +326,17 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
     let envelope = request
         .envelope
         .as_ref()
-        .ok_or_else(|| Invalid("missing envelope".to_owned()))?;
+        .ok_or_else(|| Invalid::Entry("missing envelope".to_owned()))?;
     if envelope.signatures.is_empty() {
-        return Err(Invalid("envelope has no signatures".to_owned()));
+        return Err(Invalid::Entry("envelope has no signatures".to_owned()));
     }
     if request.verifiers.is_empty() {
-        return Err(Invalid("missing verifiers".to_owned()));
+        return Err(Invalid::Entry("missing verifiers".to_owned()));
     }
     if envelope.signatures.len() > DSSE_SIGNATURES_LIMIT
         || request.verifiers.len() > DSSE_SIGNATURES_LIMIT
     {
-        return Err(Invalid(format!(
+        return Err(Invalid::Entry(format!(
             "at most {DSSE_SIGNATURES_LIMIT} signatures and {DSSE_SIGNATURES_LIMIT} verifiers"
         )));
     }
@@ -339,7 +361,7 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
             .unwrap_or(0)
             * envelope.signatures.len();
     if kept > crate::log::ENTRY_LIMIT {
-        return Err(Invalid(format!(
+        return Err(Invalid::Entry(format!(
             "the entry would be larger than {} bytes",
             crate::log::ENTRY_LIMIT
         )));
@@ -350,7 +372,9 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
         .iter()
         .all(|signature| distinct.insert(&signature.sig))
     {
-        return Err(Invalid("the envelope repeats a signature".to_owned()));
+        return Err(Invalid::Entry(
+            "the envelope repeats a signature".to_owned(),
+        ));
     }
     let payload = decode("envelope.payload", &envelope.payload)?;
     let pae = cosign_core::bundle::dsse::pae(&envelope.payload_type, &payload);
@@ -367,7 +391,7 @@ fn dsse_entry(request: &DsseRequest) -> Result<Entry, Invalid> {
             .iter()
             .find(|verifier| verifier.verify_message(&pae, &sig))
             .ok_or_else(|| {
-                Invalid("could not verify envelope signature with any verifier".to_owned())
+                Invalid::Entry("could not verify envelope signature with any verifier".to_owned())
             })?;
         signatures.push(serde_json::json!({
             "content": signature.sig,
