@@ -61,7 +61,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Rego policies are evaluated in a child of this program, whose memory the kernel caps
+    // (cosign-policy's worker); not a command users type.
+    if raw
+        .get(1)
+        .is_some_and(|first| first == cosign_policy::rego::WORKER_ARGUMENT)
+    {
+        let code = cosign_policy::rego::worker_main(raw.get(2..).unwrap_or_default());
+        return ExitCode::from(u8::try_from(code).unwrap_or(2));
+    }
+    let cli = Cli::parse_from(raw);
     match cli.command {
         Command::Test {
             policy,
@@ -74,6 +84,15 @@ fn main() -> ExitCode {
             tls_key,
             policy,
         } => serve(&address, &tls_cert, &tls_key, policy),
+    }
+}
+
+/// Rego policies run in a worker: this program, started again (in process if its path is
+/// unknown, with the time limit only).
+fn rego_evaluation() -> cosign_policy::rego::Evaluation {
+    match std::env::current_exe() {
+        Ok(program) => cosign_policy::rego::Evaluation::Worker { program },
+        Err(_) => cosign_policy::rego::Evaluation::InProcess,
     }
 }
 
@@ -106,11 +125,15 @@ fn serve(
         Ok(client) => client,
         Err(error) => return fail(&error),
     };
-    let webhook =
-        match webhook::Webhook::new(policy, client, cosign_server::ConnectionLimits::default()) {
-            Ok(webhook) => webhook,
-            Err(error) => return fail(&error),
-        };
+    let webhook = match webhook::Webhook::new(
+        policy,
+        client,
+        cosign_server::ConnectionLimits::default(),
+        rego_evaluation(),
+    ) {
+        Ok(webhook) => webhook,
+        Err(error) => return fail(&error),
+    };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&error),
@@ -156,21 +179,13 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         .filter(|policy| policy.spec.match_.is_empty())
         .cloned()
         .collect();
-    let keychain =
-        cosign_oci::auth::DockerConfigKeychain::from_environment(&|name| std::env::var(name).ok());
-    let client = match cosign_oci::RegistryClient::new(
-        cosign_oci::ClientOptions::default(),
-        Box::new(keychain),
-    ) {
+    let client = match registry_client() {
         Ok(client) => client,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail(&error),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail(&error),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -181,6 +196,8 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         client: &client,
         trust_roots: &loaded.trust_roots,
         now: cosign_core::time::UnixTime::from_seconds(now),
+        evaluation: &rego_evaluation(),
+        resource: None,
     };
     let judgement = runtime.block_on(judge(&policies, image, &context));
     let mut warnings = loaded.warnings.clone();

@@ -40,6 +40,8 @@ pub struct Webhook {
     client: cosign_oci::RegistryClient,
     limits: ConnectionLimits,
     metrics: std::sync::Mutex<Metrics>,
+    /// Where Rego policies run (a worker process of this program).
+    evaluation: cosign_policy::rego::Evaluation,
 }
 
 /// Reviews answered: by endpoint and verdict (`allowed`, `denied`, `error`), and the seconds
@@ -102,6 +104,7 @@ impl Webhook {
         policy_file: PathBuf,
         client: cosign_oci::RegistryClient,
         limits: ConnectionLimits,
+        evaluation: cosign_policy::rego::Evaluation,
     ) -> Result<Arc<Self>, String> {
         let loaded_at = modified(&policy_file);
         let policies = read_policies(&policy_file)?;
@@ -112,6 +115,7 @@ impl Webhook {
             client,
             limits,
             metrics: std::sync::Mutex::new(Metrics::default()),
+            evaluation,
         }))
     }
 
@@ -232,6 +236,8 @@ impl Webhook {
             client: &self.client,
             trust_roots: &policies.trust_roots,
             now: now(),
+            evaluation: &self.evaluation,
+            resource: Some(&request.object),
         };
         // Each distinct digest is judged once, a few at a time.
         let mut distinct: Vec<String> = images

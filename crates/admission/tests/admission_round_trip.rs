@@ -16,81 +16,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{policy, signed_images, start};
-use cosign_testkit::{Peer, Run, Scratch};
-
-/// The two webhook configurations (mutating then validating, as policy-controller installs
-/// them): pods and pod templates, in namespaces labelled `policy.sigstore.dev/include: "true"`.
-/// Two namespaces: `lab` (opted in) and `other`.
-fn configurations(address: &str, ca_bundle: &str, failure_policy: &str, timeout: u32) -> String {
-    let webhook = |kind: &str, path: &str| {
-        format!(
-            r#"apiVersion: admissionregistration.k8s.io/v1
-kind: {kind}
-metadata: {{name: policy.sigstore.dev}}
-webhooks:
-- name: policy.sigstore.dev
-  clientConfig: {{url: "https://{address}{path}", caBundle: "{ca_bundle}"}}
-  rules:
-  - {{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"]}}
-  - {{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]}}
-  - {{apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs", "cronjobs"]}}
-  namespaceSelector: {{matchLabels: {{policy.sigstore.dev/include: "true"}}}}
-  failurePolicy: {failure_policy}
-  timeoutSeconds: {timeout}
-  sideEffects: None
-  admissionReviewVersions: ["v1"]
-"#
-        )
-    };
-    format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lab\n  labels: {{policy.sigstore.dev/include: \"true\"}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: other}}\n---\n{}---\n{}",
-        webhook("MutatingWebhookConfiguration", "/mutate"),
-        webhook("ValidatingWebhookConfiguration", "/validate")
-    )
-}
-
-fn pod_spec(containers: &[&str], init: &[&str]) -> String {
-    let list = |name: &str, images: &[&str]| {
-        if images.is_empty() {
-            return String::new();
-        }
-        let items: String = images
-            .iter()
-            .enumerate()
-            .map(|(index, image)| format!("  - {{name: c{index}, image: \"{image}\"}}\n"))
-            .collect();
-        format!("{name}:\n{items}")
-    };
-    format!(
-        "{}{}",
-        list("containers", containers),
-        list("initContainers", init)
-    )
-}
-
-fn indent(text: &str, spaces: usize) -> String {
-    text.lines()
-        .map(|line| format!("{}{line}\n", " ".repeat(spaces)))
-        .collect()
-}
-
-fn pod(namespace: &str, containers: &[&str], init: &[&str]) -> String {
-    format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{name: app, namespace: {namespace}}}\nspec:\n{}",
-        indent(&pod_spec(containers, init), 2)
-    )
-}
-
-fn admit(scratch: &Scratch, config: &str, object: &str, resource: &str) -> Run {
-    scratch.write("webhooks.yaml", config);
-    scratch.write("object.yaml", object);
-    scratch
-        .command(Peer::K8sAdmit.path())
-        .args(["-config", "webhooks.yaml", "-object", "object.yaml"])
-        .args(["-resource", resource])
-        .run()
-}
+use common::{admit, configurations, indent, pod, pod_spec, policy, signed_images, start};
+use cosign_testkit::Scratch;
 
 #[test]
 fn the_api_servers_webhook_plugins_allow_signed_pods_and_deny_the_rest() {

@@ -158,3 +158,79 @@ fn keyless_signatures_pass_for_the_identities_a_trust_root_vouches_for() {
         run.stdout
     );
 }
+
+/// A keyless SBOM attestation by cosign 3.1 (a bundle, as a referrer): the authority's
+/// attestation passes for its identity, and a policy-level policy sees who signed it.
+#[test]
+fn keyless_sbom_attestations_pass_and_name_their_signer() {
+    let stack = KeylessStack::start(StackOptions {
+        rekor: Rekor::V2,
+        timestamps: true,
+    });
+    let registry = Distribution::start();
+    let scratch = Scratch::new();
+    common::sample_sbom(&scratch);
+    let (image, digest) = registry.push_random_image(&scratch, "lab/release:2.0");
+    let pinned = format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(["attest", "-y", "--identity-token", &stack.token(IDENTITY)])
+        .args(["--type", "cyclonedx", "--predicate", "sbom.cdx.json"])
+        .args([
+            "--signing-config",
+            &stack.signing_config_path().display().to_string(),
+        ])
+        .args([
+            "--trusted-root",
+            &stack.trusted_root_path().display().to_string(),
+        ])
+        .args(["--allow-http-registry", &pinned])
+        .run()
+        .success();
+    let glob = format!("{}/lab/**", registry.address());
+    let root = trust_root(&stack);
+    let policy = |subject: &str, level: &str| {
+        format!(
+            "{root}\n---\n{}    attestations:\n    - name: sbom\n      predicateType: https://cyclonedx.org/bom\n      policy:\n        type: rego\n        data: |\n          package sigstore\n          isCompliant {{\n            input.predicate.components[_].name == \"is-number\"\n          }}\n  policy:\n    type: cue\n    data: |\n{level}",
+            keyless_policy(&glob, stack.issuer(), subject, "local")
+        )
+    };
+    let signer_is = |subject: &str| {
+        format!("      authorityMatches: ci: attestations: sbom: [...{{subject: \"{subject}\", issuer: \"{}\"}}]\n", stack.issuer())
+    };
+    let run = tester(&scratch, &policy(IDENTITY, &signer_is(IDENTITY)), &pinned);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    // The policy-level policy wants another signer than the one there: refused.
+    let run = tester(
+        &scratch,
+        &policy(
+            IDENTITY,
+            &signer_is("https://ci.cosign-rs.test/workflows/other"),
+        ),
+        &pinned,
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("failed evaluating cue policy for ClusterImagePolicy"),
+        "{}",
+        run.stdout
+    );
+    // The authority wants another identity: the attestation does not verify.
+    let run = tester(
+        &scratch,
+        &policy(
+            "https://ci.cosign-rs.test/workflows/other",
+            &signer_is(IDENTITY),
+        ),
+        &pinned,
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "failed policy: release: attestation keyless validation failed for authority ci for"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod child;
+pub mod compliance;
 pub mod cue;
 pub mod rego;
 

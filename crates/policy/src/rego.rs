@@ -206,7 +206,8 @@ impl RegoPolicy {
 }
 
 /// The Rego worker: `WORKER_ARGUMENT TIME_MS MEMORY_BYTES POLICY...`, the input JSON on
-/// standard input; caps its own address space, evaluates, and prints `allow` or `deny` and the
+/// standard input (or `WORKER_ARGUMENT TIME_MS MEMORY_BYTES --compliance`, for
+/// [`crate::compliance`]); caps its own address space, evaluates, and prints `allow` or `deny` and the
 /// reason. Returns the exit code (0 for either verdict; anything else is a failure to decide).
 pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
     use std::io::{Read as _, Write as _};
@@ -240,6 +241,13 @@ pub fn worker_main(args: &[std::ffi::OsString]) -> i32 {
         time: Duration::from_millis(time),
         memory,
     };
+    let mut args = args.peekable();
+    if args
+        .peek()
+        .is_some_and(|mode| *mode == crate::compliance::WORKER_MODE)
+    {
+        return crate::compliance::worker(limits);
+    }
     let files: Result<Vec<PolicyFile>, PolicyError> =
         args.map(|path| PolicyFile::read(Path::new(path))).collect();
     let policy =

@@ -7,7 +7,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cosign_testkit::{self_signed_certificate, Distribution, Peer, Scratch};
+use cosign_testkit::{self_signed_certificate, Distribution, Peer, Run, Scratch};
 
 pub struct Server {
     child: Child,
@@ -19,6 +19,16 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `PATH` with the real `cue` first (CUE policies run it, as cosign's do).
+pub fn path_with_cue() -> std::ffi::OsString {
+    let cue = Peer::Cue.path();
+    let mut paths = vec![cue.parent().unwrap().to_owned()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
 }
 
 pub fn free_port() -> u16 {
@@ -41,6 +51,7 @@ pub fn start(scratch: &Scratch) -> Server {
         .arg(&key)
         .arg("--policy")
         .arg(scratch.join("policy.yaml"))
+        .env("PATH", path_with_cue())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -119,6 +130,7 @@ pub fn tester(scratch: &Scratch, policy: &str, image: &str) -> cosign_testkit::R
     scratch
         .command(env!("CARGO_BIN_EXE_policy-controller"))
         .args(["test", "--policy", "policy.yaml", "--image", image])
+        .env("PATH", path_with_cue())
         .run()
 }
 
@@ -144,4 +156,114 @@ pub fn signed_images(scratch: &Scratch) -> Images {
         key: String::from_utf8(scratch.read("signer.pub")).unwrap(),
         registry,
     }
+}
+
+/// The two webhook configurations (mutating then validating, as policy-controller installs
+/// them): pods and pod templates, in namespaces labelled `policy.sigstore.dev/include: "true"`.
+/// Two namespaces: `lab` (opted in) and `other`.
+pub fn configurations(
+    address: &str,
+    ca_bundle: &str,
+    failure_policy: &str,
+    timeout: u32,
+) -> String {
+    let webhook = |kind: &str, path: &str| {
+        format!(
+            r#"apiVersion: admissionregistration.k8s.io/v1
+kind: {kind}
+metadata: {{name: policy.sigstore.dev}}
+webhooks:
+- name: policy.sigstore.dev
+  clientConfig: {{url: "https://{address}{path}", caBundle: "{ca_bundle}"}}
+  rules:
+  - {{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"]}}
+  - {{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]}}
+  - {{apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs", "cronjobs"]}}
+  namespaceSelector: {{matchLabels: {{policy.sigstore.dev/include: "true"}}}}
+  failurePolicy: {failure_policy}
+  timeoutSeconds: {timeout}
+  sideEffects: None
+  admissionReviewVersions: ["v1"]
+"#
+        )
+    };
+    format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lab\n  labels: {{policy.sigstore.dev/include: \"true\"}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: other}}\n---\n{}---\n{}",
+        webhook("MutatingWebhookConfiguration", "/mutate"),
+        webhook("ValidatingWebhookConfiguration", "/validate")
+    )
+}
+
+pub fn pod_spec(containers: &[&str], init: &[&str]) -> String {
+    let list = |name: &str, images: &[&str]| {
+        if images.is_empty() {
+            return String::new();
+        }
+        let items: String = images
+            .iter()
+            .enumerate()
+            .map(|(index, image)| format!("  - {{name: c{index}, image: \"{image}\"}}\n"))
+            .collect();
+        format!("{name}:\n{items}")
+    };
+    format!(
+        "{}{}",
+        list("containers", containers),
+        list("initContainers", init)
+    )
+}
+
+pub fn indent(text: &str, spaces: usize) -> String {
+    text.lines()
+        .map(|line| format!("{}{line}\n", " ".repeat(spaces)))
+        .collect()
+}
+
+pub fn pod(namespace: &str, containers: &[&str], init: &[&str]) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: app, namespace: {namespace}}}\nspec:\n{}",
+        indent(&pod_spec(containers, init), 2)
+    )
+}
+
+pub fn admit(scratch: &Scratch, config: &str, object: &str, resource: &str) -> Run {
+    scratch.write("webhooks.yaml", config);
+    scratch.write("object.yaml", object);
+    scratch
+        .command(Peer::K8sAdmit.path())
+        .args(["-config", "webhooks.yaml", "-object", "object.yaml"])
+        .args(["-resource", resource])
+        .run()
+}
+
+/// Our `cosign`, built beside this package's binary (`cargo test --workspace` builds it; it
+/// is built here when it is not).
+pub fn ours() -> std::path::PathBuf {
+    let path =
+        std::path::Path::new(env!("CARGO_BIN_EXE_policy-controller")).with_file_name("cosign");
+    if !path.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--locked", "-p", "cosign", "--bin", "cosign"])
+            .status()
+            .expect("cargo build -p cosign");
+        assert!(status.success(), "building our cosign");
+    }
+    path
+}
+
+/// The lab's SBOM (`sbom.cdx.json` in `scratch`): syft reads the sample image offline.
+pub fn sample_sbom(scratch: &Scratch) {
+    let sample = cosign_testkit::repository_root().join("examples/sample-image");
+    let run = scratch
+        .command(Peer::Syft.path())
+        .args([
+            &format!("oci-dir:{}", sample.display()),
+            "-o",
+            "cyclonedx-json=sbom.cdx.json",
+            "-q",
+        ])
+        .run()
+        .success();
+    assert!(scratch.join("sbom.cdx.json").exists(), "{}", run.stderr);
 }
