@@ -10,6 +10,7 @@
 //! `policy-controller serve --tls-cert C --tls-key K --policy FILE [--address A]` is the
 //! admission webhook ([`webhook`]).
 
+mod cache;
 mod review;
 mod webhook;
 
@@ -57,6 +58,9 @@ enum Command {
         /// a file of ClusterImagePolicy resources, read again when it changes
         #[arg(long, value_name = "FILE")]
         policy: std::path::PathBuf,
+        /// how long an allowed image (by digest) is not verified again, in seconds (0: always verify); a change of the policies forgets every verdict
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        cache_ttl: u64,
     },
 }
 
@@ -83,7 +87,14 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             policy,
-        } => serve(&address, &tls_cert, &tls_key, policy),
+            cache_ttl,
+        } => serve(
+            &address,
+            &tls_cert,
+            &tls_key,
+            policy,
+            std::time::Duration::from_secs(cache_ttl),
+        ),
     }
 }
 
@@ -116,6 +127,7 @@ fn serve(
     certificate: &std::path::Path,
     key: &std::path::Path,
     policy: std::path::PathBuf,
+    cache_ttl: std::time::Duration,
 ) -> ExitCode {
     let tls = match cosign_server::tls_config(certificate, key) {
         Ok(tls) => tls,
@@ -130,6 +142,7 @@ fn serve(
         client,
         cosign_server::ConnectionLimits::default(),
         rego_evaluation(),
+        cache_ttl,
     ) {
         Ok(webhook) => webhook,
         Err(error) => return fail(&error),

@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use cosign_cluster_policy::evaluate::{judge, Context};
+use cosign_cluster_policy::evaluate::{judge, Context, Judgement};
 use cosign_cluster_policy::Loaded;
 use cosign_core::image::reference::ImageReference;
 use cosign_server::{body, Answer, ConnectionLimits, RequestBody};
 use futures::StreamExt as _;
 use hyper::{Method, StatusCode};
 
+use crate::cache::{self, VerdictCache};
 use crate::review;
 
 /// The largest AdmissionReview taken (Kubernetes objects are at most about 1.5 MiB).
@@ -34,7 +35,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The webhook's state.
 #[derive(Debug)]
 pub struct Webhook {
-    policies: RwLock<Arc<Loaded>>,
+    policies: RwLock<Arc<Current>>,
     policy_file: PathBuf,
     loaded_at: RwLock<Option<SystemTime>>,
     client: cosign_oci::RegistryClient,
@@ -42,6 +43,35 @@ pub struct Webhook {
     metrics: std::sync::Mutex<Metrics>,
     /// Where Rego policies run (a worker process of this program).
     evaluation: cosign_policy::rego::Evaluation,
+    /// Images allowed lately, by digest.
+    cache: VerdictCache,
+}
+
+/// The policies in force, and which version of them they are (for the cache).
+#[derive(Debug)]
+struct Current {
+    generation: u64,
+    loaded: Loaded,
+    /// Whether a verdict can be kept for an image whatever resource deploys it (no
+    /// policy-level policy includes the resource).
+    cacheable: bool,
+}
+
+impl Current {
+    fn new(generation: u64, loaded: Loaded) -> Self {
+        let cacheable = loaded.policies.iter().all(|policy| {
+            policy.spec.policy.as_ref().is_none_or(|level| {
+                level.include_spec != Some(true)
+                    && level.include_object_meta != Some(true)
+                    && level.include_type_meta != Some(true)
+            })
+        });
+        Self {
+            generation,
+            loaded,
+            cacheable,
+        }
+    }
 }
 
 /// Reviews answered: by endpoint and verdict (`allowed`, `denied`, `error`), and the seconds
@@ -53,7 +83,7 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn text(&self) -> String {
+    fn text(&self, cached_images: usize) -> String {
         let mut out = String::from(
             "# HELP policy_controller_admission_reviews_total AdmissionReviews answered, by endpoint and verdict.\n# TYPE policy_controller_admission_reviews_total counter\n",
         );
@@ -65,6 +95,9 @@ impl Metrics {
         out.push_str(&format!(
             "# HELP policy_controller_admission_review_seconds_total Time spent answering AdmissionReviews.\n# TYPE policy_controller_admission_review_seconds_total counter\npolicy_controller_admission_review_seconds_total {}\n",
             self.seconds
+        ));
+        out.push_str(&format!(
+            "# HELP policy_controller_cached_images Images whose allowed verdict is cached.\n# TYPE policy_controller_cached_images gauge\npolicy_controller_cached_images {cached_images}\n"
         ));
         out
     }
@@ -105,17 +138,19 @@ impl Webhook {
         client: cosign_oci::RegistryClient,
         limits: ConnectionLimits,
         evaluation: cosign_policy::rego::Evaluation,
+        cache_ttl: Duration,
     ) -> Result<Arc<Self>, String> {
         let loaded_at = modified(&policy_file);
         let policies = read_policies(&policy_file)?;
         Ok(Arc::new(Self {
-            policies: RwLock::new(Arc::new(policies)),
+            policies: RwLock::new(Arc::new(Current::new(0, policies))),
             policy_file,
             loaded_at: RwLock::new(loaded_at),
             client,
             limits,
             metrics: std::sync::Mutex::new(Metrics::default()),
             evaluation,
+            cache: VerdictCache::new(cache_ttl, cache::CAPACITY),
         }))
     }
 
@@ -131,10 +166,13 @@ impl Webhook {
         }
         match read_policies(&self.policy_file) {
             Ok(policies) => {
-                *self
+                let mut current = self
                     .policies
                     .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policies);
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *current = Arc::new(Current::new(current.generation + 1, policies));
+                drop(current);
+                self.cache.clear();
                 eprintln!("policies read again from {}", self.policy_file.display());
             }
             Err(error) => eprintln!("keeping the policies read before: {error}"),
@@ -145,7 +183,7 @@ impl Webhook {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = current;
     }
 
-    fn policies(&self) -> Arc<Loaded> {
+    fn policies(&self) -> Arc<Current> {
         self.policies
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -171,7 +209,7 @@ impl Webhook {
                     .metrics
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .text();
+                    .text(self.cache.len());
                 text(StatusCode::OK, &metrics)
             }
             (Method::POST, "/validate" | "/mutate") => {
@@ -234,7 +272,7 @@ impl Webhook {
         let policies = self.policies();
         let context = Context {
             client: &self.client,
-            trust_roots: &policies.trust_roots,
+            trust_roots: &policies.loaded.trust_roots,
             now: now(),
             evaluation: &self.evaluation,
             resource: Some(&request.object),
@@ -253,7 +291,7 @@ impl Webhook {
         distinct.dedup();
         let judging: Vec<_> = distinct
             .into_iter()
-            .map(|image| judge_one(&policies.policies, image, &context))
+            .map(|image| self.judge_one(&policies, image, &context))
             .collect();
         let judgements: std::collections::HashMap<String, _> = futures::stream::iter(judging)
             .buffer_unordered(IMAGES_AT_ONCE)
@@ -279,6 +317,26 @@ impl Webhook {
         } else {
             review::denied(&errors.join("\n"), &warnings)
         }
+    }
+
+    /// `image` and what the policies say of it: from the cache, or judged (and kept when it
+    /// may be).
+    async fn judge_one(
+        &self,
+        policies: &Current,
+        image: String,
+        context: &Context<'_>,
+    ) -> (String, Arc<Judgement>) {
+        if policies.cacheable {
+            if let Some(judgement) = self.cache.get(policies.generation, &image) {
+                return (image, judgement);
+            }
+        }
+        let judgement = judge(&policies.loaded.policies, &image, context).await;
+        if policies.cacheable {
+            self.cache.put(policies.generation, &image, &judgement);
+        }
+        (image, Arc::new(judgement))
     }
 
     /// `image` (a tag) and the same image by the digest its tag names now.
@@ -348,16 +406,6 @@ impl Webhook {
             review::denied(&errors.join("\n"), &[])
         }
     }
-}
-
-/// `image` and what the policies say of it.
-async fn judge_one(
-    policies: &[cosign_cluster_policy::ClusterImagePolicy],
-    image: String,
-    context: &Context<'_>,
-) -> (String, cosign_cluster_policy::evaluate::Judgement) {
-    let judgement = judge(policies, &image, context).await;
-    (image, judgement)
 }
 
 /// A Go duration as the API server writes `?timeout=` (`10s`, `500ms`, `1m`, `1m30s`).

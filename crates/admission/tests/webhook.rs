@@ -267,3 +267,46 @@ fn hostile_reviews_are_refused_or_answered_within_bounds() {
     );
     assert_eq!(curl(&scratch, &server, "GET", "/healthz", None).0, 200);
 }
+
+/// An allowed image is not verified again while its verdict is fresh: with the registry gone,
+/// the same pod is still allowed; once the policies change, it is verified again (and, with the
+/// registry gone, denied).
+#[test]
+fn allowed_images_are_cached_until_the_policies_change() {
+    let scratch = Scratch::new();
+    let images = signed_images(&scratch);
+    let glob = format!("{}/lab/**", images.registry.address());
+    scratch.write("policy.yaml", policy(&glob, &images.key, "enforce"));
+    let server = start(&scratch);
+    let signed_pod = review(
+        "Pod",
+        serde_json::json!({"spec": pod(&[&images.signed_pinned], &[])}),
+    );
+    assert_eq!(
+        answer(&scratch, &server, "/validate", &signed_pod)["allowed"],
+        true
+    );
+    let (_, metrics) = curl(&scratch, &server, "GET", "/metrics", None);
+    assert!(
+        metrics.contains("policy_controller_cached_images 1\n"),
+        "{metrics}"
+    );
+    drop(images.registry);
+    assert_eq!(
+        answer(&scratch, &server, "/validate", &signed_pod)["allowed"],
+        true,
+        "from the cache"
+    );
+    // The policies change (the same text, written again, is another version): verified again.
+    std::thread::sleep(Duration::from_millis(1100));
+    scratch.write("policy.yaml", policy(&glob, &images.key, "enforce"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = answer(&scratch, &server, "/validate", &signed_pod);
+        if response["allowed"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cache outlived the policies");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
