@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cosign-rs against the real cosign and OpenSSL, in one run, and prints ratios.
 # A benchmark, not a test: nothing here fails on a slow figure.
-# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|sign|sigstore|all]
+# Usage: scripts/bench.sh [runs] [keys|verify|blob|layouts|keyless|registry|attest|sign|sigstore|admission|all]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +34,7 @@ median_ms() {
   done
   printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f\n", m/1000}'
 }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
 measure() { # name, command...: prints "ms kib"
@@ -66,7 +67,7 @@ push_random_image() {
 # named $1 to its port.
 start_embedded_registry() {
   local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "$ours" registry serve --address "127.0.0.1:$port" >/dev/null 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
@@ -110,7 +111,6 @@ printf '  ratio cosign-rs / cosign 3.1: %s, / cosign 2.5: %s\n' "$(ratio "$gen_o
 fi
 
 if want verify; then
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 registry_port=$(free_port)
 proxy_port=$(free_port)
 mkdir -p "$work/registry"
@@ -205,7 +205,6 @@ fi
 if want layouts; then
 echo
 echo "== save and copy of a signed image with a 256 MiB layer (best of 3: wall time, peak RSS)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 source_port=$(free_port)
 target_port=$(free_port)
 "$ours" registry serve --address "127.0.0.1:$source_port" 2>/dev/null &
@@ -269,7 +268,6 @@ if want registry; then
 echo
 echo "== registry serve vs distribution 2.8: crane pushing and pulling a 256 MiB layer, 40 small images"
 echo "   (best of 3 wall times of the client; the servers' peak RSS over the whole section)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ours_port=$(free_port)
 dist_port=$(free_port)
 mkdir -p "$work/dist" "$work/ours-storage"
@@ -320,7 +318,6 @@ fi
 if want attest; then
 echo
 echo "== verify-attestation (cyclonedx, bundles on distribution 2.8): cosign-rs vs cosign 3.1"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 att_port=$(free_port)
 att_proxy=$(free_port)
 mkdir -p "$work/att"
@@ -397,7 +394,6 @@ fi
 if want sign; then
 echo
 echo "== signing: keyless (the keyless test stack) and with a key, cosign-rs vs cosign 3.1"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sign_port=$(free_port)
 sign_proxy=$(free_port)
 mkdir -p "$work/sign"
@@ -499,7 +495,6 @@ fi
 if want sigstore; then
 echo
 echo "== the local Sigstore (cosign sigstore serve): its log against the real rekor-server, and the keyless lab round trip"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cargo build --release -q -p cosign-sigstore --example log_load
 load=$root/target/release/examples/log_load
 entries=3000
@@ -556,4 +551,78 @@ for name in ours cosign3; do
   printf '      %-8s %8.1f ms\n' "$name" "$ms"
 done
 printf '      ratio cosign-rs / cosign 3.1: %s\n' "$(ratio "$lab_ours" "$lab_cosign3")"
+fi
+
+if want admission; then
+echo
+echo "== admission webhook (policy-controller serve, over TLS): a pod of 3 images signed by cosign-rs (legacy .sig)"
+cargo build --release -q -p cosign-admission --bin policy-controller --example admission_load
+controller=$root/target/release/policy-controller
+load=$root/target/release/examples/admission_load
+start_embedded_registry admission_port
+admission_proxy=$(free_port)
+python3 scripts/latency_proxy.py "$admission_proxy" "127.0.0.1:$admission_port" 25 &
+pids+=($!)
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" generate-key-pair --output-key-prefix admission >/dev/null 2>&1)
+direct=()
+proxied=()
+for i in 1 2 3; do
+  digest=$(push_random_image "127.0.0.1:$admission_port/bench/pod$i")
+  direct+=("127.0.0.1:$admission_port/bench/pod$i@$digest")
+  proxied+=("127.0.0.1:$admission_proxy/bench/pod$i@$digest")
+done
+(cd "$work" && COSIGN_PASSWORD=pw "$ours" sign --key admission.key --tlog-upload=false --new-bundle-format=false -y "${direct[@]}" >/dev/null 2>&1)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE -keyout "$work/webhook.key" -out "$work/webhook.crt" 2>/dev/null
+{
+  printf 'apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: bench}\nspec:\n  images: [{glob: "**"}]\n'
+  printf '  authorities:\n  - name: bench-key\n    key:\n      data: |\n'
+  sed 's/^/        /' "$work/admission.pub"
+} > "$work/signed-policy.yaml"
+printf 'apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: open}\nspec:\n  images: [{glob: "**"}]\n  authorities: [{static: {action: pass}}]\n' > "$work/static-policy.yaml"
+# Starts policy-controller serve with the policy file $2 and options after it; sets the
+# variable named $1 to its port and ${1}_pid to its process id.
+start_webhook() {
+  local variable=$1 policy=$2 port
+  shift 2
+  port=$(free_port)
+  "$controller" serve --address "127.0.0.1:$port" --tls-cert "$work/webhook.crt" --tls-key "$work/webhook.key" \
+    --policy "$policy" "$@" >/dev/null 2>&1 &
+  pids+=($!)
+  printf -v "${variable}_pid" '%s' "$!"
+  for _ in $(seq 100); do curl -fs --cacert "$work/webhook.crt" "https://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  printf -v "$variable" '%s' "$port"
+}
+field() { jq -r ".$1" <<<"$2"; }
+list() { local IFS=,; echo "$*"; }
+
+start_webhook warm_port "$work/signed-policy.yaml"
+"$load" --url "https://127.0.0.1:$warm_port/validate" --ca "$work/webhook.crt" --rate 1 --count 1 --images "$(list "${direct[@]}")" >/dev/null
+line=$("$load" --url "https://127.0.0.1:$warm_port/validate" --ca "$work/webhook.crt" --rate 1000 --count 10000 --images "$(list "${direct[@]}")")
+echo "  (a) warm cache: 10000 reviews at 1000 per second, the load generator on the same 2 cores"
+printf '      p50 %.2f ms, p99 %.2f ms, max %.2f ms; %s not allowed; %.0f reviews/s achieved (target p99 <= 2 ms)\n' \
+  "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$(field max_ms "$line")" "$(field not_allowed "$line")" "$(field achieved_rps "$line")"
+
+start_webhook cold_port "$work/signed-policy.yaml" --cache-ttl 0
+line=$("$load" --url "https://127.0.0.1:$cold_port/validate" --ca "$work/webhook.crt" --rate 2 --count "$runs" --images "$(list "${proxied[@]}")")
+cold_ms=$(field p50_ms "$line")
+echo "  (b) cold (no cache), the registry behind a proxy adding 25 ms each way: median of $runs reviews against one verify of one image"
+printf '      webhook, 3 images: %8.1f ms (%s not allowed)\n' "$cold_ms" "$(field not_allowed "$line")"
+for name in ours cosign3; do
+  case $name in
+    ours) ms=$(median_ms "$ours" verify --key "$work/admission.pub" --insecure-ignore-tlog "${proxied[0]}") ;;
+    *) ms=$(median_ms "$peers/$name" verify --key "$work/admission.pub" --insecure-ignore-tlog --allow-http-registry "${proxied[0]}") ;;
+  esac
+  eval "one_verify_$name=$ms"
+  printf '      verify, 1 image, %-8s %8.1f ms\n' "$name" "$ms"
+done
+printf '      ratio webhook / one verify: %s of cosign-rs'"'"'s (target <= 1.5x), %s of cosign 3.1'"'"'s\n' \
+  "$(ratio "$cold_ms" "$one_verify_ours")" "$(ratio "$cold_ms" "$one_verify_cosign3")"
+
+start_webhook memory_port "$work/static-policy.yaml"
+"$load" --url "https://127.0.0.1:$memory_port/validate" --ca "$work/webhook.crt" --rate 1000 --count 3334 --random-images 127.0.0.1:5000/bench/random >/dev/null
+cached=$(curl -fs --cacert "$work/webhook.crt" "https://127.0.0.1:$memory_port/metrics" | awk '/^policy_controller_cached_images / {print $2}')
+echo "  (c) memory with $cached cached digests (3334 reviews of 3 random digests, a static pass policy)"
+awk '/VmRSS|VmHWM/ { printf "      %s %.1f MiB\n", $1, $2 / 1024 }' "/proc/${memory_port_pid}/status"
+echo "      (target <= 64 MiB)"
 fi

@@ -74,6 +74,10 @@ pub async fn serve(
                 let Ok((stream, peer)) = accepted else { continue };
                 // Over the cap: closed at once, so a flood costs nothing but the accept.
                 let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+                // Answers go out as soon as they are written: without this, a response written
+                // in two pieces (TLS records, headers then body) waits for the client's delayed
+                // ACK, tens of milliseconds.
+                let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
