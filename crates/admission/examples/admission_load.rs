@@ -10,7 +10,12 @@
 //! - `--random-images REPO`: every request is a pod of three images `REPO@sha256:<random>`, all
 //!   distinct (to fill the webhook's cache).
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
