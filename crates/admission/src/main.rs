@@ -40,9 +40,12 @@ enum Command {
         /// the image to judge
         #[arg(long, value_name = "REF")]
         image: String,
-        /// the resource the image is deployed by, for policies that `match` resources (not supported yet)
+        /// the Kubernetes resource (YAML) that deploys the image: for policies that `match` resources, and for policy-level policies that include its spec, metadata or type
         #[arg(long, value_name = "FILE")]
         resource: Option<std::path::PathBuf>,
+        /// a file of TrustRoot resources for keyless authorities' `trustRootRef` (besides those in --policy)
+        #[arg(long, value_name = "FILE")]
+        trustroot: Option<std::path::PathBuf>,
     },
     /// Serve the admission webhook (AdmissionReview v1 over HTTPS: /validate, /mutate, /healthz, /readyz) until interrupted
     Serve {
@@ -81,7 +84,8 @@ fn main() -> ExitCode {
             policy,
             image,
             resource,
-        } => test(&policy, &image, resource.as_deref()),
+            trustroot,
+        } => test(&policy, &image, resource.as_deref(), trustroot.as_deref()),
         Command::Serve {
             address,
             tls_cert,
@@ -174,24 +178,29 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path>) -> ExitCode {
-    if resource.is_some() {
-        return fail("--resource is not supported yet: policies that `match` resources cannot be tested by cosign-rs's policy-controller");
-    }
-    let loaded = match cosign_cluster_policy::load_file(policy) {
+fn test(
+    policy: &std::path::Path,
+    image: &str,
+    resource: Option<&std::path::Path>,
+    trustroot: Option<&std::path::Path>,
+) -> ExitCode {
+    let mut loaded = match cosign_cluster_policy::load_file(policy) {
         Ok(loaded) => loaded,
         Err(cosign_cluster_policy::FileError::Invalid(error)) => {
             return fail(&format!("CIP is invalid: {error}"))
         }
         Err(error) => return fail(&error.to_string()),
     };
-    // As the tester: without a resource, a policy that matches resources does not apply.
-    let policies: Vec<_> = loaded
-        .policies
-        .iter()
-        .filter(|policy| policy.spec.match_.is_empty())
-        .cloned()
-        .collect();
+    if let Some(path) = trustroot {
+        match cosign_cluster_policy::load_file(path) {
+            Ok(extra) => loaded.trust_roots.extend(extra.trust_roots),
+            Err(error) => return fail(&error.to_string()),
+        }
+    }
+    let resource = match resource.map(read_resource).transpose() {
+        Ok(resource) => resource,
+        Err(error) => return fail(&error),
+    };
     let client = match registry_client() {
         Ok(client) => client,
         Err(error) => return fail(&error),
@@ -210,9 +219,9 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         trust_roots: &loaded.trust_roots,
         now: cosign_core::time::UnixTime::from_seconds(now),
         evaluation: &rego_evaluation(),
-        resource: None,
+        resource: resource.as_ref(),
     };
-    let judgement = runtime.block_on(judge(&policies, image, &context));
+    let judgement = runtime.block_on(judge(&loaded.policies, image, &context));
     let mut warnings = loaded.warnings.clone();
     warnings.extend(judgement.warnings.iter().cloned());
     if judgement.allowed() {
@@ -234,6 +243,20 @@ fn test(policy: &std::path::Path, image: &str, resource: Option<&std::path::Path
         println!("{result}");
         ExitCode::FAILURE
     }
+}
+
+/// The tester's `--resource`: a Kubernetes object with `metadata`, `spec`, `kind` and
+/// `apiVersion` (policy-tester's checks and words).
+fn read_resource(path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let text = cosign_cluster_policy::read_file(path).map_err(|error| error.to_string())?;
+    let object: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+    for key in ["metadata", "spec", "kind", "apiVersion"] {
+        if object.get(key).is_none() {
+            return Err(format!("kubernetes resource is missing {key} key"));
+        }
+    }
+    Ok(object)
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends a pod it stops).

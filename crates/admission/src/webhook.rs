@@ -59,12 +59,15 @@ struct Current {
 
 impl Current {
     fn new(generation: u64, loaded: Loaded) -> Self {
+        // A verdict that depends on the resource (which policies `match` it, what a
+        // policy-level policy sees of it) cannot be reused for another resource.
         let cacheable = loaded.policies.iter().all(|policy| {
-            policy.spec.policy.as_ref().is_none_or(|level| {
-                level.include_spec != Some(true)
-                    && level.include_object_meta != Some(true)
-                    && level.include_type_meta != Some(true)
-            })
+            policy.spec.match_.is_empty()
+                && policy.spec.policy.as_ref().is_none_or(|level| {
+                    level.include_spec != Some(true)
+                        && level.include_object_meta != Some(true)
+                        && level.include_type_meta != Some(true)
+                })
         });
         Self {
             generation,

@@ -97,3 +97,85 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
         run.stderr
     );
 }
+
+/// `match` and `--resource`: a policy that matches pods labelled `app: web` applies to such a
+/// pod only (else the image is uncovered, as without a resource); a policy-level policy that
+/// includes the resource's spec sees it.
+#[test]
+fn policies_match_resources_and_see_them_when_they_ask() {
+    let scratch = Scratch::new();
+    let images = signed_images(&scratch);
+    key_pair(&scratch, "other");
+    let other = String::from_utf8(scratch.read("other.pub")).unwrap();
+    let image = images.signed.as_str();
+    let glob = format!("{}/lab/**", images.registry.address());
+    let pod = |labels: &str, account: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  labels: {{{labels}}}\nspec:\n  serviceAccountName: {account}\n  containers:\n  - {{name: app, image: \"{image}\"}}\n")
+    };
+    let judge = |policy: &str, resource: Option<&str>| {
+        scratch.write("policy.yaml", policy);
+        let mut command = scratch
+            .command(env!("CARGO_BIN_EXE_policy-controller"))
+            .args(["test", "--policy", "policy.yaml", "--image", image]);
+        if let Some(resource) = resource {
+            scratch.write("resource.yaml", resource);
+            command = command.args(["--resource", "resource.yaml"]);
+        }
+        command.run()
+    };
+    // The other key, for web pods only.
+    let web_only = policy(&glob, &other, "enforce").replacen(
+        "  authorities:",
+        "  match:\n  - version: v1\n    resource: pods\n    selector:\n      matchLabels: {app: web}\n  authorities:",
+        1,
+    );
+    let run = judge(&web_only, Some(&pod("app: web", "default")));
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("failed policy: lab: signature key validation failed"),
+        "{}",
+        run.stdout
+    );
+    for resource in [Some(pod("app: db", "default")), None] {
+        let run = judge(&web_only, resource.as_deref());
+        assert_eq!(run.code, Some(1), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("is uncovered by policy"),
+            "{}",
+            run.stdout
+        );
+    }
+    // A policy-level policy over the resource's spec (with the signer's key).
+    let builder_only = format!(
+        "{}  policy:\n    type: rego\n    includeSpec: true\n    data: |\n      package sigstore\n      isCompliant {{\n        input.spec.serviceAccountName == \"builder\"\n        count(input.authorityMatches[\"lab-key\"].signatures) == 1\n      }}\n",
+        policy(&glob, &images.key, "enforce")
+    );
+    let run = judge(&builder_only, Some(&pod("app: web", "builder")));
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let run = judge(&builder_only, Some(&pod("app: web", "default")));
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("failed evaluating rego policy for type ClusterImagePolicy"),
+        "{}",
+        run.stdout
+    );
+    // A resource without a spec is refused, as policy-tester refuses it.
+    scratch.write(
+        "resource.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\n",
+    );
+    let run = scratch
+        .command(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["test", "--policy", "policy.yaml", "--image", image])
+        .args(["--resource", "resource.yaml"])
+        .run();
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains("kubernetes resource is missing spec key"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,5 +1,6 @@
 //! An image judged by the policies that apply to it, as policy-controller judges it: every
-//! policy one of whose globs matches the image must pass; a policy passes when any one of its
+//! policy one of whose globs matches the image (and whose `match`, if any, the resource) must
+//! pass; a policy passes when any one of its
 //! authorities does (each place signatures live in is read once, all at once, and every
 //! authority checked against what it gave); a policy in `warn` mode that fails gives
 //! warnings instead of errors; an image no policy covers is refused. Authorities are checked
@@ -94,6 +95,14 @@ pub async fn judge(
     };
     let mut applying = Vec::new();
     for policy in policies {
+        match policy.applies_to_resource(context.resource) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                judgement.errors.push(error);
+                return judgement;
+            }
+        }
         match policy.applies_to(image) {
             Ok(true) => applying.push(policy),
             Ok(false) => {}

@@ -3,7 +3,8 @@
 //! `v1alpha1`, which has the same fields) and `TrustRoot` are read from YAML ([`load`]),
 //! defaulted and validated with policy-controller's rules and messages ([`validate`], errors
 //! as Kubernetes reports them: [`field_error`]), and matched against images by its globs
-//! ([`glob`]); an image is judged by the policies that apply to it with the shared verifier
+//! ([`glob`]) and against the resource that deploys them by their `match` ([`resource`]); an
+//! image is judged by the policies that apply to it with the shared verifier
 //! ([`evaluate`]).
 #![forbid(unsafe_code)]
 
@@ -12,12 +13,13 @@ pub mod field_error;
 pub mod glob;
 pub mod load;
 pub mod model;
+pub mod resource;
 pub mod trust_root;
 pub mod validate;
 
 pub use field_error::{FieldError, FieldErrors, Level};
 pub use glob::{Glob, GlobError};
-pub use load::{load, load_file, FileError, LoadError, Loaded, TrustRoot};
+pub use load::{load, load_file, read_file, FileError, LoadError, Loaded, TrustRoot};
 pub use model::ClusterImagePolicy;
 
 impl ClusterImagePolicy {

@@ -64,6 +64,11 @@ pub enum FileError {
 
 /// Reads the resources of the file at `path` (at most [`FILE_SIZE_LIMIT`] bytes).
 pub fn load_file(path: &std::path::Path) -> Result<Loaded, FileError> {
+    Ok(load(&read_file(path)?)?)
+}
+
+/// A policy or resource file's text, read with the size cap.
+pub fn read_file(path: &std::path::Path) -> Result<String, FileError> {
     use std::io::Read as _;
     let shown = path.display().to_string();
     let read = |source| FileError::Read {
@@ -79,7 +84,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Loaded, FileError> {
     if text.len() as u64 > FILE_SIZE_LIMIT {
         return Err(FileError::TooLarge { path: shown });
     }
-    Ok(load(&text)?)
+    Ok(text)
 }
 
 /// Reads every resource of `text`.
