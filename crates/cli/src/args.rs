@@ -92,6 +92,14 @@ pub enum Command {
     /// Remove all signatures from an image.
     Clean(CleanArgs),
 
+    /// Provides utilities for discovering images in and performing operations on Dockerfiles
+    #[command(subcommand)]
+    Dockerfile(DockerfileCommand),
+
+    /// Provides utilities for discovering images in and performing operations on Kubernetes manifests
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+
     /// Provides utilities for downloading artifacts and attached artifacts in a registry
     #[command(subcommand)]
     Download(DownloadCommand),
@@ -377,6 +385,44 @@ pub enum ReferrersModeArg {
     Legacy,
     #[value(name = "oci-1-1")]
     Oci11,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DockerfileCommand {
+    /// Verify a signature on the base image specified in the Dockerfile
+    #[command(
+        long_about = "Verify signature and annotations on images in a Dockerfile by checking claims against the transparency log.\n\nShell-like variables in the Dockerfile's FROM lines will be substituted with values from the OS ENV.",
+        override_usage = "cosign dockerfile verify [OPTIONS] <path/to/Dockerfile>"
+    )]
+    Verify(DockerfileVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DockerfileVerifyArgs {
+    /// only verify the base image (the last FROM image in the Dockerfile)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set, default_value_t = false, value_name = "BOOL")]
+    pub base_image_only: bool,
+
+    /// the flags of `cosign verify`; the one argument is the Dockerfile
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Verify all signatures of images specified in the manifest
+    #[command(
+        long_about = "Verify all signature of images in a Kubernetes resource manifest by checking claims against the transparency log.",
+        override_usage = "cosign manifest verify [OPTIONS] <path/to/manifest>"
+    )]
+    Verify(ManifestVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestVerifyArgs {
+    /// the flags of `cosign verify`; the one argument is the manifest
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -101,6 +101,14 @@ fn run(cli: &Cli) -> Result<(), CliError> {
             commands::tree::run(args, &settings, &mut console),
         ),
         Command::Clean(args) => block_on(&settings, commands::clean::run(args, &settings)),
+        Command::Dockerfile(args::DockerfileCommand::Verify(args)) => block_on(
+            &settings,
+            commands::images_in_files::dockerfile_verify(args, &settings, &mut console),
+        ),
+        Command::Manifest(args::ManifestCommand::Verify(args)) => block_on(
+            &settings,
+            commands::images_in_files::manifest_verify(args, &settings, &mut console),
+        ),
         Command::Download(args::DownloadCommand::Signature(args)) => block_on(
             &settings,
             commands::download_signature::run(args, &settings, &mut console),

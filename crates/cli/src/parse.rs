@@ -84,7 +84,13 @@ pub fn parse(command: &mut clap::Command, arguments: Vec<OsString>) -> Result<Cl
 fn resolve_aliases(cli: &mut Cli) {
     use crate::args::Command;
     match &mut cli.command {
-        Command::Verify(args) => {
+        Command::Verify(args)
+        | Command::Dockerfile(crate::args::DockerfileCommand::Verify(
+            crate::args::DockerfileVerifyArgs { verify: args, .. },
+        ))
+        | Command::Manifest(crate::args::ManifestCommand::Verify(
+            crate::args::ManifestVerifyArgs { verify: args },
+        )) => {
             args.insecure_ignore_tlog |= args.verification.private_infrastructure;
         }
         Command::VerifyBlob(args) => {

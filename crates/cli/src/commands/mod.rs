@@ -16,6 +16,7 @@ pub mod download_signature;
 pub mod env;
 pub mod generate;
 pub mod generate_key_pair;
+pub mod images_in_files;
 pub mod import_key_pair;
 pub mod initialize;
 pub mod load;

@@ -39,6 +39,17 @@ pub async fn run(
     settings: &GlobalSettings,
     console: &mut Console,
 ) -> Result<(), CliError> {
+    run_on(args, &args.images, settings, console).await
+}
+
+/// `cosign verify` with the flags of `args` on `images` (what `dockerfile verify` and
+/// `manifest verify` found).
+pub async fn run_on(
+    args: &VerifyArgs,
+    images: &[String],
+    settings: &GlobalSettings,
+    console: &mut Console,
+) -> Result<(), CliError> {
     // Checked as cosign checks it; a signature is accepted with any of the hashes
     // (cosign_core::keys::PublicKey::verify_payload), so no narrower check follows.
     crate::commands::verify_blob::parse_signature_digest_algorithm(
@@ -52,7 +63,7 @@ pub async fn run(
     };
     let now = UnixTime::from_seconds(crate::trust::now());
     if args.local_image {
-        for path in &args.images {
+        for path in images {
             let (digest, verification) =
                 verify_local_image(Path::new(path), &policy, formats, now)?;
             conclude(&verification)?;
@@ -61,7 +72,7 @@ pub async fn run(
         }
         return Ok(());
     }
-    let references = registry_access::parse_references(&args.images)?;
+    let references = registry_access::parse_references(images)?;
     let client = registry_access::client(&args.registry, settings)?;
 
     // All images at once (up to --max-workers), reported in the order given.

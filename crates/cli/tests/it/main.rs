@@ -12,6 +12,7 @@ mod attestations;
 mod conformance;
 mod cosign31_commands;
 mod faults;
+mod images_in_files;
 mod interop_attachments;
 mod interop_blobs;
 mod interop_bundle_images;

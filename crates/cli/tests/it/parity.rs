@@ -13,7 +13,7 @@ fn sample_value(command: &str, flag: &str) -> &'static str {
     match (command, flag) {
         ("clean", "--type") => "all",
         ("triangulate", "--type") => "signature",
-        (_, "--output" | "-o") if command == "verify" => "json",
+        (_, "--output" | "-o") if command == "verify" || command.ends_with(" verify") => "json",
         (_, "--timeout" | "-t") => "30s",
         (_, "--registry-referrers-mode") => "legacy",
         (_, "--signing-algorithm") => "ecdsa-sha2-256-nistp256",
