@@ -61,6 +61,9 @@ enum Command {
         /// a file of ClusterImagePolicy resources, read again when it changes
         #[arg(long, value_name = "FILE")]
         policy: std::path::PathBuf,
+        /// require clients (the Kubernetes API server) to present a certificate issued by this CA (PEM); without it, on an address other than loopback, anyone who can reach the port can ask for verdicts
+        #[arg(long, value_name = "FILE")]
+        client_ca: Option<std::path::PathBuf>,
         /// how long an allowed image (by digest) is not verified again, in seconds (0: always verify); a change of the policies forgets every verdict
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         cache_ttl: u64,
@@ -91,11 +94,15 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             policy,
+            client_ca,
             cache_ttl,
         } => serve(
             &address,
-            &tls_cert,
-            &tls_key,
+            TlsFiles {
+                certificate: &tls_cert,
+                key: &tls_key,
+                client_ca: client_ca.as_deref(),
+            },
             policy,
             std::time::Duration::from_secs(cache_ttl),
         ),
@@ -126,15 +133,35 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|error| error.to_string())
 }
 
+/// The webhook's TLS files.
+#[derive(Debug)]
+struct TlsFiles<'a> {
+    certificate: &'a std::path::Path,
+    key: &'a std::path::Path,
+    client_ca: Option<&'a std::path::Path>,
+}
+
 fn serve(
     address: &str,
-    certificate: &std::path::Path,
-    key: &std::path::Path,
+    tls: TlsFiles<'_>,
     policy: std::path::PathBuf,
     cache_ttl: std::time::Duration,
 ) -> ExitCode {
-    let tls = match cosign_server::tls_config(certificate, key) {
-        Ok(tls) => tls,
+    let tls = match cosign_server::tls_config_with_client_ca(
+        tls.certificate,
+        tls.key,
+        tls.client_ca,
+    ) {
+        Ok(config) => {
+            let loopback = address
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|address| address.ip().is_loopback())
+                || address.starts_with("localhost:");
+            if tls.client_ca.is_none() && !loopback {
+                eprintln!("WARNING: serving {address} without --client-ca: any client that can reach it can ask for verdicts (and make the webhook read registries). Give the API server a client certificate (its AdmissionConfiguration kubeConfigFile) and pass its CA as --client-ca, or restrict who reaches the port (a NetworkPolicy).");
+            }
+            config
+        }
         Err(error) => return fail(&error),
     };
     let client = match registry_client() {

@@ -310,3 +310,92 @@ fn allowed_images_are_cached_until_the_policies_change() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// With `--client-ca`, only a client whose certificate that CA issued (the API server's) is
+/// answered; others fail the TLS handshake.
+#[test]
+fn a_client_ca_keeps_out_clients_without_its_certificate() {
+    let scratch = Scratch::new();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(scratch.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=apiserver-ca",
+        "-keyout",
+        "client-ca.key",
+        "-out",
+        "client-ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+    ]);
+    scratch.write(
+        "client.ext",
+        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+    );
+    openssl(&[
+        "x509",
+        "-extfile",
+        "client.ext",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "client-ca.crt",
+        "-CAkey",
+        "client-ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        "client.crt",
+    ]);
+    scratch.write(
+        "policy.yaml",
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: open}\nspec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}}]\n",
+    );
+    let (certificate, key, ca) = (
+        scratch.join("client.crt").display().to_string(),
+        scratch.join("client.key").display().to_string(),
+        scratch.join("client-ca.crt").display().to_string(),
+    );
+    let client = ["--cert", certificate.as_str(), "--key", key.as_str()];
+    let server = common::start_with(&scratch, &["--client-ca", ca.as_str()], &client);
+    let body = review(
+        "Pod",
+        serde_json::json!({"spec": pod(&["registry.example/app@sha256:0000000000000000000000000000000000000000000000000000000000000000"], &[])}),
+    );
+    let (status, text) =
+        common::curl_with(&scratch, &server, "POST", "/validate", Some(&body), &client);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"allowed\":true"), "{text}");
+    let (status, _) = curl(&scratch, &server, "POST", "/validate", Some(&body));
+    assert_eq!(status, 0, "no client certificate: no answer");
+}

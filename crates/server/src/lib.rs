@@ -94,6 +94,17 @@ pub fn tls_config(
     certificate: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<Arc<rustls::ServerConfig>, String> {
+    tls_config_with_client_ca(certificate, key, None)
+}
+
+/// [`tls_config`], and when `client_ca` is given, clients must present a certificate issued
+/// by one of its certificates (PEM), as the Kubernetes API server does for webhooks when its
+/// admission configuration gives it one.
+pub fn tls_config_with_client_ca(
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+    client_ca: Option<&std::path::Path>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
@@ -110,10 +121,36 @@ pub fn tls_config(
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|error| format!("reading a private key from {}: {error}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .with_no_client_auth()
+        .map_err(|error| error.to_string())?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|certificates| certificates.collect())
+                .map_err(|error| {
+                    format!("reading certificates from {}: {error}", path.display())
+                })?;
+            for certificate in certificates {
+                roots.add(certificate).map_err(|error| {
+                    format!("a client CA certificate in {}: {error}", path.display())
+                })?;
+            }
+            if roots.is_empty() {
+                return Err(format!("no certificate in {}", path.display()));
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|error| format!("the client CA in {}: {error}", path.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder
         .with_single_cert(chain, key)
         .map_err(|error| format!("the certificate and key do not go together: {error}"))?;
     Ok(Arc::new(config))

@@ -40,6 +40,11 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(scratch: &Scratch) -> Server {
+    start_with(scratch, &[], &[])
+}
+
+/// [`start`] with more arguments to `serve`, and curl's to check it is up.
+pub fn start_with(scratch: &Scratch, serve_args: &[&str], curl_args: &[&str]) -> Server {
     let (certificate, key) = self_signed_certificate(scratch.path());
     assert!(certificate.ends_with("tls.crt"));
     let address = format!("127.0.0.1:{}", free_port());
@@ -51,6 +56,7 @@ pub fn start(scratch: &Scratch) -> Server {
         .arg(&key)
         .arg("--policy")
         .arg(scratch.join("policy.yaml"))
+        .args(serve_args)
         .env("PATH", path_with_cue())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -58,7 +64,7 @@ pub fn start(scratch: &Scratch) -> Server {
         .expect("starting policy-controller serve");
     let server = Server { child, address };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while curl(scratch, &server, "GET", "/healthz", None).0 != 200 {
+    while curl_with(scratch, &server, "GET", "/healthz", None, curl_args).0 != 200 {
         assert!(Instant::now() < deadline, "the webhook did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -73,10 +79,23 @@ pub fn curl(
     path: &str,
     body: Option<&str>,
 ) -> (u16, String) {
+    curl_with(scratch, server, method, path, body, &[])
+}
+
+/// [`curl`] with more arguments (a client certificate).
+pub fn curl_with(
+    scratch: &Scratch,
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    extra: &[&str],
+) -> (u16, String) {
     let mut command = Command::new("curl");
     command
         .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
         .arg(scratch.join("tls.crt"))
+        .args(extra)
         .args(["-X", method]);
     if let Some(body) = body {
         // From a file: a body may be larger than one argument can be.
