@@ -96,6 +96,18 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
         "{}",
         run.stderr
     );
+    // A key in a Secret cannot be read without the Kubernetes API: refused, saying so.
+    let secret_ref = format!(
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: lab\nspec:\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: from-secret\n    key:\n      secretRef: {{name: release-key}}\n"
+    );
+    let run = tester(&scratch, &secret_ref, image);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("a key from a Secret (secretRef) is not supported"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// `match` and `--resource`: a policy that matches pods labelled `app: web` applies to such a

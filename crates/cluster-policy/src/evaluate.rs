@@ -389,6 +389,14 @@ async fn judge_authority(
     let (kind, verifier) = if let Some(keyless) = &authority.keyless {
         ("keyless", keyless_authority(keyless, authority, context))
     } else {
+        if let Some(key) = authority.key.as_ref().filter(|key| key.data.is_empty()) {
+            if key.secret_ref.is_some() {
+                return Err(format!("authority {name}: a key from a Secret (secretRef) is not supported by cosign-rs's policy-controller yet (it does not read the Kubernetes API): give the key inline, as key.data"));
+            }
+            if !key.kms.is_empty() {
+                return Err(format!("authority {name}: KMS keys are not supported by cosign-rs's policy-controller: give the public key inline, as key.data"));
+            }
+        }
         let key = authority
             .key
             .as_ref()
