@@ -64,6 +64,9 @@ enum Command {
         /// require clients (the Kubernetes API server) to present a certificate issued by this CA (PEM); without it, on an address other than loopback, anyone who can reach the port can ask for verdicts
         #[arg(long, value_name = "FILE")]
         client_ca: Option<std::path::PathBuf>,
+        /// on SIGTERM, how long to keep answering (with /readyz failing) before the port closes, in seconds
+        #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+        shutdown_delay: u64,
         /// how long an allowed image (by digest) is not verified again, in seconds (0: always verify); a change of the policies forgets every verdict
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         cache_ttl: u64,
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             tls_key,
             policy,
             client_ca,
+            shutdown_delay,
             cache_ttl,
         } => serve(
             &address,
@@ -104,7 +108,10 @@ fn main() -> ExitCode {
                 client_ca: client_ca.as_deref(),
             },
             policy,
-            std::time::Duration::from_secs(cache_ttl),
+            Durations {
+                cache_ttl: std::time::Duration::from_secs(cache_ttl),
+                shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
+            },
         ),
     }
 }
@@ -141,11 +148,18 @@ struct TlsFiles<'a> {
     client_ca: Option<&'a std::path::Path>,
 }
 
+/// The webhook's times.
+#[derive(Debug)]
+struct Durations {
+    cache_ttl: std::time::Duration,
+    shutdown_delay: std::time::Duration,
+}
+
 fn serve(
     address: &str,
     tls: TlsFiles<'_>,
     policy: std::path::PathBuf,
-    cache_ttl: std::time::Duration,
+    durations: Durations,
 ) -> ExitCode {
     let tls = match cosign_server::tls_config_with_client_ca(
         tls.certificate,
@@ -173,7 +187,7 @@ fn serve(
         client,
         cosign_server::ConnectionLimits::default(),
         rego_evaluation(),
-        cache_ttl,
+        durations.cache_ttl,
     ) {
         Ok(webhook) => webhook,
         Err(error) => return fail(&error),
@@ -190,9 +204,15 @@ fn serve(
             .local_addr()
             .map_err(|error| format!("listening on {address}: {error}"))?;
         eprintln!("serving the admission webhook on https://{bound} (/validate, /mutate)");
-        webhook::serve(listener, webhook, tls, shutdown_signal())
-            .await
-            .map_err(|error| format!("serving: {error}"))
+        webhook::serve(
+            listener,
+            webhook,
+            tls,
+            shutdown_signal(),
+            durations.shutdown_delay,
+        )
+        .await
+        .map_err(|error| format!("serving: {error}"))
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,

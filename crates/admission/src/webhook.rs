@@ -45,6 +45,9 @@ pub struct Webhook {
     evaluation: cosign_policy::rego::Evaluation,
     /// Images allowed lately, by digest.
     cache: VerdictCache,
+    /// Set when the webhook is stopping: `/readyz` says so, so that the Service stops sending
+    /// reviews here before the port closes.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// The policies in force, and which version of them they are (for the cache).
@@ -154,6 +157,7 @@ impl Webhook {
             metrics: std::sync::Mutex::new(Metrics::default()),
             evaluation,
             cache: VerdictCache::new(cache_ttl, cache::CAPACITY),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -206,6 +210,11 @@ impl Webhook {
             })
             .unwrap_or(DEFAULT_TIMEOUT);
         match (request.method().clone(), path.as_str()) {
+            (Method::GET, "/readyz")
+                if self.stopping.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+            }
             (Method::GET, "/healthz" | "/readyz") => text(StatusCode::OK, "ok\n"),
             (Method::GET, "/metrics") => {
                 let metrics = self
@@ -467,12 +476,28 @@ impl cosign_server::Handler for Webhook {
 
 /// Serves `webhook` over TLS on `listener` until `shutdown`, reading the policy file again
 /// when it changes.
+/// Serves until `shutdown` completes; then `/readyz` fails for `shutdown_delay` while reviews
+/// are still answered (the API server may still send some until the endpoints are updated),
+/// then the port closes and the reviews in flight are finished.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     webhook: Arc<Webhook>,
     tls: Arc<rustls::ServerConfig>,
     shutdown: impl std::future::Future<Output = ()>,
+    shutdown_delay: Duration,
 ) -> std::io::Result<()> {
+    let stopping = webhook.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "stopping: not ready; the port closes in {} s, then the reviews in flight are finished",
+            shutdown_delay.as_secs_f64()
+        );
+        tokio::time::sleep(shutdown_delay).await;
+    };
     let watched = webhook.clone();
     let watcher = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(2));

@@ -399,3 +399,43 @@ fn a_client_ca_keeps_out_clients_without_its_certificate() {
     let (status, _) = curl(&scratch, &server, "POST", "/validate", Some(&body));
     assert_eq!(status, 0, "no client certificate: no answer");
 }
+
+/// SIGTERM: `/readyz` fails at once while reviews are still answered for `--shutdown-delay`;
+/// then the port closes, the review in flight still gets its answer, and the webhook exits.
+#[test]
+fn stopping_answers_the_reviews_in_flight() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let image = format!("{}/lab/app:1.0", silent.local_addr().unwrap());
+    let scratch = Scratch::new();
+    scratch.write(
+        "policy.yaml",
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: all}\nspec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}}]\n",
+    );
+    let mut server = common::start_with(&scratch, &["--shutdown-delay", "1"], &[]);
+    let body = review("Pod", serde_json::json!({"spec": pod(&[&image], &[])}));
+    std::thread::scope(|scope| {
+        // A review that waits on the silent registry until its deadline (3.5 s).
+        let in_flight =
+            scope.spawn(|| curl(&scratch, &server, "POST", "/mutate?timeout=4s", Some(&body)));
+        std::thread::sleep(Duration::from_millis(500));
+        server.terminate();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(curl(&scratch, &server, "GET", "/readyz", None).0, 503);
+        assert_eq!(
+            curl(&scratch, &server, "GET", "/healthz", None).0,
+            200,
+            "still answering"
+        );
+        let (status, text) = in_flight.join().unwrap();
+        assert_eq!(status, 500, "answered, not cut: {text}");
+        assert!(text.contains("could not be verified within"), "{text}");
+    });
+    let status = server.exit_within(Duration::from_secs(15));
+    assert!(status.is_some_and(|status| status.success()), "{status:?}");
+    assert_eq!(
+        curl(&scratch, &server, "GET", "/healthz", None).0,
+        0,
+        "the port is closed"
+    );
+    drop(silent);
+}

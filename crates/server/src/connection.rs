@@ -22,6 +22,7 @@ pub(crate) async fn serve(
     handler: Arc<dyn Handler>,
     limits: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    draining: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut first = [0u8; 1];
     let peeked = tokio::time::timeout(limits.header_read, stream.peek(&mut first)).await;
@@ -31,11 +32,11 @@ pub(crate) async fn serve(
     let speaks_tls = first[0] == TLS_HANDSHAKE;
     let stream = IdleTimeout::new(stream, limits.idle);
     match (tls, speaks_tls) {
-        (None, false) => http(stream, peer, handler, limits).await,
+        (None, false) => http(stream, peer, handler, limits, draining).await,
         (Some(acceptor), true) => {
             let accepted = tokio::time::timeout(limits.header_read, acceptor.accept(stream)).await;
             if let Ok(Ok(stream)) = accepted {
-                http(stream, peer, handler, limits).await;
+                http(stream, peer, handler, limits, draining).await;
             }
         }
         // cosign tries HTTPS first even on loopback: answer at once, as Go's servers do, so it
@@ -53,18 +54,33 @@ async fn refuse(mut stream: IdleTimeout<TcpStream>, message: &str) {
     let _ = stream.shutdown().await;
 }
 
-async fn http<S>(stream: S, peer: SocketAddr, handler: Arc<dyn Handler>, limits: ConnectionLimits)
-where
+async fn http<S>(
+    stream: S,
+    peer: SocketAddr,
+    handler: Arc<dyn Handler>,
+    limits: ConnectionLimits,
+    mut draining: tokio::sync::watch::Receiver<bool>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |request| {
         let answer = handler.clone().handle(request, peer);
         async move { Ok::<_, std::convert::Infallible>(answer.await) }
     });
-    let _ = hyper::server::conn::http1::Builder::new()
+    let connection = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .max_buf_size(READ_BUFFER_MAX)
-        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-        .await;
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    if *draining.borrow() {
+        connection.as_mut().graceful_shutdown();
+    }
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = draining.wait_for(|draining| *draining) => {}
+    }
+    // Shutting down: the request in flight is answered, then the connection closes.
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }

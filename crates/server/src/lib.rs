@@ -43,6 +43,9 @@ pub struct ConnectionLimits {
     pub header_read: Duration,
     /// The longest wait for the next piece of a request body.
     pub body_idle: Duration,
+    /// At shutdown, how long requests in flight have to finish (idle connections are closed at
+    /// once; a connection still busy after this is dropped).
+    pub drain: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -52,11 +55,14 @@ impl Default for ConnectionLimits {
             idle: Duration::from_secs(60),
             header_read: Duration::from_secs(30),
             body_idle: Duration::from_secs(30),
+            drain: Duration::from_secs(10),
         }
     }
 }
 
-/// Serves `handler` on `listener` (over TLS when `tls` is given) until `shutdown` completes.
+/// Serves `handler` on `listener` (over TLS when `tls` is given) until `shutdown` completes;
+/// then accepts nothing more, lets each connection finish the request it is answering (an idle
+/// one is closed), and returns when all are done or after `limits.drain`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     handler: Arc<dyn Handler>,
@@ -67,9 +73,17 @@ pub async fn serve(
     tokio::pin!(shutdown);
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (draining, drain_signal) = tokio::sync::watch::channel(false);
     loop {
         tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => {
+                drop(listener);
+                let _ = draining.send(true);
+                // Every slot back: every connection closed.
+                let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+                let _ = tokio::time::timeout(limits.drain, slots.acquire_many(all)).await;
+                return Ok(());
+            }
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 // Over the cap: closed at once, so a flood costs nothing but the accept.
@@ -80,8 +94,9 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
                 let acceptor = acceptor.clone();
+                let drain_signal = drain_signal.clone();
                 tokio::spawn(async move {
-                    connection::serve(stream, peer, handler, limits, acceptor).await;
+                    connection::serve(stream, peer, handler, limits, acceptor, drain_signal).await;
                     drop(slot);
                 });
             }
