@@ -46,6 +46,9 @@ enum Command {
         /// a file of TrustRoot resources for keyless authorities' `trustRootRef` (besides those in --policy)
         #[arg(long, value_name = "FILE")]
         trustroot: Option<std::path::PathBuf>,
+        /// the public Sigstore's trusted root (trusted_root.json, as `cosign verify --trusted-root` takes), for keyless authorities without a trustRootRef; default: the copy embedded in cosign-rs
+        #[arg(long, value_name = "FILE")]
+        trusted_root: Option<std::path::PathBuf>,
     },
     /// Serve the admission webhook (AdmissionReview v1 over HTTPS: /validate, /mutate, /healthz, /readyz) until interrupted
     Serve {
@@ -61,6 +64,9 @@ enum Command {
         /// a file of ClusterImagePolicy resources, read again when it changes
         #[arg(long, value_name = "FILE")]
         policy: std::path::PathBuf,
+        /// the public Sigstore's trusted root (trusted_root.json), for keyless authorities without a trustRootRef; default: the copy embedded in cosign-rs
+        #[arg(long, value_name = "FILE")]
+        trusted_root: Option<std::path::PathBuf>,
         /// require clients (the Kubernetes API server) to present a certificate issued by this CA (PEM); without it, on an address other than loopback, anyone who can reach the port can ask for verdicts
         #[arg(long, value_name = "FILE")]
         client_ca: Option<std::path::PathBuf>,
@@ -91,12 +97,23 @@ fn main() -> ExitCode {
             image,
             resource,
             trustroot,
-        } => test(&policy, &image, resource.as_deref(), trustroot.as_deref()),
+            trusted_root,
+        } => match public_trusted_root(trusted_root.as_deref()) {
+            Ok(public) => test(
+                &policy,
+                &image,
+                resource.as_deref(),
+                trustroot.as_deref(),
+                public,
+            ),
+            Err(error) => fail(&error),
+        },
         Command::Serve {
             address,
             tls_cert,
             tls_key,
             policy,
+            trusted_root,
             client_ca,
             shutdown_delay,
             cache_ttl,
@@ -108,12 +125,40 @@ fn main() -> ExitCode {
                 client_ca: client_ca.as_deref(),
             },
             policy,
+            trusted_root.as_deref(),
             Durations {
                 cache_ttl: std::time::Duration::from_secs(cache_ttl),
                 shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
             },
         ),
     }
+}
+
+/// The public Sigstore's trusted root: the file given, else the public-good root embedded in
+/// cosign-rs.
+fn public_trusted_root(
+    path: Option<&std::path::Path>,
+) -> Result<cosign_core::trust::trusted_root::TrustedRoot, String> {
+    use cosign_core::trust::trusted_root::{TrustedRoot, PUBLIC_GOOD, TRUSTED_ROOT_SIZE_LIMIT};
+    let Some(path) = path else {
+        return TrustedRoot::parse(PUBLIC_GOOD).map_err(|error| error.to_string());
+    };
+    let text = std::fs::File::open(path)
+        .and_then(|file| {
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            file.take(TRUSTED_ROOT_SIZE_LIMIT as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        })
+        .map_err(|error| format!("reading {}: {error}", path.display()))?;
+    if text.len() > TRUSTED_ROOT_SIZE_LIMIT {
+        return Err(format!(
+            "{} is over the {TRUSTED_ROOT_SIZE_LIMIT}-byte limit",
+            path.display()
+        ));
+    }
+    TrustedRoot::parse(&text).map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// Rego policies run in a worker: this program, started again (in process if its path is
@@ -159,8 +204,13 @@ fn serve(
     address: &str,
     tls: TlsFiles<'_>,
     policy: std::path::PathBuf,
+    trusted_root: Option<&std::path::Path>,
     durations: Durations,
 ) -> ExitCode {
+    let public = match public_trusted_root(trusted_root) {
+        Ok(public) => public,
+        Err(error) => return fail(&error),
+    };
     let tls = match cosign_server::tls_config_with_client_ca(
         tls.certificate,
         tls.key,
@@ -188,6 +238,7 @@ fn serve(
         cosign_server::ConnectionLimits::default(),
         rego_evaluation(),
         durations.cache_ttl,
+        public,
     ) {
         Ok(webhook) => webhook,
         Err(error) => return fail(&error),
@@ -230,6 +281,7 @@ fn test(
     image: &str,
     resource: Option<&std::path::Path>,
     trustroot: Option<&std::path::Path>,
+    public: cosign_core::trust::trusted_root::TrustedRoot,
 ) -> ExitCode {
     let mut loaded = match cosign_cluster_policy::load_file(policy) {
         Ok(loaded) => loaded,
@@ -264,6 +316,7 @@ fn test(
     let context = Context {
         client: &client,
         trust_roots: &loaded.trust_roots,
+        public_trusted_root: &public,
         now: cosign_core::time::UnixTime::from_seconds(now),
         evaluation: &rego_evaluation(),
         resource: resource.as_ref(),

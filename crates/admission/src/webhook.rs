@@ -43,6 +43,8 @@ pub struct Webhook {
     metrics: std::sync::Mutex<Metrics>,
     /// Where Rego policies run (a worker process of this program).
     evaluation: cosign_policy::rego::Evaluation,
+    /// The public Sigstore's trusted root (keyless authorities without a trustRootRef).
+    public_trusted_root: cosign_core::trust::trusted_root::TrustedRoot,
     /// Images allowed lately, by digest.
     cache: VerdictCache,
     /// Set when the webhook is stopping: `/readyz` says so, so that the Service stops sending
@@ -145,6 +147,7 @@ impl Webhook {
         limits: ConnectionLimits,
         evaluation: cosign_policy::rego::Evaluation,
         cache_ttl: Duration,
+        public_trusted_root: cosign_core::trust::trusted_root::TrustedRoot,
     ) -> Result<Arc<Self>, String> {
         let loaded_at = modified(&policy_file);
         let policies = read_policies(&policy_file)?;
@@ -156,6 +159,7 @@ impl Webhook {
             limits,
             metrics: std::sync::Mutex::new(Metrics::default()),
             evaluation,
+            public_trusted_root,
             cache: VerdictCache::new(cache_ttl, cache::CAPACITY),
             stopping: std::sync::atomic::AtomicBool::new(false),
         }))
@@ -285,6 +289,7 @@ impl Webhook {
         let context = Context {
             client: &self.client,
             trust_roots: &policies.loaded.trust_roots,
+            public_trusted_root: &self.public_trusted_root,
             now: now(),
             evaluation: &self.evaluation,
             resource: Some(&request.object),

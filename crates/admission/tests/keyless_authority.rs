@@ -145,6 +145,31 @@ fn keyless_signatures_pass_for_the_identities_a_trust_root_vouches_for() {
             run.stdout
         );
     }
+    // No trustRootRef: the public Sigstore's trusted root, as given (--trusted-root), else the
+    // embedded public-good one, which does not vouch for this stack.
+    let public = keyless_policy(&glob, stack.issuer(), IDENTITY, "local")
+        .replace("      trustRootRef: local\n", "")
+        .replace("    rfc3161timestamp:\n      trustRootRef: local\n", "");
+    assert!(!public.contains("trustRootRef"), "{public}");
+    scratch.write("public.yaml", &public);
+    let trusted_root = stack.trusted_root_path().display().to_string();
+    let run = scratch
+        .command(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["test", "--policy", "public.yaml", "--image", &pinned])
+        .args(["--trusted-root", &trusted_root])
+        .run();
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let run = scratch
+        .command(env!("CARGO_BIN_EXE_policy-controller"))
+        .args(["test", "--policy", "public.yaml", "--image", &pinned])
+        .run();
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("signature keyless validation failed for authority ci"),
+        "{}",
+        run.stdout
+    );
     // A TrustRoot that is not there is named.
     let run = tester(
         &scratch,

@@ -27,9 +27,9 @@
 //! evaluated over what passed (`{"authorityMatches": {...}}`, with the resource's `spec`,
 //! `metadata` and type when asked), and the policy fails if it is not compliant.
 //!
-//! Keyless authorities on the public Sigstore (its trusted root comes from TUF) come next;
-//! until then such an authority fails with an error that says so (the image is never allowed
-//! by it).
+//! A keyless authority without a `trustRootRef` trusts the public Sigstore: the trusted root
+//! the caller gives ([`Context::public_trusted_root`]: cosign-rs's embedded copy of the
+//! public-good root, or the file its user names).
 
 use cosign_core::digest::Digest;
 use cosign_core::image::reference::{ImageReference, Repository};
@@ -74,6 +74,8 @@ impl Judgement {
 pub struct Context<'a> {
     pub client: &'a RegistryClient,
     pub trust_roots: &'a [TrustRoot],
+    /// The public Sigstore's trusted root, for keyless authorities without a `trustRootRef`.
+    pub public_trusted_root: &'a cosign_core::trust::trusted_root::TrustedRoot,
     pub now: UnixTime,
     pub evaluation: &'a Evaluation,
     pub resource: Option<&'a serde_json::Value>,
@@ -592,15 +594,17 @@ fn keyless_authority(
     authority: &Authority,
     context: &Context<'_>,
 ) -> Result<VerifierAuthority, String> {
-    if keyless.trust_root_ref.is_empty() {
-        return Err("a keyless authority needs a trustRootRef to a TrustRoot with sigstoreKeys: the public Sigstore's trusted root comes from its TUF repository, which cosign-rs's policy-controller does not fetch yet".to_owned());
-    }
-    let root = context
-        .trust_roots
-        .iter()
-        .find(|root| root.metadata.name == keyless.trust_root_ref)
-        .ok_or_else(|| format!("trustRootRef {} not found", keyless.trust_root_ref))?;
-    let trusted_root = crate::trust_root::trusted_root(root)?;
+    let trusted_root = if keyless.trust_root_ref.is_empty() {
+        // The public Sigstore (policy-controller's default `url`).
+        context.public_trusted_root.clone()
+    } else {
+        let root = context
+            .trust_roots
+            .iter()
+            .find(|root| root.metadata.name == keyless.trust_root_ref)
+            .ok_or_else(|| format!("trustRootRef {} not found", keyless.trust_root_ref))?;
+        crate::trust_root::trusted_root(root)?
+    };
     let identities = keyless
         .identities
         .iter()
