@@ -11,6 +11,7 @@
 //! admission webhook ([`webhook`]).
 
 mod cache;
+mod kubernetes;
 mod review;
 mod webhook;
 
@@ -61,9 +62,29 @@ enum Command {
         /// the private key of --tls-cert (PEM)
         #[arg(long, value_name = "FILE")]
         tls_key: std::path::PathBuf,
-        /// a file of ClusterImagePolicy resources, read again when it changes
-        #[arg(long, value_name = "FILE")]
-        policy: std::path::PathBuf,
+        /// a file of ClusterImagePolicy (and TrustRoot) resources, read again when it changes
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "kubernetes",
+            conflicts_with = "kubernetes"
+        )]
+        policy: Option<std::path::PathBuf>,
+        /// watch ClusterImagePolicy and TrustRoot resources through the Kubernetes API (in a pod: its service account; else --kube-api-url), reading keys of secretRefs from Secrets in --namespace
+        #[arg(long)]
+        kubernetes: bool,
+        /// the API server's URL (default: in-cluster)
+        #[arg(long, value_name = "URL", requires = "kubernetes")]
+        kube_api_url: Option<String>,
+        /// the API server's CA (PEM), with --kube-api-url
+        #[arg(long, value_name = "FILE", requires = "kube_api_url")]
+        kube_ca: Option<std::path::PathBuf>,
+        /// a file holding a bearer token for the API server, with --kube-api-url
+        #[arg(long, value_name = "FILE", requires = "kube_api_url")]
+        kube_token_file: Option<std::path::PathBuf>,
+        /// the namespace the Secrets of secretRefs are read from (default: the service account's)
+        #[arg(long, value_name = "NAME", requires = "kubernetes")]
+        namespace: Option<String>,
         /// the public Sigstore's trusted root (trusted_root.json), for keyless authorities without a trustRootRef; default: the copy embedded in cosign-rs
         #[arg(long, value_name = "FILE")]
         trusted_root: Option<std::path::PathBuf>,
@@ -113,6 +134,11 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             policy,
+            kubernetes,
+            kube_api_url,
+            kube_ca,
+            kube_token_file,
+            namespace,
             trusted_root,
             client_ca,
             shutdown_delay,
@@ -124,7 +150,15 @@ fn main() -> ExitCode {
                 key: &tls_key,
                 client_ca: client_ca.as_deref(),
             },
-            policy,
+            match policy {
+                Some(path) if !kubernetes => Source::File(path),
+                _ => Source::Kubernetes(kubernetes::Connection {
+                    url: kube_api_url,
+                    ca: kube_ca,
+                    token_file: kube_token_file,
+                    namespace,
+                }),
+            },
             trusted_root.as_deref(),
             Durations {
                 cache_ttl: std::time::Duration::from_secs(cache_ttl),
@@ -200,10 +234,17 @@ struct Durations {
     shutdown_delay: std::time::Duration,
 }
 
+/// Where the webhook's policies come from.
+#[derive(Debug)]
+enum Source {
+    File(std::path::PathBuf),
+    Kubernetes(kubernetes::Connection),
+}
+
 fn serve(
     address: &str,
     tls: TlsFiles<'_>,
-    policy: std::path::PathBuf,
+    source: Source,
     trusted_root: Option<&std::path::Path>,
     durations: Durations,
 ) -> ExitCode {
@@ -232,14 +273,17 @@ fn serve(
         Ok(client) => client,
         Err(error) => return fail(&error),
     };
-    let webhook = match webhook::Webhook::new(
-        policy,
-        client,
-        cosign_server::ConnectionLimits::default(),
-        rego_evaluation(),
-        durations.cache_ttl,
-        public,
-    ) {
+    let settings = webhook::Settings {
+        limits: cosign_server::ConnectionLimits::default(),
+        evaluation: rego_evaluation(),
+        cache_ttl: durations.cache_ttl,
+        public_trusted_root: public,
+    };
+    let (policy_source, connection) = match source {
+        Source::File(path) => (webhook::PolicySource::File(path), None),
+        Source::Kubernetes(connection) => (webhook::PolicySource::Kubernetes, Some(connection)),
+    };
+    let webhook = match webhook::Webhook::new(policy_source, client, settings) {
         Ok(webhook) => webhook,
         Err(error) => return fail(&error),
     };
@@ -248,6 +292,11 @@ fn serve(
         Err(error) => return fail(&error),
     };
     let served = runtime.block_on(async {
+        if let Some(connection) = connection {
+            let (api, namespace) = kubernetes::connect(&connection)?;
+            eprintln!("watching ClusterImagePolicy and TrustRoot resources; Secrets from namespace {namespace}");
+            tokio::spawn(kubernetes::watch(api, namespace, webhook.clone()));
+        }
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|error| format!("listening on {address}: {error}"))?;

@@ -36,8 +36,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Webhook {
     policies: RwLock<Arc<Current>>,
-    policy_file: PathBuf,
+    /// The policy file (and when it was last read); none when policies come from the API.
+    policy_file: Option<PathBuf>,
     loaded_at: RwLock<Option<SystemTime>>,
+    /// Whether policies were loaded (from the API server: once both kinds were listed).
+    ready: std::sync::atomic::AtomicBool,
     client: cosign_oci::RegistryClient,
     limits: ConnectionLimits,
     metrics: std::sync::Mutex<Metrics>,
@@ -140,34 +143,74 @@ fn read_policies(path: &std::path::Path) -> Result<Loaded, String> {
     Ok(loaded)
 }
 
+/// Where policies come from.
+#[derive(Debug)]
+pub enum PolicySource {
+    /// A file, read again when it changes.
+    File(PathBuf),
+    /// The Kubernetes API ([`crate::kubernetes`]), which installs them as they change.
+    Kubernetes,
+}
+
+/// How the webhook checks.
+#[derive(Debug)]
+pub struct Settings {
+    pub limits: ConnectionLimits,
+    /// Where Rego policies run.
+    pub evaluation: cosign_policy::rego::Evaluation,
+    /// How long an allowed image's verdict is kept.
+    pub cache_ttl: Duration,
+    /// The public Sigstore's trusted root (keyless authorities without a trustRootRef).
+    pub public_trusted_root: cosign_core::trust::trusted_root::TrustedRoot,
+}
+
 impl Webhook {
     pub fn new(
-        policy_file: PathBuf,
+        source: PolicySource,
         client: cosign_oci::RegistryClient,
-        limits: ConnectionLimits,
-        evaluation: cosign_policy::rego::Evaluation,
-        cache_ttl: Duration,
-        public_trusted_root: cosign_core::trust::trusted_root::TrustedRoot,
+        settings: Settings,
     ) -> Result<Arc<Self>, String> {
-        let loaded_at = modified(&policy_file);
-        let policies = read_policies(&policy_file)?;
+        let (policy_file, loaded_at, policies, ready) = match source {
+            PolicySource::File(path) => {
+                let loaded_at = modified(&path);
+                let policies = read_policies(&path)?;
+                (Some(path), loaded_at, policies, true)
+            }
+            PolicySource::Kubernetes => (None, None, Loaded::default(), false),
+        };
         Ok(Arc::new(Self {
             policies: RwLock::new(Arc::new(Current::new(0, policies))),
             policy_file,
             loaded_at: RwLock::new(loaded_at),
+            ready: std::sync::atomic::AtomicBool::new(ready),
             client,
-            limits,
+            limits: settings.limits,
             metrics: std::sync::Mutex::new(Metrics::default()),
-            evaluation,
-            public_trusted_root,
-            cache: VerdictCache::new(cache_ttl, cache::CAPACITY),
+            evaluation: settings.evaluation,
+            public_trusted_root: settings.public_trusted_root,
+            cache: VerdictCache::new(settings.cache_ttl, cache::CAPACITY),
             stopping: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
+    /// Puts `policies` in force (a new version: the cached verdicts are forgotten).
+    pub fn install(&self, policies: Loaded) {
+        let mut current = self
+            .policies
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = Arc::new(Current::new(current.generation + 1, policies));
+        drop(current);
+        self.cache.clear();
+        self.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Reads the policy file again if it changed since it was last read.
     pub fn reload_if_changed(&self) {
-        let current = modified(&self.policy_file);
+        let Some(policy_file) = &self.policy_file else {
+            return;
+        };
+        let current = modified(policy_file);
         let last = *self
             .loaded_at
             .read()
@@ -175,16 +218,10 @@ impl Webhook {
         if current == last {
             return;
         }
-        match read_policies(&self.policy_file) {
+        match read_policies(policy_file) {
             Ok(policies) => {
-                let mut current = self
-                    .policies
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                *current = Arc::new(Current::new(current.generation + 1, policies));
-                drop(current);
-                self.cache.clear();
-                eprintln!("policies read again from {}", self.policy_file.display());
+                self.install(policies);
+                eprintln!("policies read again from {}", policy_file.display());
             }
             Err(error) => eprintln!("keeping the policies read before: {error}"),
         }
@@ -218,6 +255,12 @@ impl Webhook {
                 if self.stopping.load(std::sync::atomic::Ordering::Relaxed) =>
             {
                 text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+            }
+            (Method::GET, "/readyz") if !self.ready.load(std::sync::atomic::Ordering::Relaxed) => {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the policies are not loaded yet\n",
+                )
             }
             (Method::GET, "/healthz" | "/readyz") => text(StatusCode::OK, "ok\n"),
             (Method::GET, "/metrics") => {

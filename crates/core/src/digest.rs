@@ -97,7 +97,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 
 /// The bytes of even-length hex text (either case); `None` for anything else.
 pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         return None;
     }
     text.as_bytes()

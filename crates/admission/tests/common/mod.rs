@@ -71,14 +71,17 @@ pub fn start_with(scratch: &Scratch, serve_args: &[&str], curl_args: &[&str]) ->
     let (certificate, key) = self_signed_certificate(scratch.path());
     assert!(certificate.ends_with("tls.crt"));
     let address = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_policy-controller"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_policy-controller"));
+    command
         .args(["serve", "--address", &address])
         .arg("--tls-cert")
         .arg(&certificate)
         .arg("--tls-key")
-        .arg(&key)
-        .arg("--policy")
-        .arg(scratch.join("policy.yaml"))
+        .arg(&key);
+    if !serve_args.contains(&"--kubernetes") {
+        command.arg("--policy").arg(scratch.join("policy.yaml"));
+    }
+    let child = command
         .args(serve_args)
         .env("PATH", path_with_cue())
         .stdout(Stdio::null())

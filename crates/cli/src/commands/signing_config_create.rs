@@ -275,9 +275,9 @@ fn protobuf_time(text: &str) -> Option<String> {
     let whole = format_rfc3339(seconds);
     let digits = if nanos == 0 {
         return Some(whole);
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         format!("{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         format!("{:06}", nanos / 1_000)
     } else {
         format!("{nanos:09}")

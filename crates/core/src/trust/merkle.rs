@@ -150,7 +150,7 @@ impl MerkleTree {
     /// complete aligned subtree, else split at the largest power of two below its length.
     fn subtree(&self, start: u64, end: u64) -> [u8; 32] {
         let length = end - start;
-        if length.is_power_of_two() && start % length == 0 {
+        if length.is_power_of_two() && start.is_multiple_of(length) {
             let level = length.trailing_zeros() as usize;
             if let Some(hash) = self
                 .levels
