@@ -1,4 +1,5 @@
-//! `deploy/` stays true: every manifest parses; the example policies validate; the Deployment
+//! `deploy/` stays true: every manifest parses; the example policy validates; the CRDs are the
+//! resources the webhook watches; the Deployment
 //! passes only flags `policy-controller serve` takes; and the two webhook configurations, as
 //! shipped (rules, namespace selector, failure policy, timeouts), run through the API server's
 //! webhook plugins against the webhook (only the service reference is replaced by the test's
@@ -31,7 +32,8 @@ fn documents(file: &str) -> Vec<serde_json::Value> {
 fn the_manifests_parse_and_agree_with_the_binary() {
     for file in [
         "namespace.yaml",
-        "policies.yaml",
+        "crds.yaml",
+        "example-policy.yaml",
         "policy-controller.yaml",
         "webhooks.yaml",
     ] {
@@ -41,10 +43,28 @@ fn the_manifests_parse_and_agree_with_the_binary() {
             assert!(document["kind"].is_string(), "{file}: {document}");
         }
     }
-    let config_map = &documents("policies.yaml")[0];
-    let loaded = cosign_cluster_policy::load(config_map["data"]["policies.yaml"].as_str().unwrap())
-        .expect("the example policies validate");
+    let example = &documents("example-policy.yaml")[0];
+    let loaded =
+        cosign_cluster_policy::load(&example.to_string()).expect("the example policy validates");
     assert_eq!(loaded.policies.len(), 1);
+    // The CRDs define what the webhook watches.
+    let plurals: Vec<String> = documents("crds.yaml")
+        .iter()
+        .map(|crd| {
+            format!(
+                "{}.{}",
+                crd["spec"]["names"]["plural"].as_str().unwrap(),
+                crd["spec"]["group"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        plurals,
+        [
+            "clusterimagepolicies.policy.sigstore.dev",
+            "trustroots.policy.sigstore.dev"
+        ]
+    );
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_policy-controller"))
         .args(["serve", "--help"])
         .output()
