@@ -18,6 +18,15 @@ use kube::runtime::{watcher, WatchStreamExt as _};
 
 use crate::webhook::Webhook;
 
+/// A client for the API server (kube's has no `Debug`).
+pub struct ApiServer(pub kube::Client);
+
+impl std::fmt::Debug for ApiServer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ApiServer")
+    }
+}
+
 /// How to reach the API server.
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
@@ -272,4 +281,42 @@ async fn secret_data(name: &str, secrets: &Api<Secret>) -> Result<String, String
             String::from_utf8(bytes.0).map_err(|_| format!("secret {name:?}: the key is not text"))
         }
     }
+}
+
+/// Registry credentials from a namespace's pull secrets (`kubernetes.io/dockerconfigjson` or
+/// the older `kubernetes.io/dockercfg`), in the order named, before `fallback`. Only the
+/// `auths` of a secret are used: a credential helper named in one (`credsStore`,
+/// `credHelpers`) would be a program the webhook runs on a namespace user's say.
+pub async fn pull_secret_credentials(
+    client: &kube::Client,
+    namespace: &str,
+    names: &[String],
+) -> Result<Vec<cosign_oci::auth::DockerConfigKeychain>, String> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let mut keychains = Vec::new();
+    for name in names {
+        let secret = secrets
+            .get_opt(name)
+            .await
+            .map_err(|error| format!("reading imagePullSecret {namespace}/{name}: {error}"))?
+            .ok_or_else(|| format!("imagePullSecret {namespace}/{name} not found"))?;
+        let data = secret.data.unwrap_or_default();
+        let auths = if let Some(config) = data.get(".dockerconfigjson") {
+            serde_json::from_slice::<serde_json::Value>(&config.0)
+                .ok()
+                .and_then(|config| config.get("auths").cloned())
+        } else {
+            data.get(".dockercfg")
+                .and_then(|config| serde_json::from_slice::<serde_json::Value>(&config.0).ok())
+        };
+        let auths = auths
+            .ok_or_else(|| format!("imagePullSecret {namespace}/{name} holds no docker config"))?;
+        let config = serde_json::json!({ "auths": auths }).to_string();
+        let keychain = cosign_oci::auth::DockerConfigKeychain::from_json(config.as_bytes())
+            .ok_or_else(|| {
+                format!("imagePullSecret {namespace}/{name}: an unreadable docker config")
+            })?;
+        keychains.push(keychain);
+    }
+    Ok(keychains)
 }

@@ -295,6 +295,7 @@ fn serve(
         if let Some(connection) = connection {
             let (api, namespace) = kubernetes::connect(&connection)?;
             eprintln!("watching ClusterImagePolicy and TrustRoot resources; Secrets from namespace {namespace}");
+            webhook.attach_kubernetes(api.clone());
             tokio::spawn(kubernetes::watch(api, namespace, webhook.clone()));
         }
         let listener = tokio::net::TcpListener::bind(address)

@@ -21,6 +21,8 @@ pub struct Request {
     pub uid: serde_json::Value,
     pub kind: String,
     pub operation: String,
+    /// The namespace of the object (for its `imagePullSecrets`).
+    pub namespace: String,
     pub object: serde_json::Value,
 }
 
@@ -56,6 +58,7 @@ pub fn parse(body: &[u8]) -> Result<Request, BadReview> {
             .unwrap_or_default()
             .to_owned(),
         operation: text("operation"),
+        namespace: text("namespace"),
         object: request.get("object").cloned().unwrap_or_default(),
     })
 }
@@ -73,6 +76,23 @@ fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
         _ => return None,
     })
+}
+
+/// The names in the pod spec's `imagePullSecrets`.
+pub fn pull_secrets(kind: &str, object: &serde_json::Value) -> Vec<String> {
+    pod_spec_pointer(kind)
+        .and_then(|pointer| object.pointer(pointer))
+        .and_then(|spec| spec.get("imagePullSecrets"))
+        .and_then(serde_json::Value::as_array)
+        .map(|secrets| {
+            secrets
+                .iter()
+                .filter_map(|secret| secret.get("name")?.as_str())
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Every container image of `object` (a `kind`), in order: init, then regular, then

@@ -50,6 +50,8 @@ pub struct Webhook {
     public_trusted_root: cosign_core::trust::trusted_root::TrustedRoot,
     /// Images allowed lately, by digest.
     cache: VerdictCache,
+    /// The API server, with `--kubernetes` (for pods' `imagePullSecrets`).
+    kubernetes: std::sync::OnceLock<crate::kubernetes::ApiServer>,
     /// Set when the webhook is stopping: `/readyz` says so, so that the Service stops sending
     /// reviews here before the port closes.
     stopping: std::sync::atomic::AtomicBool,
@@ -190,7 +192,53 @@ impl Webhook {
             public_trusted_root: settings.public_trusted_root,
             cache: VerdictCache::new(settings.cache_ttl, cache::CAPACITY),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            kubernetes: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The API server to read pods' pull secrets from.
+    pub fn attach_kubernetes(&self, client: kube::Client) {
+        let _ = self.kubernetes.set(crate::kubernetes::ApiServer(client));
+    }
+
+    /// A registry client with the credentials of the pod's `imagePullSecrets` first (read from
+    /// its namespace through the API server), when it names some and the API is at hand.
+    async fn pod_registry_client(
+        &self,
+        request: &review::Request,
+    ) -> Option<cosign_oci::RegistryClient> {
+        let api = self.kubernetes.get()?;
+        let names = review::pull_secrets(&request.kind, &request.object);
+        if names.is_empty() {
+            return None;
+        }
+        let keychains =
+            match crate::kubernetes::pull_secret_credentials(&api.0, &request.namespace, &names)
+                .await
+            {
+                Ok(keychains) => keychains,
+                Err(error) => {
+                    // As the API server's kubelet would, go on without them.
+                    eprintln!("{error}; going on with the webhook's own credentials");
+                    return None;
+                }
+            };
+        let credentials = PullSecrets {
+            keychains,
+            fallback: cosign_oci::auth::DockerConfigKeychain::from_environment(&|name| {
+                std::env::var(name).ok()
+            }),
+        };
+        match cosign_oci::RegistryClient::new(
+            cosign_oci::ClientOptions::default(),
+            Box::new(credentials),
+        ) {
+            Ok(client) => Some(client),
+            Err(error) => {
+                eprintln!("a registry client with the pod's pull secrets: {error}");
+                None
+            }
+        }
     }
 
     /// Puts `policies` in force (a new version: the cached verdicts are forgotten).
@@ -329,8 +377,9 @@ impl Webhook {
         }
         let images = review::images(&request.kind, &request.object);
         let policies = self.policies();
+        let pod_client = self.pod_registry_client(request).await;
         let context = Context {
-            client: &self.client,
+            client: pod_client.as_ref().unwrap_or(&self.client),
             trust_roots: &policies.loaded.trust_roots,
             public_trusted_root: &self.public_trusted_root,
             now: now(),
@@ -400,16 +449,18 @@ impl Webhook {
     }
 
     /// `image` (a tag) and the same image by the digest its tag names now.
-    async fn pin(&self, image: String) -> (String, Result<String, String>) {
+    async fn pin(
+        &self,
+        client: &cosign_oci::RegistryClient,
+        image: String,
+    ) -> (String, Result<String, String>) {
         let pinned = match image.parse::<ImageReference>() {
-            Ok(reference) => cosign_oci::signatures::resolve_digest(
-                &self.client,
-                &reference,
-                cosign_oci::Access::Pull,
-            )
-            .await
-            .map(|digest| reference.with_digest(digest).to_string())
-            .map_err(|error| error.to_string()),
+            Ok(reference) => {
+                cosign_oci::signatures::resolve_digest(client, &reference, cosign_oci::Access::Pull)
+                    .await
+                    .map(|digest| reference.with_digest(digest).to_string())
+                    .map_err(|error| error.to_string())
+            }
             Err(error) => Err(error.to_string()),
         };
         (image, pinned)
@@ -433,7 +484,12 @@ impl Webhook {
             .collect();
         tags.sort_unstable();
         tags.dedup();
-        let resolving: Vec<_> = tags.into_iter().map(|image| self.pin(image)).collect();
+        let pod_client = self.pod_registry_client(request).await;
+        let client = pod_client.as_ref().unwrap_or(&self.client);
+        let resolving: Vec<_> = tags
+            .into_iter()
+            .map(|image| self.pin(client, image))
+            .collect();
         let resolved: std::collections::HashMap<String, Result<String, String>> =
             futures::stream::iter(resolving)
                 .buffer_unordered(IMAGES_AT_ONCE)
@@ -465,6 +521,22 @@ impl Webhook {
         } else {
             review::denied(&errors.join("\n"), &[])
         }
+    }
+}
+
+/// A pod's pull secrets, in the order it names them, then the webhook's own credentials.
+#[derive(Debug)]
+struct PullSecrets {
+    keychains: Vec<cosign_oci::auth::DockerConfigKeychain>,
+    fallback: cosign_oci::auth::DockerConfigKeychain,
+}
+
+impl cosign_oci::auth::CredentialSource for PullSecrets {
+    fn credentials(&self, registry: &str) -> Option<cosign_oci::auth::Credentials> {
+        self.keychains
+            .iter()
+            .find_map(|keychain| keychain.credentials(registry))
+            .or_else(|| self.fallback.credentials(registry))
     }
 }
 

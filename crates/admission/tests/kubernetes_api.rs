@@ -92,17 +92,16 @@ impl FakeApi {
         notify(&mut state, collection, "DELETED", object);
     }
 
-    fn put_secret(&self, name: &str, key: &str, value: &[u8]) {
+    fn put_secret(&self, namespace: &str, name: &str, key: &str, value: &[u8]) {
         let secret = serde_json::json!({
             "apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": name, "namespace": "cosign-system"},
+            "metadata": {"name": name, "namespace": namespace},
             "data": {key: base64::engine::general_purpose::STANDARD.encode(value)},
         });
-        self.state
-            .lock()
-            .unwrap()
-            .secrets
-            .insert(name.to_owned(), secret);
+        self.state.lock().unwrap().secrets.insert(
+            format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
+            secret,
+        );
     }
 }
 
@@ -154,8 +153,8 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         return;
     }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if let Some(name) = path.strip_prefix("/api/v1/namespaces/cosign-system/secrets/") {
-        let secret = state.lock().unwrap().secrets.get(name).cloned();
+    if path.starts_with("/api/v1/namespaces/") && path.contains("/secrets/") {
+        let secret = state.lock().unwrap().secrets.get(path).cloned();
         match secret {
             Some(secret) => respond(&mut stream, "200 OK", &secret),
             None => respond(&mut stream, "404 Not Found", &not_found),
@@ -217,13 +216,21 @@ fn cluster_image_policy(glob: &str, key: serde_json::Value) -> serde_json::Value
 }
 
 fn review(image: &str) -> String {
+    review_with_pull_secrets(image, &[])
+}
+
+fn review_with_pull_secrets(image: &str, pull_secrets: &[&str]) -> String {
+    let pull_secrets: Vec<serde_json::Value> = pull_secrets
+        .iter()
+        .map(|name| serde_json::json!({"name": name}))
+        .collect();
     serde_json::json!({
         "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
         "request": {
             "uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
             "resource": {"group": "", "version": "v1", "resource": "pods"},
             "namespace": "lab", "operation": "CREATE",
-            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app"}, "spec": {"containers": [{"name": "app", "image": image}]}},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "lab"}, "spec": {"imagePullSecrets": pull_secrets, "containers": [{"name": "app", "image": image}]}},
         }
     })
     .to_string()
@@ -254,7 +261,12 @@ fn policies_and_secrets_come_from_the_kubernetes_api_and_follow_its_changes() {
     let other = String::from_utf8(scratch.read("other.pub")).unwrap();
     let glob = format!("{}/lab/**", images.registry.address());
     let api = FakeApi::start();
-    api.put_secret("release-key", "cosign.pub", images.key.as_bytes());
+    api.put_secret(
+        "cosign-system",
+        "release-key",
+        "cosign.pub",
+        images.key.as_bytes(),
+    );
     api.put(
         POLICIES,
         cluster_image_policy(
@@ -319,6 +331,116 @@ fn policies_and_secrets_come_from_the_kubernetes_api_and_follow_its_changes() {
     }
     assert!(
         requests.iter().any(|r| r.ends_with("/secrets/release-key")),
+        "{requests:?}"
+    );
+}
+
+/// A pod's `imagePullSecrets` (read from its namespace through the API server) open a private
+/// registry for the webhook, which has no credentials of its own; a credential helper named in
+/// such a secret is never run.
+#[test]
+fn a_pods_pull_secrets_open_a_private_registry() {
+    let scratch = Scratch::new();
+    let registry = cosign_testkit::EmbeddedRegistry::start_with(
+        &common::ours(),
+        cosign_testkit::EmbeddedOptions {
+            credentials: Some(("puller", "s3cret")),
+            ..Default::default()
+        },
+    );
+    let address = registry.address().to_owned();
+    let auth = base64::engine::general_purpose::STANDARD.encode("puller:s3cret");
+    let config = format!(r#"{{"auths":{{"{address}":{{"auth":"{auth}"}}}}}}"#);
+    std::fs::create_dir_all(scratch.join(".docker")).unwrap();
+    scratch.write(".docker/config.json", &config);
+    let (image, digest) = registry.push_random_image(&scratch, "private/app:1.0");
+    key_pair(&scratch, "signer");
+    scratch
+        .command(cosign_testkit::Peer::Cosign3.path())
+        .args(["sign", "--key", "signer.key", "--tlog-upload=false"])
+        .args(["--use-signing-config=false", "--new-bundle-format=false"])
+        .args(["--allow-http-registry", "-y", &image])
+        .env("COSIGN_PASSWORD", "pw")
+        .run()
+        .success();
+    let pinned = format!("{address}/private/app@{digest}");
+    let key = String::from_utf8(scratch.read("signer.pub")).unwrap();
+    let api = FakeApi::start();
+    api.put(
+        POLICIES,
+        cluster_image_policy(
+            &format!("{address}/private/**"),
+            serde_json::json!({"data": key}),
+        ),
+    );
+    api.put_secret("lab", "regcred", ".dockerconfigjson", config.as_bytes());
+    // A secret that names a credential helper: its `auths` (none) only.
+    api.put_secret(
+        "lab",
+        "helper",
+        ".dockerconfigjson",
+        br#"{"auths":{},"credsStore":"cosign-rs-test-never-run"}"#,
+    );
+    // The helper it names would hand out the right credentials, and leave a mark.
+    std::fs::create_dir_all(scratch.join("bin")).unwrap();
+    let marker = scratch.join("helper-ran");
+    let helper = scratch.write(
+        "bin/docker-credential-cosign-rs-test-never-run",
+        format!(
+            "#!/bin/sh\ntouch '{}'\necho '{{\"Username\":\"puller\",\"Secret\":\"s3cret\"}}'\n",
+            marker.display()
+        ),
+    );
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    scratch.write("token", TOKEN);
+    let url = format!("http://{}", api.address);
+    let token = scratch.join("token").display().to_string();
+    let server = common::start_with(
+        &scratch,
+        &[
+            "--kubernetes",
+            "--kube-api-url",
+            &url,
+            "--kube-token-file",
+            &token,
+            "--namespace",
+            "cosign-system",
+            "--cache-ttl",
+            "0",
+        ],
+        &[],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(&scratch, &server, "GET", "/readyz", None).0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let answer = |pull_secrets: &[&str]| {
+        let (status, text) = curl(
+            &scratch,
+            &server,
+            "POST",
+            "/validate",
+            Some(&review_with_pull_secrets(&pinned, pull_secrets)),
+        );
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["response"].clone()
+    };
+    let allowed = answer(&["regcred"]);
+    assert_eq!(allowed["allowed"], true, "{allowed}");
+    for pull_secrets in [&[][..], &["helper"][..], &["missing"][..]] {
+        let denied = answer(pull_secrets);
+        assert_eq!(denied["allowed"], false, "{pull_secrets:?}: {denied}");
+    }
+    assert!(
+        !marker.exists(),
+        "a pull secret's credential helper was run"
+    );
+    let requests = api.state.lock().unwrap().requests.clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r == "/api/v1/namespaces/lab/secrets/regcred"),
         "{requests:?}"
     );
 }

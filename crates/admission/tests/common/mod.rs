@@ -81,9 +81,12 @@ pub fn start_with(scratch: &Scratch, serve_args: &[&str], curl_args: &[&str]) ->
     if !serve_args.contains(&"--kubernetes") {
         command.arg("--policy").arg(scratch.join("policy.yaml"));
     }
+    // `bin` of the scratch directory first: programs a test puts there (a credential helper).
+    let mut paths = vec![scratch.join("bin")];
+    paths.extend(std::env::split_paths(&path_with_cue()));
     let child = command
         .args(serve_args)
-        .env("PATH", path_with_cue())
+        .env("PATH", std::env::join_paths(paths).unwrap())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
