@@ -377,15 +377,6 @@ impl Webhook {
         }
         let images = review::images(&request.kind, &request.object);
         let policies = self.policies();
-        let pod_client = self.pod_registry_client(request).await;
-        let context = Context {
-            client: pod_client.as_ref().unwrap_or(&self.client),
-            trust_roots: &policies.loaded.trust_roots,
-            public_trusted_root: &self.public_trusted_root,
-            now: now(),
-            evaluation: &self.evaluation,
-            resource: Some(&request.object),
-        };
         // Each distinct digest is judged once, a few at a time.
         let mut distinct: Vec<String> = images
             .iter()
@@ -398,6 +389,24 @@ impl Webhook {
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
+        // The pod's pull secrets are read only when a registry will be asked.
+        let all_cached = policies.cacheable
+            && distinct
+                .iter()
+                .all(|image| self.cache.get(policies.generation, image).is_some());
+        let pod_client = if all_cached {
+            None
+        } else {
+            self.pod_registry_client(request).await
+        };
+        let context = Context {
+            client: pod_client.as_ref().unwrap_or(&self.client),
+            trust_roots: &policies.loaded.trust_roots,
+            public_trusted_root: &self.public_trusted_root,
+            now: now(),
+            evaluation: &self.evaluation,
+            resource: Some(&request.object),
+        };
         let judging: Vec<_> = distinct
             .into_iter()
             .map(|image| self.judge_one(&policies, image, &context))

@@ -16,7 +16,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{admit, configurations, indent, pod, pod_spec, policy, signed_images, start};
+use common::{
+    admit, configurations, indent, key_pair, pod, pod_spec, policy, signed_images, start,
+};
 use cosign_testkit::Scratch;
 
 #[test]
@@ -97,6 +99,32 @@ fn the_api_servers_webhook_plugins_allow_signed_pods_and_deny_the_rest() {
             Instant::now() < deadline,
             "the policy file was not read again"
         );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Signed, but with another key than the policy names: denied, naming the authority.
+    key_pair(&scratch, "other");
+    let other = String::from_utf8(scratch.read("other.pub")).unwrap();
+    scratch.write("policy.yaml", policy(&glob, &other, "enforce"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = admit(
+            &scratch,
+            &config,
+            &pod("lab", &[&images.signed_pinned], &[]),
+            "pods",
+        );
+        if run.code == Some(1) {
+            assert!(
+                run.stdout.contains(&format!(
+                    "{}: failed policy: lab: signature key validation failed for authority lab-key",
+                    images.signed_pinned
+                )),
+                "{}",
+                run.stdout
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", run.stdout);
         std::thread::sleep(Duration::from_millis(300));
     }
 }

@@ -15,7 +15,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{admit, configurations, key_pair, ours, pod, sample_sbom, start, tester};
+use common::{admit, configurations, key_pair, ours, pod, start, tester};
 use cosign_testkit::{Distribution, EmbeddedRegistry, Peer, Scratch};
 
 /// Rego that needs the `is-number` package in the SBOM.
@@ -102,7 +102,7 @@ fn sbom_attestations_of_cosign_3_are_judged_by_rego_and_cue() {
     let scratch = Scratch::new();
     let registry = Distribution::start();
     key_pair(&scratch, "signer");
-    sample_sbom(&scratch);
+    cosign_testkit::sample_sbom(&scratch);
     let key = String::from_utf8(scratch.read("signer.pub")).unwrap();
     let cosign3 = Peer::Cosign3.path();
     // Signed and attested; attested only; neither.
@@ -211,7 +211,7 @@ fn the_webhook_admits_only_pods_whose_sbom_passes() {
     let cosign = ours();
     let registry = EmbeddedRegistry::start(&cosign, None);
     key_pair(&scratch, "signer");
-    sample_sbom(&scratch);
+    cosign_testkit::sample_sbom(&scratch);
     let key = String::from_utf8(scratch.read("signer.pub")).unwrap();
     let (app, app_digest) = registry.push_random_image(&scratch, "lab/app:1.0");
     let (bare, bare_digest) = registry.push_random_image(&scratch, "lab/bare:1.0");

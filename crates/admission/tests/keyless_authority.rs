@@ -87,6 +87,25 @@ fn trust_root(stack: &KeylessStack) -> String {
     resource.to_string()
 }
 
+/// cosign 3.1 `COMMAND...` keyless against the stack, as IDENTITY, on `image`.
+fn keyless_cosign3(scratch: &Scratch, stack: &KeylessStack, command: &[&str], image: &str) {
+    scratch
+        .command(Peer::Cosign3.path())
+        .args(command)
+        .args(["-y", "--identity-token", &stack.token(IDENTITY)])
+        .args([
+            "--signing-config",
+            &stack.signing_config_path().display().to_string(),
+        ])
+        .args([
+            "--trusted-root",
+            &stack.trusted_root_path().display().to_string(),
+        ])
+        .args(["--allow-http-registry", image])
+        .run()
+        .success();
+}
+
 fn keyless_policy(glob: &str, issuer: &str, subject: &str, trust_root: &str) -> String {
     format!(
         "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: release\nspec:\n  images:\n  - glob: \"{glob}\"\n  authorities:\n  - name: ci\n    signatureFormat: bundle\n    keyless:\n      trustRootRef: {trust_root}\n      identities:\n      - issuer: \"{issuer}\"\n        subject: \"{subject}\"\n    rfc3161timestamp:\n      trustRootRef: {trust_root}\n"
@@ -103,20 +122,7 @@ fn keyless_signatures_pass_for_the_identities_a_trust_root_vouches_for() {
     let scratch = Scratch::new();
     let (image, digest) = registry.push_random_image(&scratch, "lab/release:1.0");
     let pinned = format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["sign", "-y", "--identity-token", &stack.token(IDENTITY)])
-        .args([
-            "--signing-config",
-            &stack.signing_config_path().display().to_string(),
-        ])
-        .args([
-            "--trusted-root",
-            &stack.trusted_root_path().display().to_string(),
-        ])
-        .args(["--allow-http-registry", &pinned])
-        .run()
-        .success();
+    keyless_cosign3(&scratch, &stack, &["sign"], &pinned);
     let glob = format!("{}/lab/**", registry.address());
     let root = trust_root(&stack);
     let with_root = |policy: String| format!("{root}\n---\n{policy}");
@@ -170,6 +176,58 @@ fn keyless_signatures_pass_for_the_identities_a_trust_root_vouches_for() {
         "{}",
         run.stdout
     );
+    // Through the API server's webhook plugins: the identity the policy names is admitted;
+    // another is denied, naming the image and the authority.
+    scratch.write(
+        "policy.yaml",
+        with_root(keyless_policy(&glob, stack.issuer(), IDENTITY, "local")),
+    );
+    let server = common::start(&scratch);
+    let ca = base64::engine::general_purpose::STANDARD.encode(scratch.read("tls.crt"));
+    let config = common::configurations(&server.address, &ca, "Fail", 10);
+    let run = common::admit(
+        &scratch,
+        &config,
+        &common::pod("lab", &[&pinned], &[]),
+        "pods",
+    );
+    assert!(
+        run.stdout.contains("RESULT: ALLOWED"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    scratch.write(
+        "policy.yaml",
+        with_root(keyless_policy(
+            &glob,
+            stack.issuer(),
+            "https://ci.cosign-rs.test/workflows/other",
+            "local",
+        )),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let run = common::admit(
+            &scratch,
+            &config,
+            &common::pod("lab", &[&pinned], &[]),
+            "pods",
+        );
+        if run.stdout.contains("RESULT: DENIED (validating)") {
+            assert!(
+                run.stdout.contains(&format!(
+                    "{pinned}: failed policy: release: signature keyless validation failed for authority ci"
+                )),
+                "{}",
+                run.stdout
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", run.stdout);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    drop(server);
     // A TrustRoot that is not there is named.
     let run = tester(
         &scratch,
@@ -194,24 +252,21 @@ fn keyless_sbom_attestations_pass_and_name_their_signer() {
     });
     let registry = Distribution::start();
     let scratch = Scratch::new();
-    common::sample_sbom(&scratch);
+    cosign_testkit::sample_sbom(&scratch);
     let (image, digest) = registry.push_random_image(&scratch, "lab/release:2.0");
     let pinned = format!("{}@{digest}", image.rsplit_once(':').unwrap().0);
-    scratch
-        .command(Peer::Cosign3.path())
-        .args(["attest", "-y", "--identity-token", &stack.token(IDENTITY)])
-        .args(["--type", "cyclonedx", "--predicate", "sbom.cdx.json"])
-        .args([
-            "--signing-config",
-            &stack.signing_config_path().display().to_string(),
-        ])
-        .args([
-            "--trusted-root",
-            &stack.trusted_root_path().display().to_string(),
-        ])
-        .args(["--allow-http-registry", &pinned])
-        .run()
-        .success();
+    keyless_cosign3(
+        &scratch,
+        &stack,
+        &[
+            "attest",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "sbom.cdx.json",
+        ],
+        &pinned,
+    );
     let glob = format!("{}/lab/**", registry.address());
     let root = trust_root(&stack);
     let policy = |subject: &str, level: &str| {

@@ -236,6 +236,30 @@ fn review_with_pull_secrets(image: &str, pull_secrets: &[&str]) -> String {
     .to_string()
 }
 
+/// The webhook with `--kubernetes` against `api` (and `extra` arguments), once it is ready.
+fn start_on(scratch: &Scratch, api: &FakeApi, extra: &[&str]) -> common::Server {
+    scratch.write("token", TOKEN);
+    let url = format!("http://{}", api.address);
+    let token = scratch.join("token").display().to_string();
+    let mut arguments = vec![
+        "--kubernetes",
+        "--kube-api-url",
+        &url,
+        "--kube-token-file",
+        &token,
+        "--namespace",
+        "cosign-system",
+    ];
+    arguments.extend_from_slice(extra);
+    let server = common::start_with(scratch, &arguments, &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(scratch, &server, "GET", "/readyz", None).0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
 /// Waits until `allowed(image)` is `want`, within 20 s.
 fn until_allowed(scratch: &Scratch, server: &common::Server, image: &str, want: bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -274,27 +298,7 @@ fn policies_and_secrets_come_from_the_kubernetes_api_and_follow_its_changes() {
             serde_json::json!({"secretRef": {"name": "release-key"}}),
         ),
     );
-    scratch.write("token", TOKEN);
-    let url = format!("http://{}", api.address);
-    let token = scratch.join("token").display().to_string();
-    let server = common::start_with(
-        &scratch,
-        &[
-            "--kubernetes",
-            "--kube-api-url",
-            &url,
-            "--kube-token-file",
-            &token,
-            "--namespace",
-            "cosign-system",
-        ],
-        &[],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while curl(&scratch, &server, "GET", "/readyz", None).0 != 200 {
-        assert!(Instant::now() < deadline, "never ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = start_on(&scratch, &api, &[]);
     // The key from the Secret: the signed image passes, the unsigned one does not.
     until_allowed(&scratch, &server, &images.signed_pinned, true);
     let denied = until_allowed(&scratch, &server, &images.unsigned_pinned, false);
@@ -392,29 +396,7 @@ fn a_pods_pull_secrets_open_a_private_registry() {
         ),
     );
     std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    scratch.write("token", TOKEN);
-    let url = format!("http://{}", api.address);
-    let token = scratch.join("token").display().to_string();
-    let server = common::start_with(
-        &scratch,
-        &[
-            "--kubernetes",
-            "--kube-api-url",
-            &url,
-            "--kube-token-file",
-            &token,
-            "--namespace",
-            "cosign-system",
-            "--cache-ttl",
-            "0",
-        ],
-        &[],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while curl(&scratch, &server, "GET", "/readyz", None).0 != 200 {
-        assert!(Instant::now() < deadline, "never ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = start_on(&scratch, &api, &["--cache-ttl", "0"]);
     let answer = |pull_secrets: &[&str]| {
         let (status, text) = curl(
             &scratch,

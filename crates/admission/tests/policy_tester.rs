@@ -108,6 +108,18 @@ fn images_signed_by_cosign_3_are_judged_by_their_policies() {
         "{}",
         run.stdout
     );
+    // A log entry asked for (`ctlog`) cannot be checked for a key yet: refused, not skipped.
+    let with_log = format!(
+        "{}    ctlog:\n      url: https://rekor.sigstore.dev\n",
+        policy(&glob, key, "enforce")
+    );
+    let run = tester(&scratch, &with_log, image);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("a key authority with `ctlog`"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// `match` and `--resource`: a policy that matches pods labelled `app: web` applies to such a

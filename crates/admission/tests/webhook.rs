@@ -316,75 +316,16 @@ fn allowed_images_are_cached_until_the_policies_change() {
 #[test]
 fn a_client_ca_keeps_out_clients_without_its_certificate() {
     let scratch = Scratch::new();
-    let openssl = |args: &[&str]| {
-        let status = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(scratch.path())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(status.success(), "openssl {args:?}");
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=apiserver-ca",
-        "-keyout",
-        "client-ca.key",
-        "-out",
-        "client-ca.crt",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=kube-apiserver",
-        "-keyout",
-        "client.key",
-        "-out",
-        "client.csr",
-    ]);
-    scratch.write(
-        "client.ext",
-        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
-    );
-    openssl(&[
-        "x509",
-        "-extfile",
-        "client.ext",
-        "-req",
-        "-in",
-        "client.csr",
-        "-CA",
-        "client-ca.crt",
-        "-CAkey",
-        "client-ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-out",
-        "client.crt",
-    ]);
+    let (certificate, key) =
+        cosign_testkit::issue_certificate(&scratch, "client", "DNS:kube-apiserver", "clientAuth");
     scratch.write(
         "policy.yaml",
         "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: open}\nspec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}}]\n",
     );
     let (certificate, key, ca) = (
-        scratch.join("client.crt").display().to_string(),
-        scratch.join("client.key").display().to_string(),
-        scratch.join("client-ca.crt").display().to_string(),
+        certificate.display().to_string(),
+        key.display().to_string(),
+        scratch.join("ca.crt").display().to_string(),
     );
     let client = ["--cert", certificate.as_str(), "--key", key.as_str()];
     let server = common::start_with(&scratch, &["--client-ca", ca.as_str()], &client);

@@ -7,10 +7,11 @@
 //! with the shared verifier (`cosign_core::verify`) over what `cosign_oci` gathers:
 //!
 //! - `static`: `pass`, or `fail` with its message;
-//! - `key` (inline `data`): the image's signatures, in the legacy `.sig` format, or as bundles
-//!   with `signatureFormat: bundle`; with no `ctlog` the transparency log is not checked, as
-//!   policy-controller does (it skips the log when it has no log to check against), and a
-//!   `source.oci` repository is where the signatures are looked for.
+//! - `key` (inline `data`): the image's signatures, in the legacy `.sig` format; with no
+//!   `ctlog` the transparency log is not checked, as policy-controller does (it skips the log
+//!   when it has no log to check against); with `ctlog` the authority fails (a log entry for a
+//!   key signature cannot be checked yet); a `source.oci` repository is where the signatures
+//!   are looked for.
 //!
 //! - `keyless` with a `trustRootRef` to a `TrustRoot` of `sigstoreKeys`: a Fulcio certificate
 //!   chaining to its CAs, with an embedded SCT of its CT logs (unless `insecureIgnoreSCT`),
@@ -581,6 +582,11 @@ fn given(text: &str) -> Option<&str> {
 fn key_authority(pem: &str, authority: &Authority) -> Result<VerifierAuthority, String> {
     if authority.signature_format == "bundle" {
         return Err("when using the new bundle format, the authority must be keyless".to_owned());
+    }
+    if authority.ctlog.is_some() {
+        // policy-controller then requires a log entry for each signature; the shared verifier
+        // cannot check one for a key yet, and skipping it would be weaker than what was asked.
+        return Err("a key authority with `ctlog` (a transparency log entry required) is not supported by cosign-rs's policy-controller yet: its signatures are never accepted; remove `ctlog` to accept key signatures without a log entry".to_owned());
     }
     let key = PublicKey::from_pem(pem.as_bytes()).map_err(|error| error.to_string())?;
     Ok(VerifierAuthority::Key(KeyAuthority {

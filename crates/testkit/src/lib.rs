@@ -403,6 +403,98 @@ impl Distribution {
     }
 }
 
+/// A test CA (`ca.crt`, `ca.key` in `scratch`, made on first use), and a P-256 certificate it
+/// issued for `subject_alt_name` (`IP:127.0.0.1`, `DNS:...`) with the extended key usage
+/// `usage` (`serverAuth`, `clientAuth`): `(scratch/NAME.crt, scratch/NAME.key)`.
+pub fn issue_certificate(
+    scratch: &Scratch,
+    name: &str,
+    subject_alt_name: &str,
+    usage: &str,
+) -> (PathBuf, PathBuf) {
+    let openssl = |arguments: &[&str]| {
+        scratch.command("openssl").args(arguments).run().success();
+    };
+    if !scratch.join("ca.crt").exists() {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ]);
+    }
+    let (key, request, certificate, extensions) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+        format!("{name}.ext"),
+    );
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        &format!("/CN={name}"),
+        "-keyout",
+        &key,
+        "-out",
+        &request,
+    ]);
+    scratch.write(
+        &extensions,
+        format!("subjectAltName={subject_alt_name}\nextendedKeyUsage={usage}\nbasicConstraints=CA:FALSE\n"),
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &request,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &extensions,
+        "-out",
+        &certificate,
+    ]);
+    (scratch.join(certificate), scratch.join(key))
+}
+
+/// The lab's SBOM, `sbom.cdx.json` in `scratch`: syft reads the sample image's layout offline.
+pub fn sample_sbom(scratch: &Scratch) {
+    let sample = repository_root().join("examples/sample-image");
+    let run = scratch
+        .command(Peer::Syft.path())
+        .args([
+            &format!("oci-dir:{}", sample.display()),
+            "-o",
+            "cyclonedx-json=sbom.cdx.json",
+            "-q",
+        ])
+        .run()
+        .success();
+    assert!(scratch.join("sbom.cdx.json").exists(), "{}", run.stderr);
+}
+
 /// A self-signed P-256 certificate for `127.0.0.1` (and `localhost`), made by OpenSSL in `dir`:
 /// `(dir/tls.crt, dir/tls.key)`.
 pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {

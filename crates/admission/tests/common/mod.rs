@@ -299,19 +299,3 @@ pub fn ours() -> std::path::PathBuf {
     }
     path
 }
-
-/// The lab's SBOM (`sbom.cdx.json` in `scratch`): syft reads the sample image offline.
-pub fn sample_sbom(scratch: &Scratch) {
-    let sample = cosign_testkit::repository_root().join("examples/sample-image");
-    let run = scratch
-        .command(Peer::Syft.path())
-        .args([
-            &format!("oci-dir:{}", sample.display()),
-            "-o",
-            "cyclonedx-json=sbom.cdx.json",
-            "-q",
-        ])
-        .run()
-        .success();
-    assert!(scratch.join("sbom.cdx.json").exists(), "{}", run.stderr);
-}

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use crate::args::{DockerfileVerifyArgs, ManifestVerifyArgs};
 use crate::console::{self, Console};
-use crate::error::{io_error, CliError};
+use crate::error::CliError;
 use crate::settings::GlobalSettings;
 
 /// The largest Dockerfile or manifest read.
@@ -82,19 +82,7 @@ fn one_path(arguments: &[String]) -> Result<&str, CliError> {
 }
 
 fn read(path: &str) -> Result<String, CliError> {
-    use std::io::Read as _;
-    let path = Path::new(path);
-    let file = std::fs::File::open(path).map_err(|error| io_error("open", path, &error))?;
-    let mut bytes = Vec::new();
-    file.take(FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| io_error("read", path, &error))?;
-    if bytes.len() as u64 > FILE_LIMIT {
-        return Err(CliError::new(format!(
-            "{} is over the {FILE_LIMIT}-byte limit",
-            path.display()
-        )));
-    }
+    let bytes = crate::key_files::read_limited_to(Path::new(path), FILE_LIMIT)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -558,22 +558,6 @@ fn refusals_have_cosign_3s_exit_code_and_message() {
     }
 }
 
-/// The lab's SBOM: syft reads the sample image's layout offline.
-fn sample_sbom(scratch: &Scratch) {
-    let sample = cosign_testkit::repository_root().join("examples/sample-image");
-    let run = scratch
-        .command(Peer::Syft.path())
-        .args([
-            &format!("oci-dir:{}", sample.display()),
-            "-o",
-            "cyclonedx-json=sbom.cdx.json",
-            "-q",
-        ])
-        .run()
-        .success();
-    assert!(scratch.join("sbom.cdx.json").exists(), "{}", run.stderr);
-}
-
 const ALLOW_WITHOUT_LEFT_PAD: &str = "package signature\n\nallow {\n  not banned\n}\n\nbanned {\n  input.predicate.components[_].name == \"left-pad\"\n}\n";
 const ALLOW_WITH_IS_NUMBER: &str = "package signature\n\nallow {\n  input.predicateType == \"https://cyclonedx.org/bom\"\n  input.predicate.components[_].name == \"is-number\"\n}\n";
 
@@ -582,7 +566,7 @@ fn policies_decide_as_in_cosign_rego_in_a_worker_cue_through_cue() {
     let registry = Distribution::start();
     let scratch = Scratch::new();
     key_pair(&scratch, "cosign");
-    sample_sbom(&scratch);
+    cosign_testkit::sample_sbom(&scratch);
     let image = fresh_image(&scratch, registry.address(), "lab/sbom:v1");
     Side::Ours
         .attest(&scratch, &image, "cyclonedx", "sbom.cdx.json", false, &[])
@@ -1184,7 +1168,7 @@ fn attach_and_download_as_cosign_does() {
 #[test]
 fn the_committed_sbom_is_what_syft_makes_of_the_sample_image() {
     let scratch = Scratch::new();
-    sample_sbom(&scratch);
+    cosign_testkit::sample_sbom(&scratch);
     let components = |bytes: &[u8]| -> Vec<(String, String)> {
         let sbom: serde_json::Value = serde_json::from_slice(bytes).expect("CycloneDX JSON");
         let mut found: Vec<(String, String)> = sbom["components"]

@@ -3,91 +3,11 @@
 //! on real cosign 3.1 with the same flags, against a real distribution registry that asks for
 //! client certificates.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use cosign_testkit::{Distribution, Peer, Scratch};
+use cosign_testkit::{issue_certificate as issue, Distribution, Peer, Scratch};
 
 use crate::{cosign, key_pair};
-
-fn openssl(scratch: &Scratch, arguments: &[&str]) {
-    scratch.command("openssl").args(arguments).run().success();
-}
-
-/// A CA, and a certificate it issued for `subject_alt_name` (`IP:127.0.0.1`, `DNS:...`), for
-/// a server or a client: (certificate, key).
-fn issue(scratch: &Scratch, name: &str, subject_alt_name: &str, usage: &str) -> (PathBuf, PathBuf) {
-    if !scratch.join("ca.crt").exists() {
-        openssl(
-            scratch,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=test registry CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-            ],
-        );
-    }
-    let (key, request, certificate) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.crt"),
-    );
-    openssl(
-        scratch,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &key,
-            "-out",
-            &request,
-        ],
-    );
-    let extensions = format!("{name}.ext");
-    scratch.write(
-        &extensions,
-        format!("subjectAltName={subject_alt_name}\nextendedKeyUsage={usage}\n"),
-    );
-    openssl(
-        scratch,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &request,
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            &extensions,
-            "-out",
-            &certificate,
-        ],
-    );
-    (scratch.join(certificate), scratch.join(key))
-}
 
 fn path(value: &Path) -> String {
     value.display().to_string()
