@@ -193,7 +193,8 @@ fn place(authority: &Authority, reference: &ImageReference) -> Result<Option<Pla
     Ok(Some(Place {
         repository,
         bundles: authority.signature_format == "bundle",
-        attestations: !authority.attestations.is_empty(),
+        // Bundles of both kinds come from the same referrers: one read serves both.
+        attestations: !authority.attestations.is_empty() && authority.signature_format != "bundle",
     }))
 }
 
