@@ -54,17 +54,16 @@ pub fn connect(connection: &Connection) -> Result<(kube::Client, String), String
                     .map_err(|error| format!("the API server URL {url}: {error}"))?,
             );
             if let Some(path) = &connection.ca {
-                let pem = std::fs::read(path)
-                    .map_err(|error| format!("reading {}: {error}", path.display()))?;
-                let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
-                    .map(|certificate| certificate.map(|certificate| certificate.to_vec()))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|error| format!("reading {}: {error}", path.display()))?;
+                let pem = cosign_cluster_policy::read_file(path).map_err(|e| e.to_string())?;
+                let certificates =
+                    rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+                        .map(|certificate| certificate.map(|certificate| certificate.to_vec()))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|error| format!("reading {}: {error}", path.display()))?;
                 config.root_cert = Some(certificates);
             }
             if let Some(path) = &connection.token_file {
-                let token = std::fs::read_to_string(path)
-                    .map_err(|error| format!("reading {}: {error}", path.display()))?;
+                let token = cosign_cluster_policy::read_file(path).map_err(|e| e.to_string())?;
                 config.auth_info = kube::config::AuthInfo {
                     token: Some(secrecy::SecretString::from(token.trim().to_owned())),
                     ..Default::default()

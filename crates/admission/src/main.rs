@@ -173,26 +173,13 @@ fn main() -> ExitCode {
 fn public_trusted_root(
     path: Option<&std::path::Path>,
 ) -> Result<cosign_core::trust::trusted_root::TrustedRoot, String> {
-    use cosign_core::trust::trusted_root::{TrustedRoot, PUBLIC_GOOD, TRUSTED_ROOT_SIZE_LIMIT};
+    use cosign_core::trust::trusted_root::{TrustedRoot, PUBLIC_GOOD};
     let Some(path) = path else {
         return TrustedRoot::parse(PUBLIC_GOOD).map_err(|error| error.to_string());
     };
-    let text = std::fs::File::open(path)
-        .and_then(|file| {
-            use std::io::Read as _;
-            let mut bytes = Vec::new();
-            file.take(TRUSTED_ROOT_SIZE_LIMIT as u64 + 1)
-                .read_to_end(&mut bytes)
-                .map(|_| bytes)
-        })
-        .map_err(|error| format!("reading {}: {error}", path.display()))?;
-    if text.len() > TRUSTED_ROOT_SIZE_LIMIT {
-        return Err(format!(
-            "{} is over the {TRUSTED_ROOT_SIZE_LIMIT}-byte limit",
-            path.display()
-        ));
-    }
-    TrustedRoot::parse(&text).map_err(|error| format!("{}: {error}", path.display()))
+    // The same 4 MiB cap as policy files (a trusted root's own limit).
+    let text = cosign_cluster_policy::read_file(path).map_err(|error| error.to_string())?;
+    TrustedRoot::parse(text.as_bytes()).map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// Rego policies run in a worker: this program, started again (in process if its path is
